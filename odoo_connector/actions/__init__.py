@@ -1,0 +1,1 @@
+"""Action handlers: one small function per manifest key."""

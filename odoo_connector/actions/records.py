@@ -1,0 +1,275 @@
+"""Record actions: create, update, delete, get (by id or external ID), set an external ID, list.
+
+Each handler takes (client, inputs) with inputs already validated against its schema, and returns
+the ``data`` of the envelope. What Odoo does that surprises is written where it is handled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..client import OdooClient
+from ..domain import validate_domain
+from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
+
+__all__ = [
+    "create_record",
+    "default_fields",
+    "delete_record_by_id",
+    "get_record_by_external_id",
+    "get_record_by_id",
+    "iter_records",
+    "list_records",
+    "set_external_id",
+    "split_external_id",
+    "update_record",
+]
+
+progress = logging.getLogger("odoo_connector.progress")
+
+# Types read by default when the caller names no fields. x2many fields are left out because
+# reading them checks access to the related model: on res.partner, `rtc_session_ids` fails with a
+# 403 for every non-administrator once Discuss is installed. Binary fields can be megabytes.
+_DEFAULT_TYPES = frozenset({
+    "char", "text", "html", "integer", "float", "monetary", "boolean", "date", "datetime",
+    "selection", "many2one", "many2one_reference", "reference",
+})
+_EXTERNAL_ID_GROUP = "Administration / Access Rights (base.group_erp_manager)"
+DEFAULT_PAGE_SIZE = 500
+
+
+def default_fields(client: OdooClient, model: str) -> list[str]:
+    """A readable, useful field list for ``model`` for a non-administrator: stored scalar and
+    many2one fields that ``fields_get`` shows this user (it hides fields of groups the user lacks),
+    plus ``display_name``. Cached per connection, so only the first call pays for ``fields_get``."""
+    fields = client.fields_get(model)
+    names = sorted(
+        name for name, spec in fields.items()
+        if spec.get("store", True) and spec.get("type") in _DEFAULT_TYPES
+    )
+    if "display_name" in fields and "display_name" not in names:
+        names.append("display_name")
+    return names
+
+
+def _fields(client: OdooClient, model: str, fields: Sequence[str] | None) -> list[str]:
+    return list(fields) if fields else default_fields(client, model)
+
+
+def split_external_id(external_id: str) -> tuple[str, str]:
+    module, _, name = external_id.partition(".")
+    return module, name
+
+
+def _missing(model: str, record_id: int, exc: OdooConnectorError | None = None) -> NotFoundError:
+    text = f"No {model} record with id {record_id} (it does not exist or was deleted)."
+    return NotFoundError(text, detail=exc.detail if exc else None,
+                         odoo_name=exc.odoo_name if exc else None, status=exc.status if exc else None,
+                         hint="Check the record id, e.g. with listRecords or the selectRecordById picklist.")
+
+
+def _external_id_access(exc: AccessDeniedError) -> AccessDeniedError:
+    return AccessDeniedError(
+        exc.message, groups=exc.groups or ["Access Rights"], detail=exc.detail, odoo_name=exc.odoo_name,
+        status=exc.status,
+        hint=f"Creating or checking external IDs needs the Odoo group {_EXTERNAL_ID_GROUP}, which "
+             "ordinary users do not have. Ask an Odoo administrator to add it to the API user, or "
+             "leave externalId empty. Reading records by external ID (getRecordByExternalId) works "
+             "without it.",
+    )
+
+
+def _find_external_ids(client: OdooClient, module: str, name: str, model: str | None = None,
+                       record_id: int | None = None) -> list[dict[str, Any]]:
+    """``ir.model.data`` rows holding ``module.name`` (or, given a record, any external ID of that
+    record). Reading ``ir.model.data`` needs the same group as creating in it, so this one call
+    also proves, before anything is written, that the user will be allowed to set the ID."""
+    domain: list[Any] = [["module", "=", module], ["name", "=", name]]
+    if model is not None and record_id is not None:
+        domain = ["|", "&", *domain, "&", ["model", "=", model], ["res_id", "=", record_id]]
+    try:
+        rows: list[dict[str, Any]] = client.call(
+            "ir.model.data", "search_read", domain=domain, fields=["module", "name", "model", "res_id"])
+    except AccessDeniedError as exc:
+        raise _external_id_access(exc) from None
+    return rows
+
+
+def _create_external_id(client: OdooClient, module: str, name: str, model: str, record_id: int) -> int:
+    try:
+        ids = client.call("ir.model.data", "create",
+                          vals_list=[{"module": module, "name": name, "model": model, "res_id": record_id}])
+    except AccessDeniedError as exc:
+        raise _external_id_access(exc) from None
+    return int(ids[0] if isinstance(ids, list) else ids)
+
+
+def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
+    """Creates one record; with ``externalId`` the end state is both or neither.
+
+    The external ID is checked first (free, and the user may create it), so the common failures
+    happen before anything is written. If setting it still fails (a race), the new record is
+    deleted again; if even that fails, the error names the record left behind.
+    """
+    model: str = inputs["model"]
+    external_id: str | None = inputs.get("externalId")
+    if external_id:
+        module, name = split_external_id(external_id)
+        taken = _find_external_ids(client, module, name)
+        if taken:
+            row = taken[0]
+            raise OdooValidationError(
+                f"The external ID {external_id!r} is already used by {row['model']} record {row['res_id']}.",
+                hint="Choose another external ID, or update that record with updateRecord.",
+            )
+    result = client.call(model, "create", vals_list=[dict(inputs["parameters"])])
+    new_id = int(result[0] if isinstance(result, list) else result)
+    if external_id:
+        try:
+            _create_external_id(client, module, name, model, new_id)
+        except OdooConnectorError as exc:
+            try:
+                client.call(model, "unlink", [new_id])
+            except OdooConnectorError as cleanup:
+                raise type(exc)(
+                    f"{model} record {new_id} was created, but its external ID {external_id!r} could "
+                    f"not be set ({exc.message}) and the record could not be removed again "
+                    f"({cleanup.message}). Record {new_id} was left behind without an external ID.",
+                    hint="Set the external ID with setExternalId, or delete the record.",
+                    detail=exc.detail,
+                ) from None
+            raise type(exc)(
+                f"The external ID {external_id!r} could not be set ({exc.message}); the new {model} "
+                f"record {new_id} was removed again, so nothing was created.",
+                hint=exc.hint, detail=exc.detail, odoo_name=exc.odoo_name, status=exc.status,
+            ) from None
+    return new_id
+
+
+def update_record(client: OdooClient, inputs: Mapping[str, Any]) -> bool:
+    model, record_id = inputs["model"], inputs["recordId"]
+    try:
+        client.call(model, "write", [record_id], vals=dict(inputs["parameters"]))
+    except NotFoundError as exc:
+        raise _missing(model, record_id, exc) from None
+    return True
+
+
+def delete_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> bool:
+    model, record_id = inputs["model"], inputs["recordId"]
+    try:
+        client.call(model, "unlink", [record_id])
+    except NotFoundError as exc:
+        raise _missing(model, record_id, exc) from None
+    return True
+
+
+def _read_one(client: OdooClient, model: str, record_id: int, fields: Sequence[str] | None) -> dict[str, Any]:
+    # Odoo answers `read` of a deleted or unknown id with [] and status 200, not an error.
+    rows = client.call(model, "read", [record_id], fields=_fields(client, model, fields))
+    if not rows:
+        raise _missing(model, record_id)
+    return dict(rows[0])
+
+
+def get_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return _read_one(client, inputs["model"], inputs["recordId"], inputs.get("fields"))
+
+
+def get_record_by_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Resolves the ID with ``ir.model.data.check_object_reference``, which every user may call
+    (``ir.model.data`` itself is readable only by the Access Rights group)."""
+    external_id: str = inputs["externalId"]
+    module, name = split_external_id(external_id)
+    try:
+        model, res_id = client.call("ir.model.data", "check_object_reference", module=module, xml_id=name)
+    except OdooValidationError as exc:
+        if "External ID not found" in exc.message:
+            raise NotFoundError(f"No record has the external ID {external_id!r}.", odoo_name=exc.odoo_name,
+                                hint="Check the spelling: an external ID is module.name, e.g. base.main_company.") from None
+        raise
+    if not res_id:
+        # Odoo found the ID but the user cannot see the record (or it was deleted).
+        raise NotFoundError(
+            f"The external ID {external_id!r} points at a {model} record this user cannot read "
+            "(or that was deleted).",
+            hint="Check the record exists and that the API user may read it (record rules, company).",
+        )
+    record = _read_one(client, model, int(res_id), inputs.get("fields"))
+    return {"externalId": external_id, "model": model, "id": int(res_id), "record": record}
+
+
+def set_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> int:
+    model, record_id, external_id = inputs["model"], inputs["recordId"], inputs["externalId"]
+    module, name = split_external_id(external_id)
+    if not client.call(model, "read", [record_id], fields=["display_name"]):
+        raise _missing(model, record_id)
+    for row in _find_external_ids(client, module, name, model, record_id):
+        if row["module"] == module and row["name"] == name:
+            if row["model"] == model and row["res_id"] == record_id:
+                raise OdooValidationError(
+                    f"{model} record {record_id} already has the external ID {external_id!r}.",
+                    hint="Nothing to do; getRecordByExternalId finds the record.")
+            raise OdooValidationError(
+                f"The external ID {external_id!r} is already used by {row['model']} record {row['res_id']}.",
+                hint="Choose another external ID.")
+        raise OdooValidationError(
+            f"{model} record {record_id} already has the external ID {row['module']}.{row['name']}.",
+            hint="A record keeps one external ID here; use the one it has with getRecordByExternalId.")
+    return _create_external_id(client, module, name, model, record_id)
+
+
+def iter_records(
+    client: OdooClient,
+    model: str,
+    *,
+    domain: Sequence[Any] = (),
+    fields: Sequence[str] | None = None,
+    order: str | None = None,
+    offset: int = 0,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[dict[str, Any]]:
+    """Every matching record, one page in memory at a time.
+
+    Without an ``order`` it pages by id (``id > last``) rather than by offset, so records created
+    or deleted while paging neither shift the pages nor get skipped or repeated. With an ``order``
+    it must page by offset, with ``id`` added as a tie-breaker so the order is total.
+    """
+    checked = validate_domain(list(domain))
+    names = _fields(client, model, fields)
+    keyset = not order or order.strip().lower() in ("id", "id asc")
+    sort = "id asc" if keyset else f"{order}, id asc"
+    last_id: int | None = None
+    position = offset
+    seen = 0
+    while True:
+        page_domain = checked if last_id is None else [*checked, ["id", ">", last_id]]
+        page: list[dict[str, Any]] = client.call(
+            model, "search_read", domain=page_domain, fields=names, order=sort, limit=page_size,
+            offset=position if (not keyset or last_id is None) else 0,
+        )
+        yield from page
+        seen += len(page)
+        progress.info("%s: %d records read", model, seen)
+        if len(page) < page_size:
+            return
+        if keyset:
+            last_id = page[-1]["id"]
+        else:
+            position += len(page)
+
+
+def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    model = inputs["model"]
+    domain = validate_domain(inputs.get("domain", []))
+    if inputs.get("fetchAll"):
+        return list(iter_records(client, model, domain=domain, fields=inputs.get("fields"),
+                                 order=inputs.get("order"), offset=inputs.get("offset", 0),
+                                 page_size=inputs.get("pageSize", DEFAULT_PAGE_SIZE)))
+    rows: list[dict[str, Any]] = client.call(
+        model, "search_read", domain=domain, fields=_fields(client, model, inputs.get("fields")),
+        order=inputs.get("order") or "id asc", limit=inputs.get("limit", 10), offset=inputs.get("offset", 0),
+    )
+    return rows

@@ -1,0 +1,111 @@
+"""The XML-RPC transport (deprecated by Odoo, removed in Odoo 22): ``/xmlrpc/2/common`` and
+``/xmlrpc/2/object``.
+
+Payloads are built with the standard library's :mod:`xmlrpc.client` but sent over the same
+:class:`~.http.HttpSession` as JSON-2, so timeouts, TLS, proxies and retries stay in one place and
+one pooled connection serves every call (``ServerProxy`` opens a new one per call).
+"""
+
+from __future__ import annotations
+
+import xmlrpc.client
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from ..connections import BasicAuthConnection
+from ..errors import AuthenticationError, ServerError, UnsupportedServerError
+from .base import OdooClient, ServerInfo
+from .http import HttpSession
+from .json2 import READ_ONLY_METHODS
+from .mapping import from_xmlrpc_fault
+
+__all__ = ["XmlRpcClient"]
+
+
+class XmlRpcClient(OdooClient):
+    transport = "xmlrpc"
+
+    def __init__(self, connection: BasicAuthConnection, *, timeout: httpx.Timeout | float | None = None,
+                 http_transport: httpx.BaseTransport | None = None, max_retries: int = 2) -> None:
+        super().__init__()
+        self.connection = connection
+        self.database = connection.database
+        self._password = connection.password.get_secret_value()
+        self.session = HttpSession(
+            connection.url,
+            timeout=timeout,
+            secrets=connection.secrets(),
+            transport=http_transport,
+            max_retries=max_retries,
+        )
+        self._uid: int | None = None
+
+    def rpc(self, endpoint: str, method: str, params: tuple[Any, ...], *, idempotent: bool) -> Any:
+        """One XML-RPC call; faults become connector errors (password scrubbed)."""
+        payload = xmlrpc.client.dumps(params, method, allow_none=True).encode("utf-8")
+        response = self.session.request(
+            "POST", f"/xmlrpc/2/{endpoint}", content=payload,
+            headers={"Content-Type": "text/xml"}, idempotent=idempotent,
+        )
+        if response.status_code == 404:
+            raise UnsupportedServerError(
+                f"{self.connection.url} has no XML-RPC endpoint (404 for /xmlrpc/2/{endpoint}).",
+                hint="Check the base URL. Odoo 22 and later no longer offer XML-RPC: use the API "
+                     "key connection.",
+                status=404,
+            )
+        if not response.is_success:
+            raise ServerError(f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
+                              status=response.status_code)
+        try:
+            result, _ = xmlrpc.client.loads(response.content, use_datetime=False, use_builtin_types=True)
+        except xmlrpc.client.Fault as fault:
+            raise from_xmlrpc_fault(fault.faultCode, fault.faultString, secrets=self.session.secrets) from None
+        except Exception as exc:  # an HTML page or garbage: not an Odoo XML-RPC answer
+            raise UnsupportedServerError(
+                f"{self.connection.url} did not answer XML-RPC {endpoint}.{method} with XML-RPC "
+                f"({type(exc).__name__}).",
+                hint="Check the base URL points at an Odoo server.",
+            ) from None
+        return result[0]
+
+    def uid(self) -> int:
+        if self._uid is None:
+            uid = self.rpc("common", "authenticate",
+                           (self.database, self.connection.username, self._password, {}),
+                           idempotent=True)
+            if not uid:
+                # Odoo answers False, not a fault, for a wrong login or password.
+                raise AuthenticationError(
+                    f"Odoo refused the login {self.connection.username!r} with this password on "
+                    f"database {self.database!r}.",
+                    hint="Check the username (the login, often an e-mail address) and the password "
+                         "or API key. Users with two-factor authentication must use an API key as "
+                         "the password.",
+                )
+            self._uid = int(uid)
+        return self._uid
+
+    def execute_kw(self, model: str, method: str, args: Sequence[Any],
+                   kwargs: Mapping[str, Any] | None = None) -> Any:
+        """Odoo's ``execute_kw`` as is: the raw building block of the rawRequest action."""
+        return self.rpc(
+            "object", "execute_kw",
+            (self.database, self.uid(), self._password, model, method, list(args), dict(kwargs or {})),
+            idempotent=method in READ_ONLY_METHODS,
+        )
+
+    def call(self, model: str, method: str, ids: Sequence[int] | None = None, *,
+             context: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        # execute_kw takes the record ids as the first positional argument of record methods
+        # (odoo.service.model.call_kw); everything else travels by keyword, like JSON-2.
+        args: list[Any] = [list(ids)] if ids is not None else []
+        if context:
+            kwargs["context"] = dict(context)
+        return self.execute_kw(model, method, args, kwargs)
+
+    def server_version(self) -> ServerInfo:
+        info = self.rpc("common", "version", (), idempotent=True)
+        return {"version": info.get("server_version"), "version_info": info.get("server_version_info")}

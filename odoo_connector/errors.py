@@ -1,0 +1,244 @@
+"""The connector's errors, grouped by what the caller should do next.
+
+::
+
+    OdooConnectorError              anything this package raises on purpose
+    ├── InputError                  fix the input or the connection form; nothing was sent
+    ├── ConfigurationError          fix the connection: the server said who/where is wrong
+    │   ├── AuthenticationError     wrong API key, password or login (401, fault 3, authenticate → False)
+    │   ├── DatabaseNotFoundError   X-Odoo-Database / database name unknown to the server
+    │   └── UnsupportedServerError  not an Odoo, or an Odoo too old for the connection type
+    ├── OdooRequestError            Odoo refused this request; fix the request or the user's rights
+    │   ├── AccessDeniedError       the user lacks a group or a record rule (403, fault 4)
+    │   ├── NotFoundError           unknown model/method, missing record or external ID
+    │   └── OdooValidationError     Odoo rejected the values (422, ValidationError, UserError, …)
+    ├── ServerError                 Odoo failed; retry later or tell the Odoo administrator (5xx, fault 1)
+    │   └── RateLimitedError        429: slow down
+    └── TransportError              the request did not get an answer: refused, timed out, TLS
+
+Every error carries a ``message`` for the user (Odoo's own words where Odoo gave some), a ``hint``
+saying what to do, and a ``detail`` for debugging (Odoo's server traceback) that is never shown
+unless debug output is asked for. Secrets never enter any of them: messages are built from Odoo's
+answers and from input values that are not secret, and :func:`redact` is applied to everything a
+transport puts into an error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+__all__ = [
+    "AccessDeniedError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "DatabaseNotFoundError",
+    "InputError",
+    "NotFoundError",
+    "OdooConnectorError",
+    "OdooRequestError",
+    "OdooValidationError",
+    "RateLimitedError",
+    "ServerError",
+    "TransportError",
+    "UnsupportedServerError",
+    "redact",
+]
+
+
+class OdooConnectorError(Exception):
+    """Base of every error the connector raises on purpose.
+
+    ``exit_code`` is the CLI's exit status for this kind of error, so scripts can branch on it
+    without parsing text.
+    """
+
+    exit_code: ClassVar[int] = 1
+    default_hint: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        detail: str | None = None,
+        odoo_name: str | None = None,
+        status: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+        self.detail = detail
+        self.odoo_name = odoo_name
+        self.status = status
+        self.path = path
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.hint:
+            text = f"{text}\nHint: {self.hint}"
+        return text
+
+    def to_dict(self, *, debug: bool = False) -> dict[str, Any]:
+        """The error as the CLI and the runtime report it; ``detail`` only in debug mode."""
+        out: dict[str, Any] = {"type": self.kind, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        if self.path:
+            out["path"] = self.path
+        if self.odoo_name:
+            out["odooError"] = self.odoo_name
+        if self.status is not None:
+            out["status"] = self.status
+        if debug and self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+class InputError(OdooConnectorError):
+    """Bad input or connection settings, found before anything was sent."""
+
+    exit_code = 2
+
+
+class ConfigurationError(OdooConnectorError):
+    """The server answered, and the answer says the connection settings are wrong."""
+
+    exit_code = 3
+
+
+class AuthenticationError(ConfigurationError):
+    default_hint = (
+        "Check the API key (or username and password) in the connection. Odoo API keys of "
+        "non-administrators expire after at most 90 days: create a new one under "
+        "Preferences → Account Security → New API Key."
+    )
+
+
+class DatabaseNotFoundError(ConfigurationError):
+    default_hint = (
+        "Check the database name in the connection. It is shown in Odoo under Settings → "
+        "Activate the developer mode, or in the database selector at /web/database/selector."
+    )
+
+
+class UnsupportedServerError(ConfigurationError):
+    default_hint = "Check the base URL points at an Odoo server."
+
+
+class OdooRequestError(OdooConnectorError):
+    """Odoo refused this particular request."""
+
+    exit_code = 4
+
+
+class AccessDeniedError(OdooRequestError):
+    """The user may not do this; ``groups`` lists the Odoo groups Odoo said would allow it."""
+
+    def __init__(self, message: str, *, groups: list[str] | None = None, **kwargs: Any) -> None:
+        self.groups = groups if groups is not None else parse_groups(message)
+        if "hint" not in kwargs or kwargs["hint"] is None:
+            kwargs["hint"] = access_hint(self.groups)
+        super().__init__(message, **kwargs)
+
+    def to_dict(self, *, debug: bool = False) -> dict[str, Any]:
+        out = super().to_dict(debug=debug)
+        if self.groups:
+            out["missingGroups"] = self.groups
+        return out
+
+
+class NotFoundError(OdooRequestError):
+    default_hint = "Check the model name and the record id or external ID."
+
+
+class OdooValidationError(OdooRequestError):
+    """Odoo rejected the values or arguments; the user must change them."""
+
+    exit_code = 2
+    default_hint = "Check the field names and values against listModelFields for this model."
+
+
+class ServerError(OdooConnectorError):
+    exit_code = 5
+    default_hint = (
+        "Odoo failed while handling the request. Try again later; if it persists, give the "
+        "Odoo administrator the time of the call (run with --debug for the server's traceback)."
+    )
+
+
+class RateLimitedError(ServerError):
+    default_hint = "The server asks to slow down: wait and try again, or poll less often."
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class TransportError(OdooConnectorError):
+    exit_code = 5
+    default_hint = (
+        "Check the base URL and port, that the server is reachable from here, and its TLS "
+        "certificate."
+    )
+
+
+_GROUP_LINE = re.compile(r"^\s*-\s+(.+?)\s*$")
+
+
+def parse_groups(message: str) -> list[str]:
+    """Odoo lists the groups that would allow an operation as ``\\t- Name`` lines after
+    "This operation is allowed for the following groups:"; we surface them so the user can ask
+    for exactly that group instead of reading a wall of text."""
+    marker = "allowed for the following groups:"
+    if marker not in message:
+        return []
+    tail = message.split(marker, 1)[1]
+    groups: list[str] = []
+    for line in tail.splitlines():
+        match = _GROUP_LINE.match(line)
+        if match:
+            groups.append(match.group(1))
+        elif groups and line.strip():
+            break
+    return groups
+
+
+def access_hint(groups: list[str]) -> str:
+    if groups:
+        names = ", ".join(f'"{g}"' for g in groups)
+        return (
+            f"Ask an Odoo administrator to add the API user to the group {names} "
+            "(Settings → Users → the user → Access Rights), or use a user who has it."
+        )
+    return (
+        "The API user lacks the rights for this. Ask an Odoo administrator to grant the needed "
+        "access, or use a user who has it."
+    )
+
+
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(bearer\s+)[^\s\"'<>,;]+"),
+    re.compile(r"(?i)((?:api[_-]?key|apikey|password|passwd|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+    re.compile(r"\b[0-9a-f]{40}\b"),
+]
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """Removes known secret values and anything shaped like a bearer token or an Odoo API key
+    (40 hex characters). Applied to everything that reaches an error, a log line or debug output,
+    because Odoo echoes request parts (e.g. the XML-RPC params) in some tracebacks."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "<redacted>")
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + "<redacted>", text)
+        else:
+            text = pattern.sub("<redacted>", text)
+    return text

@@ -1,0 +1,260 @@
+"""``connector.yaml``: pydantic models, loading, and the checks ``odoo-connector validate`` runs.
+
+The manifest is the product's table of contents: every connection, action, data source and trigger
+with its handler and schemas. Schemas may ``$ref`` shared definitions in ``schemas/common.json``;
+they are inlined at load time so a platform (``describe``) and the validators see one
+self-contained schema per unit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "ConnectionField",
+    "ConnectionSpec",
+    "Manifest",
+    "ManifestError",
+    "UnitSpec",
+    "find_manifest",
+    "load_manifest",
+    "validate_manifest",
+]
+
+Kind = Literal["action", "dataSource", "trigger"]
+
+
+class ManifestError(Exception):
+    """A broken manifest: names the file and the JSON path."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ConnectionField(_Model):
+    key: str
+    label: str
+    type: Literal["string", "integer", "password"] = "string"
+    required: bool = True
+    secret: bool = False
+    description: str = ""
+    example: Any = None
+    default: Any = None
+
+
+class ConnectionSpec(_Model):
+    key: str
+    label: str
+    description: str
+    deprecated: bool = False
+    deprecation_message: str | None = Field(default=None, alias="deprecationMessage")
+    documentation: str = ""
+    fields: list[ConnectionField]
+
+
+class UnitSpec(_Model):
+    key: str
+    label: str
+    description: str
+    handler: str
+    connections: list[str]
+    inputs: str
+    output: str
+    example: str
+    kind: Kind = "action"
+    # Filled at load time from the files named above.
+    input_schema: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    output_schema: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    example_payload: Any = Field(default=None, exclude=True)
+
+    def load_handler(self) -> Callable[..., Any]:
+        module_name, _, attr = self.handler.partition(":")
+        module = importlib.import_module(module_name)
+        handler = getattr(module, attr)
+        if not callable(handler):
+            raise TypeError(f"{self.handler} is not callable")
+        return handler  # type: ignore[no-any-return]
+
+
+class Manifest(_Model):
+    name: str
+    label: str
+    version: str
+    description: str
+    connections: list[ConnectionSpec]
+    actions: list[UnitSpec]
+    data_sources: list[UnitSpec] = Field(alias="dataSources")
+    triggers: list[UnitSpec]
+    root: Path = Field(default=Path("."), exclude=True)
+
+    def units(self) -> Iterator[UnitSpec]:
+        yield from self.actions
+        yield from self.data_sources
+        yield from self.triggers
+
+    def unit(self, key: str) -> UnitSpec:
+        for unit in self.units():
+            if unit.key == key:
+                return unit
+        raise KeyError(key)
+
+    def connection(self, key: str) -> ConnectionSpec:
+        for conn in self.connections:
+            if conn.key == key:
+                return conn
+        raise KeyError(key)
+
+    def describe(self) -> dict[str, Any]:
+        """The whole manifest as JSON with schemas and examples inlined, for a platform import."""
+        out = self.model_dump(by_alias=True, exclude={"root"})
+        for group, units in (("actions", self.actions), ("dataSources", self.data_sources),
+                             ("triggers", self.triggers)):
+            out[group] = [
+                {**unit.model_dump(by_alias=True, exclude={"inputs", "output", "example", "kind"}),
+                 "inputs": unit.input_schema, "output": unit.output_schema,
+                 "example": unit.example_payload}
+                for unit in units
+            ]
+        return out
+
+
+def find_manifest() -> Path:
+    """``$ODOO_CONNECTOR_MANIFEST``, else the source tree's ``connector.yaml`` (a checkout or an
+    editable install), else the copy a wheel installs under ``<prefix>/share/odoo-connector``."""
+    override = os.environ.get("ODOO_CONNECTOR_MANIFEST")
+    candidates = [Path(override)] if override else []
+    candidates += [
+        Path(__file__).resolve().parent.parent / "connector.yaml",
+        Path(sys.prefix) / "share" / "odoo-connector" / "connector.yaml",
+    ]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ManifestError("connector.yaml not found; looked in: " + ", ".join(map(str, candidates)))
+
+
+@cache
+def load_manifest(path: str | None = None) -> Manifest:
+    """Loads and parses the manifest and every schema it names (cached: it is read once)."""
+    file = Path(path) if path else find_manifest()
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ManifestError(f"{file}: {exc}") from exc
+    for group, kind in (("actions", "action"), ("dataSources", "dataSource"), ("triggers", "trigger")):
+        for unit in raw.get(group) or []:
+            if isinstance(unit, dict):
+                unit.setdefault("kind", kind)
+    try:
+        manifest = Manifest.model_validate({**raw, "root": file.parent})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "$." + ".".join(str(p) for p in first["loc"])
+        raise ManifestError(f"{file}: {where}: {first['msg']}") from None
+    common_file = file.parent / "schemas" / "common.json"
+    common = _read_json(common_file) if common_file.is_file() else {}
+    for unit in manifest.units():
+        unit.input_schema = _inline(_read_json(file.parent / unit.inputs), common, file.parent / unit.inputs)
+        unit.output_schema = _inline(_read_json(file.parent / unit.output), common, file.parent / unit.output)
+        unit.example_payload = _read_json(file.parent / unit.example)
+    return manifest
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ManifestError(f"{path}: not valid JSON: {exc}") from exc
+
+
+def _inline(schema: Any, common: dict[str, Any], origin: Path) -> Any:
+    """Replaces ``{"$ref": "../common.json#/$defs/x", ...}`` by the definition, keeping sibling
+    keys (a title or description given at the use site wins)."""
+    if isinstance(schema, list):
+        return [_inline(item, common, origin) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and "common.json#/$defs/" in ref:
+        name = ref.split("#/$defs/", 1)[1]
+        try:
+            target = common["$defs"][name]
+        except KeyError:
+            raise ManifestError(f"{origin}: $ref {ref!r} names no definition in schemas/common.json") from None
+        merged = {**_inline(target, common, origin), **{k: v for k, v in schema.items() if k != "$ref"}}
+        return {k: _inline(v, common, origin) for k, v in merged.items()}
+    return {key: _inline(value, common, origin) for key, value in schema.items()}
+
+
+_EXPECTED_PARAMS = {"action": 2, "dataSource": 2, "trigger": 3}
+
+
+def validate_manifest(manifest: Manifest) -> list[str]:
+    """Every problem found, each naming the file and the JSON path; empty when all is well."""
+    problems: list[str] = []
+    keys: set[str] = set()
+    connection_keys = {c.key for c in manifest.connections}
+    for conn in manifest.connections:
+        if conn.key in keys:
+            problems.append(f"connector.yaml: $.connections: key {conn.key!r} is not unique")
+        keys.add(conn.key)
+    for unit in manifest.units():
+        where = f"connector.yaml: {unit.kind} {unit.key}"
+        if unit.key in keys:
+            problems.append(f"{where}: key is not unique")
+        keys.add(unit.key)
+        for conn in unit.connections:
+            if conn not in connection_keys:
+                problems.append(f"{where}: $.connections: unknown connection {conn!r}")
+        for label, file, schema in (("inputs", unit.inputs, unit.input_schema),
+                                    ("output", unit.output, unit.output_schema)):
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                problems.append(f"{file}: {exc.json_path}: not a valid JSON Schema (2020-12): {exc.message}")
+                continue
+            if label == "inputs":
+                validator = Draft202012Validator(schema)
+                for i, example in enumerate(schema.get("examples", [])):
+                    for err in validator.iter_errors(example):
+                        problems.append(f"{file}: $.examples[{i}]{err.json_path[1:]}: {err.message}")
+                for name, prop in schema.get("properties", {}).items():
+                    for i, example in enumerate(prop.get("examples", [])):
+                        for err in Draft202012Validator(prop).iter_errors(example):
+                            problems.append(f"{file}: $.properties.{name}.examples[{i}]: {err.message}")
+        if isinstance(unit.output_schema, dict):
+            try:
+                out_validator = Draft202012Validator(unit.output_schema)
+                for err in out_validator.iter_errors(unit.example_payload):
+                    problems.append(f"{unit.example}: {err.json_path}: {err.message}")
+            except SchemaError:
+                pass
+        try:
+            handler = unit.load_handler()
+        except Exception as exc:
+            problems.append(f"{where}: $.handler: {unit.handler!r} does not import: {exc}")
+            continue
+        params = [p for p in inspect.signature(handler).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        expected = _EXPECTED_PARAMS[unit.kind]
+        if len(params) != expected:
+            shape = "(client, inputs, state)" if unit.kind == "trigger" else "(client, inputs)"
+            problems.append(f"{where}: $.handler: {unit.handler} takes {len(params)} positional "
+                            f"parameters; a {unit.kind} handler takes {shape}")
+    return problems

@@ -1,0 +1,158 @@
+"""pollChangesTrigger: records created or updated since the last poll, losing none, repeating none.
+
+How it stays exact, given what Odoo does:
+
+* **The cursor is server time.** It is the newest ``write_date`` Odoo returned, never this
+  machine's clock, so a client clock hours off changes nothing.
+* **Look-back window.** Odoo stamps ``write_date`` with the time its transaction *started*; a long
+  transaction commits a record whose ``write_date`` is older than a cursor we already moved past.
+  Every poll therefore asks for ``write_date >= cursor - lookback`` and skips what it already
+  emitted, remembered as ``seen[id] = write_date`` for the records inside the window. The state
+  forgets entries that fall out of the window, so it stays bounded.
+* **Same-second writes.** ``write_date`` has one-second precision; asking with ``>=`` and
+  deduplicating on ``(id, write_date)`` neither misses nor repeats records sharing the cursor's second.
+* **Every page.** Pages are ordered by ``(write_date, id)`` and continued from the last key seen,
+  so a burst of any size is read completely, each record once.
+* **Light first.** Pages ask only for ``id, create_date, write_date``; the full records are read
+  once, for the records to emit. An idle poll is one request.
+* **All or nothing.** Any error raises, and the caller keeps the previous state, so the next poll
+  repeats the work: nothing is skipped.
+
+Branches: a record goes to ``created`` when it was never emitted (nor part of the baseline) and was
+created inside the window; any other change goes to ``updated``. A record updated again after it
+was emitted is emitted again, as updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..actions.records import default_fields
+from ..client import OdooClient
+from ..domain import validate_domain
+from ..errors import InputError
+
+__all__ = ["STATE_VERSION", "poll_changes"]
+
+STATE_VERSION = 1
+_FMT = "%Y-%m-%d %H:%M:%S"
+_KEY_FIELDS = ["id", "create_date", "write_date"]
+_READ_CHUNK = 500
+
+
+def _shift(stamp: str, seconds: int) -> str:
+    return (datetime.strptime(stamp, _FMT) - timedelta(seconds=seconds)).strftime(_FMT)
+
+
+def _load_state(state: Mapping[str, Any] | None, model: str) -> dict[str, Any] | None:
+    if not state:
+        return None
+    if state.get("version") != STATE_VERSION or not isinstance(state.get("seen"), dict):
+        raise InputError("The trigger state is not from this version of pollChangesTrigger.",
+                         hint="Reset the trigger's state (delete the state file) to start a new baseline.")
+    if state.get("model") not in (None, model):
+        raise InputError(f"The trigger state belongs to model {state['model']!r}, not {model!r}.",
+                         hint="Use a separate state per model, or reset the state.")
+    return {"cursor": state.get("cursor"), "seen": {str(k): str(v) for k, v in state["seen"].items()}}
+
+
+def _changed_since(client: OdooClient, model: str, domain: list[Any], since: str | None,
+                   page_size: int) -> list[dict[str, Any]]:
+    """(id, create_date, write_date) of every record with write_date >= since, in key order."""
+    base = [*domain, ["write_date", ">=", since]] if since else list(domain)
+    rows: list[dict[str, Any]] = []
+    last: tuple[str, int] | None = None
+    while True:
+        page_domain = base if last is None else [
+            *base, "|", ["write_date", ">", last[0]], "&", ["write_date", "=", last[0]], ["id", ">", last[1]]]
+        page: list[dict[str, Any]] = client.call(
+            model, "search_read", domain=page_domain, fields=_KEY_FIELDS,
+            order="write_date asc, id asc", limit=page_size)
+        rows.extend(page)
+        if len(page) < page_size:
+            return rows
+        last = (page[-1]["write_date"], page[-1]["id"])
+
+
+def _read_full(client: OdooClient, model: str, ids: list[int], fields: list[str]) -> dict[int, dict[str, Any]]:
+    records: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), _READ_CHUNK):
+        for row in client.call(model, "read", ids[start:start + _READ_CHUNK], fields=fields):
+            records[row["id"]] = row
+    return records
+
+
+def _baseline(client: OdooClient, model: str, domain: list[Any], lookback: int,
+              page_size: int) -> dict[str, Any]:
+    newest = client.call(model, "search_read", domain=domain, fields=["write_date"],
+                         order="write_date desc, id desc", limit=1)
+    if not newest:
+        return {"cursor": None, "seen": {}}
+    cursor = newest[0]["write_date"]
+    recent = _changed_since(client, model, domain, _shift(cursor, lookback), page_size)
+    return {"cursor": cursor, "seen": {str(r["id"]): r["write_date"] for r in recent}}
+
+
+def poll_changes(client: OdooClient, inputs: Mapping[str, Any],
+                 state: Mapping[str, Any] | None) -> dict[str, Any]:
+    model: str = inputs["model"]
+    domain = validate_domain(inputs.get("domain", []))
+    lookback: int = inputs.get("lookbackSeconds", 300)
+    page_size: int = inputs.get("pageSize", 500)
+    show_new: bool = inputs.get("showNewRecords", True)
+    show_updated: bool = inputs.get("showUpdatedRecords", True)
+    previous = _load_state(state, model)
+
+    if previous is None and not inputs.get("emitExisting", False):
+        base = _baseline(client, model, domain, lookback, page_size)
+        return _result(model, [], [], base["cursor"], base["seen"], lookback)
+
+    cursor: str | None = previous["cursor"] if previous else None
+    seen: dict[str, str] = previous["seen"] if previous else {}
+    window_start = _shift(cursor, lookback) if cursor else None
+    changed = _changed_since(client, model, domain, window_start, page_size)
+
+    created_ids: list[int] = []
+    updated_ids: list[int] = []
+    new_seen = dict(seen)
+    newest = cursor
+    for row in changed:
+        key, stamp = str(row["id"]), row["write_date"]
+        if newest is None or stamp > newest:
+            newest = stamp
+        if seen.get(key) == stamp:
+            continue
+        is_new = key not in seen and (window_start is None or row["create_date"] >= window_start)
+        new_seen[key] = stamp
+        if is_new and show_new:
+            created_ids.append(row["id"])
+        elif not is_new and show_updated:
+            updated_ids.append(row["id"])
+
+    emitted = created_ids + updated_ids
+    records: dict[int, dict[str, Any]] = {}
+    if emitted:
+        fields = list(inputs.get("fields") or default_fields(client, model))
+        fields += [f for f in _KEY_FIELDS if f not in fields and f != "id"]
+        records = _read_full(client, model, emitted, fields)
+        for record_id, record in records.items():
+            # Emitted as read now: a write that landed between the two requests is in it already.
+            new_seen[str(record_id)] = record.get("write_date") or new_seen[str(record_id)]
+    # A record deleted between the two requests is gone from `records`: nothing to emit for it.
+    created = [records[i] for i in created_ids if i in records]
+    updated = [records[i] for i in updated_ids if i in records]
+    return _result(model, created, updated, newest, new_seen, lookback)
+
+
+def _result(model: str, created: list[dict[str, Any]], updated: list[dict[str, Any]],
+            cursor: str | None, seen: dict[str, str], lookback: int) -> dict[str, Any]:
+    if cursor is not None:
+        horizon = _shift(cursor, lookback)
+        seen = {k: v for k, v in seen.items() if v >= horizon}
+    return {
+        "data": {"created": created, "updated": updated},
+        "state": {"version": STATE_VERSION, "model": model, "cursor": cursor, "seen": seen},
+        "polledNoChanges": not created and not updated,
+    }
