@@ -73,8 +73,10 @@ def _read_json_arg(value: str | None, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise InputError(f"{what} is not valid JSON: {exc}.",
-                         hint="Quote it for your shell, e.g. --input '{\"model\": \"res.partner\"}'.") from None
+        raise InputError(
+            f"{what} is not valid JSON: {exc}.",
+            hint='Quote it for your shell, e.g. --input \'{"model": "res.partner"}\'.',
+        ) from None
 
 
 def _connection(args: argparse.Namespace) -> Any:
@@ -85,7 +87,9 @@ def _connection(args: argparse.Namespace) -> Any:
         try:
             data = json.loads(Path(args.connection).read_text(encoding="utf-8"))
         except OSError as exc:
-            raise InputError(f"Cannot read the connection file {args.connection!r}: {exc.strerror}.") from None
+            raise InputError(
+                f"Cannot read the connection file {args.connection!r}: {exc.strerror}."
+            ) from None
         except ValueError as exc:
             raise InputError(f"The connection file {args.connection!r} is not valid JSON: {exc}.") from None
         if not isinstance(data, dict):
@@ -138,16 +142,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         if isinstance(conn, ApiKeyConnection) and major is not None and major < 19:
             raise UnsupportedServerError(
                 f"This server runs Odoo {version.get('version')}; the JSON-2 API needs 19.0 or later.",
-                hint="Use the Basic Authentication (XML-RPC) connection for this server.")
+                hint="Use the Basic Authentication (XML-RPC) connection for this server.",
+            )
         user = client.whoami()
-        _print({
-            "ok": True,
-            "connection": conn.type,
-            "url": conn.url,
-            "server": {"version": version.get("version"), "versionInfo": info},
-            "database": conn.database,
-            "user": user,
-        })
+        _print(
+            {
+                "ok": True,
+                "connection": conn.type,
+                "url": conn.url,
+                "server": {"version": version.get("version"), "versionInfo": info},
+                "database": conn.database,
+                "user": user,
+            }
+        )
     return EXIT_OK
 
 
@@ -175,9 +182,15 @@ def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
         raise InputError("--jsonl streams listRecords only.")
     checked = validate_inputs(load_manifest().unit(key), inputs)
     with make_client(conn) as client:
-        for record in iter_records(client, checked["model"], domain=checked.get("domain", []),
-                                   fields=checked.get("fields"), order=checked.get("order"),
-                                   offset=checked.get("offset", 0), page_size=checked.get("pageSize", 500)):
+        for record in iter_records(
+            client,
+            checked["model"],
+            domain=checked.get("domain", []),
+            fields=checked.get("fields"),
+            order=checked.get("order"),
+            offset=checked.get("offset", 0),
+            page_size=checked.get("pageSize", 500),
+        ):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     return EXIT_OK
 
@@ -220,8 +233,15 @@ def cmd_watch(args: argparse.Namespace) -> int:
     conn = _connection(args)
     _setup_logging(args, conn.secrets())
     inputs = _read_json_arg(args.input, "--input")
-    return run_watch(args.key, conn, inputs, interval=args.interval, state_path=args.state,
-                     webhook=args.webhook, max_polls=args.max_polls)
+    return run_watch(
+        args.key,
+        conn,
+        inputs,
+        interval=args.interval,
+        state_path=args.state,
+        webhook=args.webhook,
+        max_polls=args.max_polls,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -229,40 +249,54 @@ def _parser() -> argparse.ArgumentParser:
         prog="odoo-connector",
         description="Odoo 19 connector: run actions, picklists and the polling trigger from the shell.",
         epilog="Connection: --connection FILE.json, or ODOO_URL, ODOO_PORT, ODOO_DB and ODOO_API_KEY "
-               "(or ODOO_USERNAME/ODOO_PASSWORD). Exit status: 0 ok, 2 bad input, 3 configuration, "
-               "4 access/not found, 5 server/transport, 1 unexpected.",
+        "(or ODOO_USERNAME/ODOO_PASSWORD). Exit status: 0 ok, 2 bad input, 3 configuration, "
+        "4 access/not found, 5 server/transport, 1 unexpected.",
     )
     parser.add_argument("--version", action="version", version=f"odoo-connector {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--connection", metavar="FILE.json", help="connection settings (else ODOO_* variables)")
-    common.add_argument("--debug", action="store_true", help="debug logs and Odoo's server traceback on errors")
+    common.add_argument(
+        "--connection", metavar="FILE.json", help="connection settings (else ODOO_* variables)"
+    )
+    common.add_argument(
+        "--debug", action="store_true", help="debug logs and Odoo's server traceback on errors"
+    )
     common.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     common.add_argument("--manifest", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("validate", parents=[common], help="check connector.yaml, schemas, examples and handlers"
-                   ).set_defaults(func=cmd_validate)
-    sub.add_parser("describe", parents=[common], help="the manifest as JSON with schemas inlined"
-                   ).set_defaults(func=cmd_describe)
-    sub.add_parser("check", parents=[common], help="test the connection: server version, database, user"
-                   ).set_defaults(func=cmd_check)
+    sub.add_parser(
+        "validate", parents=[common], help="check connector.yaml, schemas, examples and handlers"
+    ).set_defaults(func=cmd_validate)
+    sub.add_parser(
+        "describe", parents=[common], help="the manifest as JSON with schemas inlined"
+    ).set_defaults(func=cmd_describe)
+    sub.add_parser(
+        "check", parents=[common], help="test the connection: server version, database, user"
+    ).set_defaults(func=cmd_check)
     for name, helptext in (("run", "run an action"), ("picklist", "run a data source")):
         cmd = sub.add_parser(name, parents=[common], help=helptext)
         cmd.add_argument("key")
         cmd.add_argument("--input", help="inputs as JSON text, @file.json, or - for stdin")
-        cmd.add_argument("--jsonl", action="store_true",
-                         help="stream listRecords (fetchAll) as JSON lines" if name == "run" else argparse.SUPPRESS)
+        cmd.add_argument(
+            "--jsonl",
+            action="store_true",
+            help="stream listRecords (fetchAll) as JSON lines" if name == "run" else argparse.SUPPRESS,
+        )
         cmd.set_defaults(func=cmd_run)
     poll = sub.add_parser("poll", parents=[common], help="poll a trigger once")
     poll.add_argument("key")
     poll.add_argument("--input", help="inputs as JSON text, @file.json, or - for stdin")
-    poll.add_argument("--state", metavar="FILE.json", help="state file: read if present, rewritten after success")
+    poll.add_argument(
+        "--state", metavar="FILE.json", help="state file: read if present, rewritten after success"
+    )
     poll.set_defaults(func=cmd_poll)
     watch = sub.add_parser("watch", parents=[common], help="run a trigger on a schedule")
     watch.add_argument("key")
     watch.add_argument("--input", help="inputs as JSON text, @file.json, or - for stdin")
     watch.add_argument("--interval", type=float, default=60.0, help="seconds between polls (default 60)")
-    watch.add_argument("--state", metavar="FILE.sqlite", help="SQLite state file (default: per-user data dir)")
+    watch.add_argument(
+        "--state", metavar="FILE.sqlite", help="SQLite state file (default: per-user data dir)"
+    )
     watch.add_argument("--webhook", metavar="URL", help="POST each poll's records here instead of stdout")
     watch.add_argument("--max-polls", type=int, default=None, help=argparse.SUPPRESS)
     watch.set_defaults(func=cmd_watch)
@@ -287,9 +321,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write("\n")
             return exc.exit_code
         message = redact(f"{type(exc).__name__}: {exc}")
-        json.dump({"error": {"type": "UnexpectedError", "message": message,
-                             "hint": "This is a bug in odoo-connector; run with --debug and report it."}},
-                  sys.stderr, indent=2)
+        json.dump(
+            {
+                "error": {
+                    "type": "UnexpectedError",
+                    "message": message,
+                    "hint": "This is a bug in odoo-connector; run with --debug and report it.",
+                }
+            },
+            sys.stderr,
+            indent=2,
+        )
         sys.stderr.write("\n")
         if args.debug:
             import traceback

@@ -42,31 +42,41 @@ def normalise_base_url(raw: str, port: int | None) -> str:
     """Returns ``scheme://host[:port]`` or raises InputError saying what to change."""
     text = raw.strip()
     if not text:
-        raise InputError("The Odoo base URL is empty.", path="baseUrl",
-                         hint="Enter the address you open Odoo with, e.g. https://acme.odoo.com")
+        raise InputError(
+            "The Odoo base URL is empty.",
+            path="baseUrl",
+            hint="Enter the address you open Odoo with, e.g. https://acme.odoo.com",
+        )
     if "://" not in text:
         raise InputError(
-            f"The Odoo base URL {text!r} has no scheme.", path="baseUrl",
+            f"The Odoo base URL {text!r} has no scheme.",
+            path="baseUrl",
             hint=f"Write it with https:// in front, e.g. https://{text.strip('/')}",
         )
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https"):
-        raise InputError(f"The Odoo base URL must start with https:// or http://, not {parts.scheme}://.",
-                         path="baseUrl")
+        raise InputError(
+            f"The Odoo base URL must start with https:// or http://, not {parts.scheme}://.", path="baseUrl"
+        )
     if not parts.hostname:
         raise InputError(f"The Odoo base URL {text!r} has no host name.", path="baseUrl")
     if parts.username or parts.password:
         raise InputError(
-            "The Odoo base URL must not contain a user name or password.", path="baseUrl",
+            "The Odoo base URL must not contain a user name or password.",
+            path="baseUrl",
             hint="Put the credentials in the API key or username/password fields instead.",
         )
     if parts.query or parts.fragment:
-        raise InputError("The Odoo base URL must not contain '?' or '#' parts.", path="baseUrl",
-                         hint="Use only the server address, e.g. https://acme.odoo.com")
+        raise InputError(
+            "The Odoo base URL must not contain '?' or '#' parts.",
+            path="baseUrl",
+            hint="Use only the server address, e.g. https://acme.odoo.com",
+        )
     if parts.path and not _WEB_CLIENT_PATHS.match(parts.path):
         raise InputError(
             f"The Odoo base URL has a path ({parts.path!r}); the connector needs the server address only.",
-            path="baseUrl", hint=f"Use {parts.scheme}://{parts.netloc}",
+            path="baseUrl",
+            hint=f"Use {parts.scheme}://{parts.netloc}",
         )
     try:
         url_port = parts.port
@@ -74,7 +84,8 @@ def normalise_base_url(raw: str, port: int | None) -> str:
         raise InputError(f"The port in the Odoo base URL is not valid: {exc}.", path="baseUrl") from exc
     if url_port is not None and port is not None and url_port != port:
         raise InputError(
-            f"The base URL says port {url_port} but the port field says {port}.", path="port",
+            f"The base URL says port {url_port} but the port field says {port}.",
+            path="port",
             hint="Leave the port field empty or make the two agree.",
         )
     effective = port if port is not None else url_port
@@ -191,7 +202,8 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
         model = BasicAuthConnection
     else:
         raise InputError(
-            f"Unknown connection type {kind!r}.", path="type",
+            f"Unknown connection type {kind!r}.",
+            path="type",
             hint=f"Use {API_KEY!r} (Odoo 19+, API key) or {BASIC_AUTH!r} (XML-RPC, deprecated).",
         )
     try:
@@ -225,8 +237,9 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
     if env.get("ODOO_API_KEY"):
         data.update(type=API_KEY, apiKey=env["ODOO_API_KEY"])
     elif env.get("ODOO_USERNAME") or env.get("ODOO_PASSWORD"):
-        data.update(type=BASIC_AUTH, username=env.get("ODOO_USERNAME", ""),
-                    password=env.get("ODOO_PASSWORD", ""))
+        data.update(
+            type=BASIC_AUTH, username=env.get("ODOO_USERNAME", ""), password=env.get("ODOO_PASSWORD", "")
+        )
         missing += [n for n in ("ODOO_USERNAME", "ODOO_PASSWORD") if not env.get(n)]
     else:
         missing.append("ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD)")

@@ -183,8 +183,7 @@ class RateLimitedError(ServerError):
 class TransportError(OdooConnectorError):
     exit_code = 5
     default_hint = (
-        "Check the base URL and port, that the server is reachable from here, and its TLS "
-        "certificate."
+        "Check the base URL and port, that the server is reachable from here, and its TLS certificate."
     )
 
 

@@ -121,12 +121,18 @@ class Manifest(_Model):
     def describe(self) -> dict[str, Any]:
         """The whole manifest as JSON with schemas and examples inlined, for a platform import."""
         out = self.model_dump(by_alias=True, exclude={"root"})
-        for group, units in (("actions", self.actions), ("dataSources", self.data_sources),
-                             ("triggers", self.triggers)):
+        for group, units in (
+            ("actions", self.actions),
+            ("dataSources", self.data_sources),
+            ("triggers", self.triggers),
+        ):
             out[group] = [
-                {**unit.model_dump(by_alias=True, exclude={"inputs", "output", "example", "kind"}),
-                 "inputs": unit.input_schema, "output": unit.output_schema,
-                 "example": unit.example_payload}
+                {
+                    **unit.model_dump(by_alias=True, exclude={"inputs", "output", "example", "kind"}),
+                    "inputs": unit.input_schema,
+                    "output": unit.output_schema,
+                    "example": unit.example_payload,
+                }
                 for unit in units
             ]
         return out
@@ -196,7 +202,9 @@ def _inline(schema: Any, common: dict[str, Any], origin: Path) -> Any:
         try:
             target = common["$defs"][name]
         except KeyError:
-            raise ManifestError(f"{origin}: $ref {ref!r} names no definition in schemas/common.json") from None
+            raise ManifestError(
+                f"{origin}: $ref {ref!r} names no definition in schemas/common.json"
+            ) from None
         merged = {**_inline(target, common, origin), **{k: v for k, v in schema.items() if k != "$ref"}}
         return {k: _inline(v, common, origin) for k, v in merged.items()}
     return {key: _inline(value, common, origin) for key, value in schema.items()}
@@ -219,11 +227,13 @@ def validate_manifest(manifest: Manifest) -> list[str]:
         if unit.key in keys:
             problems.append(f"{where}: key is not unique")
         keys.add(unit.key)
-        for conn in unit.connections:
-            if conn not in connection_keys:
-                problems.append(f"{where}: $.connections: unknown connection {conn!r}")
-        for label, file, schema in (("inputs", unit.inputs, unit.input_schema),
-                                    ("output", unit.output, unit.output_schema)):
+        for conn_key in unit.connections:
+            if conn_key not in connection_keys:
+                problems.append(f"{where}: $.connections: unknown connection {conn_key!r}")
+        for label, file, schema in (
+            ("inputs", unit.inputs, unit.input_schema),
+            ("output", unit.output, unit.output_schema),
+        ):
             try:
                 Draft202012Validator.check_schema(schema)
             except SchemaError as exc:
@@ -250,11 +260,16 @@ def validate_manifest(manifest: Manifest) -> list[str]:
         except Exception as exc:
             problems.append(f"{where}: $.handler: {unit.handler!r} does not import: {exc}")
             continue
-        params = [p for p in inspect.signature(handler).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(handler).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         expected = _EXPECTED_PARAMS[unit.kind]
         if len(params) != expected:
             shape = "(client, inputs, state)" if unit.kind == "trigger" else "(client, inputs)"
-            problems.append(f"{where}: $.handler: {unit.handler} takes {len(params)} positional "
-                            f"parameters; a {unit.kind} handler takes {shape}")
+            problems.append(
+                f"{where}: $.handler: {unit.handler} takes {len(params)} positional "
+                f"parameters; a {unit.kind} handler takes {shape}"
+            )
     return problems

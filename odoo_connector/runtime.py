@@ -62,7 +62,7 @@ def _coerce_value(value: Any, types: list[str]) -> Any:
     if ("object" in types or "array" in types) and text[:1] in "[{":
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise InputError(f"is not valid JSON ({exc.msg} at character {exc.pos})") from None
     if "null" in types and text.lower() in ("", "null"):
         return None
@@ -107,15 +107,18 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
             raise InputError(f"The input {missing!r} is required for {unit.key}.", path=missing)
         if err.validator == "additionalProperties":
             allowed = ", ".join(sorted(unit.input_schema.get("properties", {})))
-            raise InputError(f"{unit.key} does not take {err.message.split('(')[-1].rstrip(')')}.",
-                             hint=f"Its inputs are: {allowed}.")
+            raise InputError(
+                f"{unit.key} does not take {err.message.split('(')[-1].rstrip(')')}.",
+                hint=f"Its inputs are: {allowed}.",
+            )
         title = ""
         if err.path:
             top = unit.input_schema.get("properties", {}).get(str(err.path[0]), {})
             described = top.get("errorMessage")
             title = f" {described}" if described and len(err.path) == 1 else ""
-        raise InputError(f"The input {path or '(inputs)'!r} is not valid: {_short(err.message)}.{title}",
-                         path=path or None)
+        raise InputError(
+            f"The input {path or '(inputs)'!r} is not valid: {_short(err.message)}.{title}", path=path or None
+        )
     return coerced
 
 

@@ -11,8 +11,9 @@ from ..errors import AccessDeniedError
 __all__ = ["fetch_models", "list_model_fields", "list_models"]
 
 
-def fetch_models(client: OdooClient, model_search: str | None = None,
-                 name_search: str | None = None) -> list[dict[str, Any]]:
+def fetch_models(
+    client: OdooClient, model_search: str | None = None, name_search: str | None = None
+) -> list[dict[str, Any]]:
     """``[{id, name, model}]`` sorted by model, filtered by case-insensitive "contains".
 
     ``ir.model`` is readable only by the Access Rights group. For everyone else Odoo offers
@@ -20,8 +21,13 @@ def fetch_models(client: OdooClient, model_search: str | None = None,
     ``id`` is null. Either way it is one list request, filtered here so both paths behave alike.
     """
     try:
-        rows = client.call("ir.model", "search_read", domain=[["transient", "=", False]],
-                           fields=["name", "model"], order="model asc")
+        rows = client.call(
+            "ir.model",
+            "search_read",
+            domain=[["transient", "=", False]],
+            fields=["name", "model"],
+            order="model asc",
+        )
         models = [{"id": r["id"], "name": r["name"], "model": r["model"]} for r in rows]
     except AccessDeniedError:
         available = client.call("ir.model", "get_available_models")
@@ -29,8 +35,11 @@ def fetch_models(client: OdooClient, model_search: str | None = None,
     wanted_model = (model_search or "").casefold()
     wanted_name = (name_search or "").casefold()
     return sorted(
-        (m for m in models
-         if wanted_model in m["model"].casefold() and wanted_name in (m["name"] or "").casefold()),
+        (
+            m
+            for m in models
+            if wanted_model in m["model"].casefold() and wanted_name in (m["name"] or "").casefold()
+        ),
         key=lambda m: m["model"],
     )
 
@@ -40,7 +49,7 @@ def list_models(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str,
     offset = inputs.get("offset", 0)
     if inputs.get("fetchAll"):
         return models[offset:]
-    return models[offset: offset + inputs.get("limit", 10)]
+    return models[offset : offset + inputs.get("limit", 10)]
 
 
 def list_model_fields(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:

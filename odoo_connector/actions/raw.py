@@ -35,8 +35,10 @@ def check_same_origin_path(base_url: str, path: Any) -> str:
     InputError. Refuses schemes, ``//host``, backslashes, ``@``, control characters, and the same
     in percent-encoded (also doubly encoded) form."""
     if not isinstance(path, str) or not path:
-        raise InputError("The input 'url' must be a path on the Odoo server, e.g. /json/2/res.partner/search_read.",
-                         path="url")
+        raise InputError(
+            "The input 'url' must be a path on the Odoo server, e.g. /json/2/res.partner/search_read.",
+            path="url",
+        )
     forms = [path]
     for _ in range(3):
         decoded = unquote(forms[-1])
@@ -61,12 +63,15 @@ def check_same_origin_path(base_url: str, path: Any) -> str:
         if problem:
             raise InputError(
                 f"The input 'url' {problem}: the connection's API key is only ever sent to {base_url}.",
-                path="url", hint="Give a path such as /json/2/res.partner/search_read; the base URL is added.")
+                path="url",
+                hint="Give a path such as /json/2/res.partner/search_read; the base URL is added.",
+            )
     full = base_url + path
     target, base = httpx.URL(full), httpx.URL(base_url)
     if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-        raise InputError(f"The input 'url' would leave {base_url}; only paths on that server are allowed.",
-                         path="url")
+        raise InputError(
+            f"The input 'url' would leave {base_url}; only paths on that server are allowed.", path="url"
+        )
     return full
 
 
@@ -83,8 +88,9 @@ def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
     headers = dict(inputs.get("headers") or {})
     bad = sorted(h for h in headers if h.lower() in _FORBIDDEN_HEADERS)
     if bad:
-        raise InputError(f"The input 'headers' must not set {', '.join(bad)}: the connection sets them.",
-                         path="headers")
+        raise InputError(
+            f"The input 'headers' must not set {', '.join(bad)}: the connection sets them.", path="headers"
+        )
     request_kwargs: dict[str, Any] = {"headers": headers, "params": inputs.get("queryParams") or None}
     files = _files(inputs)
     if files or inputs.get("formData"):
@@ -120,10 +126,17 @@ def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
             session.sleep(wait if wait is not None else delay * (2 ** (attempt - 1) if exponential else 1))
             continue
         if status >= 400:
-            raise from_json2_error(status, response.headers.get("content-type", ""), response.text,
-                                   model="raw", method=inputs["url"], secrets=session.secrets)
-        return Envelope(_body(response, inputs.get("responseType", "json")), status=status,
-                        headers=dict(response.headers))
+            raise from_json2_error(
+                status,
+                response.headers.get("content-type", ""),
+                response.text,
+                model="raw",
+                method=inputs["url"],
+                secrets=session.secrets,
+            )
+        return Envelope(
+            _body(response, inputs.get("responseType", "json")), status=status, headers=dict(response.headers)
+        )
 
 
 def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str, Any]) -> httpx.Response:
@@ -133,8 +146,10 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
         try:
             response: httpx.Response = session.client.request(method, url, timeout=timeout, **kwargs)
         except httpx.HTTPError as exc:
-            raise TransportError(f"{method} {inputs_path(url, session.base_url)} failed: "
-                                 f"{redact(str(exc) or type(exc).__name__, session.secrets)}") from None
+            raise TransportError(
+                f"{method} {inputs_path(url, session.base_url)} failed: "
+                f"{redact(str(exc) or type(exc).__name__, session.secrets)}"
+            ) from None
         if not response.is_redirect:
             return response
         location = response.headers.get("Location", "")
@@ -143,7 +158,8 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
             raise OdooConnectorError(
                 f"The server redirected to another origin ({target.scheme}://{target.host}); the "
                 "redirect was not followed so the API key stays with the Odoo server.",
-                hint="Request the final path directly.")
+                hint="Request the final path directly.",
+            )
         url = str(target)
         if response.status_code in (301, 302, 303):
             method, kwargs = "GET", {"headers": kwargs.get("headers")}
@@ -151,7 +167,7 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
 
 
 def inputs_path(url: str, base: str) -> str:
-    return url[len(base):] if url.startswith(base) else url
+    return url[len(base) :] if url.startswith(base) else url
 
 
 def _files(inputs: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
@@ -161,16 +177,19 @@ def _files(inputs: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
         try:
             raw = base64.b64decode(content, validate=True)
         except (ValueError, TypeError):
-            raise InputError(f"fileData.{field} must be base64-encoded file content.",
-                             path=f"fileData.{field}") from None
+            raise InputError(
+                f"fileData.{field} must be base64-encoded file content.", path=f"fileData.{field}"
+            ) from None
         files[field] = (names.get(field, field), raw)
     return files
 
 
 def _body(response: httpx.Response, response_type: str) -> Any:
     if response_type == "binary":
-        return {"base64": base64.b64encode(response.content).decode("ascii"),
-                "contentType": response.headers.get("content-type", "application/octet-stream")}
+        return {
+            "base64": base64.b64encode(response.content).decode("ascii"),
+            "contentType": response.headers.get("content-type", "application/octet-stream"),
+        }
     if response_type == "text":
         return response.text
     if not response.content:
@@ -186,5 +205,6 @@ def raw_request(client: OdooClient, inputs: Mapping[str, Any]) -> Any:
     method, the first positional parameter is the list of ids."""
     if not isinstance(client, XmlRpcClient):
         raise InputError("rawRequest needs the odooBasicAuth connection (it calls XML-RPC execute_kw).")
-    return client.execute_kw(inputs["model"], inputs["method"], inputs.get("parameters", []),
-                             inputs.get("keywordArguments") or {})
+    return client.execute_kw(
+        inputs["model"], inputs["method"], inputs.get("parameters", []), inputs.get("keywordArguments") or {}
+    )

@@ -32,10 +32,23 @@ progress = logging.getLogger("odoo_connector.progress")
 # Types read by default when the caller names no fields. x2many fields are left out because
 # reading them checks access to the related model: on res.partner, `rtc_session_ids` fails with a
 # 403 for every non-administrator once Discuss is installed. Binary fields can be megabytes.
-_DEFAULT_TYPES = frozenset({
-    "char", "text", "html", "integer", "float", "monetary", "boolean", "date", "datetime",
-    "selection", "many2one", "many2one_reference", "reference",
-})
+_DEFAULT_TYPES = frozenset(
+    {
+        "char",
+        "text",
+        "html",
+        "integer",
+        "float",
+        "monetary",
+        "boolean",
+        "date",
+        "datetime",
+        "selection",
+        "many2one",
+        "many2one_reference",
+        "reference",
+    }
+)
 _EXTERNAL_ID_GROUP = "Administration / Access Rights (base.group_erp_manager)"
 DEFAULT_PAGE_SIZE = 500
 
@@ -46,7 +59,8 @@ def default_fields(client: OdooClient, model: str) -> list[str]:
     plus ``display_name``. Cached per connection, so only the first call pays for ``fields_get``."""
     fields = client.fields_get(model)
     names = sorted(
-        name for name, spec in fields.items()
+        name
+        for name, spec in fields.items()
         if spec.get("store", True) and spec.get("type") in _DEFAULT_TYPES
     )
     if "display_name" in fields and "display_name" not in names:
@@ -65,24 +79,32 @@ def split_external_id(external_id: str) -> tuple[str, str]:
 
 def _missing(model: str, record_id: int, exc: OdooConnectorError | None = None) -> NotFoundError:
     text = f"No {model} record with id {record_id} (it does not exist or was deleted)."
-    return NotFoundError(text, detail=exc.detail if exc else None,
-                         odoo_name=exc.odoo_name if exc else None, status=exc.status if exc else None,
-                         hint="Check the record id, e.g. with listRecords or the selectRecordById picklist.")
+    return NotFoundError(
+        text,
+        detail=exc.detail if exc else None,
+        odoo_name=exc.odoo_name if exc else None,
+        status=exc.status if exc else None,
+        hint="Check the record id, e.g. with listRecords or the selectRecordById picklist.",
+    )
 
 
 def _external_id_access(exc: AccessDeniedError) -> AccessDeniedError:
     return AccessDeniedError(
-        exc.message, groups=exc.groups or ["Access Rights"], detail=exc.detail, odoo_name=exc.odoo_name,
+        exc.message,
+        groups=exc.groups or ["Access Rights"],
+        detail=exc.detail,
+        odoo_name=exc.odoo_name,
         status=exc.status,
         hint=f"Creating or checking external IDs needs the Odoo group {_EXTERNAL_ID_GROUP}, which "
-             "ordinary users do not have. Ask an Odoo administrator to add it to the API user, or "
-             "leave externalId empty. Reading records by external ID (getRecordByExternalId) works "
-             "without it.",
+        "ordinary users do not have. Ask an Odoo administrator to add it to the API user, or "
+        "leave externalId empty. Reading records by external ID (getRecordByExternalId) works "
+        "without it.",
     )
 
 
-def _find_external_ids(client: OdooClient, module: str, name: str, model: str | None = None,
-                       record_id: int | None = None) -> list[dict[str, Any]]:
+def _find_external_ids(
+    client: OdooClient, module: str, name: str, model: str | None = None, record_id: int | None = None
+) -> list[dict[str, Any]]:
     """``ir.model.data`` rows holding ``module.name`` (or, given a record, any external ID of that
     record). Reading ``ir.model.data`` needs the same group as creating in it, so this one call
     also proves, before anything is written, that the user will be allowed to set the ID."""
@@ -91,7 +113,8 @@ def _find_external_ids(client: OdooClient, module: str, name: str, model: str | 
         domain = ["|", "&", *domain, "&", ["model", "=", model], ["res_id", "=", record_id]]
     try:
         rows: list[dict[str, Any]] = client.call(
-            "ir.model.data", "search_read", domain=domain, fields=["module", "name", "model", "res_id"])
+            "ir.model.data", "search_read", domain=domain, fields=["module", "name", "model", "res_id"]
+        )
     except AccessDeniedError as exc:
         raise _external_id_access(exc) from None
     return rows
@@ -99,8 +122,11 @@ def _find_external_ids(client: OdooClient, module: str, name: str, model: str | 
 
 def _create_external_id(client: OdooClient, module: str, name: str, model: str, record_id: int) -> int:
     try:
-        ids = client.call("ir.model.data", "create",
-                          vals_list=[{"module": module, "name": name, "model": model, "res_id": record_id}])
+        ids = client.call(
+            "ir.model.data",
+            "create",
+            vals_list=[{"module": module, "name": name, "model": model, "res_id": record_id}],
+        )
     except AccessDeniedError as exc:
         raise _external_id_access(exc) from None
     return int(ids[0] if isinstance(ids, list) else ids)
@@ -143,7 +169,10 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
             raise type(exc)(
                 f"The external ID {external_id!r} could not be set ({exc.message}); the new {model} "
                 f"record {new_id} was removed again, so nothing was created.",
-                hint=exc.hint, detail=exc.detail, odoo_name=exc.odoo_name, status=exc.status,
+                hint=exc.hint,
+                detail=exc.detail,
+                odoo_name=exc.odoo_name,
+                status=exc.status,
             ) from None
     return new_id
 
@@ -187,8 +216,11 @@ def get_record_by_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> 
         model, res_id = client.call("ir.model.data", "check_object_reference", module=module, xml_id=name)
     except OdooValidationError as exc:
         if "External ID not found" in exc.message:
-            raise NotFoundError(f"No record has the external ID {external_id!r}.", odoo_name=exc.odoo_name,
-                                hint="Check the spelling: an external ID is module.name, e.g. base.main_company.") from None
+            raise NotFoundError(
+                f"No record has the external ID {external_id!r}.",
+                odoo_name=exc.odoo_name,
+                hint="Check the spelling: an external ID is module.name, e.g. base.main_company.",
+            ) from None
         raise
     if not res_id:
         # Odoo found the ID but the user cannot see the record (or it was deleted).
@@ -211,13 +243,16 @@ def set_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> int:
             if row["model"] == model and row["res_id"] == record_id:
                 raise OdooValidationError(
                     f"{model} record {record_id} already has the external ID {external_id!r}.",
-                    hint="Nothing to do; getRecordByExternalId finds the record.")
+                    hint="Nothing to do; getRecordByExternalId finds the record.",
+                )
             raise OdooValidationError(
                 f"The external ID {external_id!r} is already used by {row['model']} record {row['res_id']}.",
-                hint="Choose another external ID.")
+                hint="Choose another external ID.",
+            )
         raise OdooValidationError(
             f"{model} record {record_id} already has the external ID {row['module']}.{row['name']}.",
-            hint="A record keeps one external ID here; use the one it has with getRecordByExternalId.")
+            hint="A record keeps one external ID here; use the one it has with getRecordByExternalId.",
+        )
     return _create_external_id(client, module, name, model, record_id)
 
 
@@ -247,7 +282,12 @@ def iter_records(
     while True:
         page_domain = checked if last_id is None else [*checked, ["id", ">", last_id]]
         page: list[dict[str, Any]] = client.call(
-            model, "search_read", domain=page_domain, fields=names, order=sort, limit=page_size,
+            model,
+            "search_read",
+            domain=page_domain,
+            fields=names,
+            order=sort,
+            limit=page_size,
             offset=position if (not keyset or last_id is None) else 0,
         )
         yield from page
@@ -265,11 +305,24 @@ def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str
     model = inputs["model"]
     domain = validate_domain(inputs.get("domain", []))
     if inputs.get("fetchAll"):
-        return list(iter_records(client, model, domain=domain, fields=inputs.get("fields"),
-                                 order=inputs.get("order"), offset=inputs.get("offset", 0),
-                                 page_size=inputs.get("pageSize", DEFAULT_PAGE_SIZE)))
+        return list(
+            iter_records(
+                client,
+                model,
+                domain=domain,
+                fields=inputs.get("fields"),
+                order=inputs.get("order"),
+                offset=inputs.get("offset", 0),
+                page_size=inputs.get("pageSize", DEFAULT_PAGE_SIZE),
+            )
+        )
     rows: list[dict[str, Any]] = client.call(
-        model, "search_read", domain=domain, fields=_fields(client, model, inputs.get("fields")),
-        order=inputs.get("order") or "id asc", limit=inputs.get("limit", 10), offset=inputs.get("offset", 0),
+        model,
+        "search_read",
+        domain=domain,
+        fields=_fields(client, model, inputs.get("fields")),
+        order=inputs.get("order") or "id asc",
+        limit=inputs.get("limit", 10),
+        offset=inputs.get("offset", 0),
     )
     return rows

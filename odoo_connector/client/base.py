@@ -61,9 +61,18 @@ class OdooClient(abc.ABC):
         """``fields_get`` with the attributes the actions use, cached per model."""
         if model not in self._fields_cache:
             self._fields_cache[model] = self.call(
-                model, "fields_get",
-                attributes=["string", "type", "required", "readonly", "relation", "selection",
-                            "help", "store"],
+                model,
+                "fields_get",
+                attributes=[
+                    "string",
+                    "type",
+                    "required",
+                    "readonly",
+                    "relation",
+                    "selection",
+                    "help",
+                    "store",
+                ],
             )
         return self._fields_cache[model]
 

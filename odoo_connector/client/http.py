@@ -19,7 +19,7 @@ import httpx
 from .. import __version__
 from ..errors import RateLimitedError, TransportError, redact
 
-__all__ = ["DEFAULT_TIMEOUT", "HttpSession", "USER_AGENT", "parse_retry_after"]
+__all__ = ["DEFAULT_TIMEOUT", "USER_AGENT", "HttpSession", "parse_retry_after"]
 
 log = logging.getLogger("odoo_connector.http")
 
@@ -107,7 +107,9 @@ class HttpSession:
                     continue
                 raise self._transport_error(exc) from None
             except httpx.TimeoutException as exc:
-                if attempt <= self.max_retries and (idempotent or isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)):
+                if attempt <= self.max_retries and (
+                    idempotent or isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+                ):
                     self._wait(attempt, None)
                     continue
                 raise self._transport_error(exc) from None
@@ -120,7 +122,8 @@ class HttpSession:
                     continue
                 raise RateLimitedError(
                     f"Odoo answered 429 Too Many Requests for {method} {path}.",
-                    status=429, retry_after=retry_after,
+                    status=429,
+                    retry_after=retry_after,
                 )
             if response.status_code in _RETRY_STATUSES and idempotent and attempt <= self.max_retries:
                 self._wait(attempt, parse_retry_after(response.headers.get("Retry-After")))
@@ -139,19 +142,19 @@ class HttpSession:
             return TransportError(
                 f"TLS verification failed for {where}: {text}",
                 hint="The server's certificate is not trusted (expired, self-signed or for another "
-                     "host name). Fix the certificate; the connector always verifies TLS.",
+                "host name). Fix the certificate; the connector always verifies TLS.",
             )
         if isinstance(exc, httpx.TimeoutException):
             return TransportError(
                 f"Odoo at {where} did not answer in time ({type(exc).__name__}).",
                 hint="The server is slow or unreachable. Try again later, or ask for fewer "
-                     "records per call (a smaller limit).",
+                "records per call (a smaller limit).",
             )
         if isinstance(exc, httpx.ConnectError):
             return TransportError(
                 f"Could not connect to {where}: {text}",
                 hint="Check the base URL and port, and that the server is running and reachable "
-                     "from this machine.",
+                "from this machine.",
             )
         return TransportError(f"The request to {where} failed: {text}")
 

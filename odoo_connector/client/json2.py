@@ -17,18 +17,38 @@ from .mapping import from_json2_error
 __all__ = ["READ_ONLY_METHODS", "Json2Client"]
 
 # Methods that change nothing: safe to retry after a timeout or a 502/503/504.
-READ_ONLY_METHODS = frozenset({
-    "search", "search_read", "search_count", "read", "fields_get", "name_search",
-    "get_available_models", "check_object_reference", "get_external_id", "context_get",
-    "read_group", "web_search_read", "web_read", "default_get", "has_access",
-})
+READ_ONLY_METHODS = frozenset(
+    {
+        "search",
+        "search_read",
+        "search_count",
+        "read",
+        "fields_get",
+        "name_search",
+        "get_available_models",
+        "check_object_reference",
+        "get_external_id",
+        "context_get",
+        "read_group",
+        "web_search_read",
+        "web_read",
+        "default_get",
+        "has_access",
+    }
+)
 
 
 class Json2Client(OdooClient):
     transport = "json2"
 
-    def __init__(self, connection: ApiKeyConnection, *, timeout: httpx.Timeout | float | None = None,
-                 http_transport: httpx.BaseTransport | None = None, max_retries: int = 2) -> None:
+    def __init__(
+        self,
+        connection: ApiKeyConnection,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        http_transport: httpx.BaseTransport | None = None,
+        max_retries: int = 2,
+    ) -> None:
         super().__init__()
         self.connection = connection
         self.database = connection.database
@@ -46,15 +66,23 @@ class Json2Client(OdooClient):
         )
         self._uid: int | None = None
 
-    def call(self, model: str, method: str, ids: Sequence[int] | None = None, *,
-             context: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    def call(
+        self,
+        model: str,
+        method: str,
+        ids: Sequence[int] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         body: dict[str, Any] = dict(kwargs)
         if ids is not None:
             body["ids"] = list(ids)
         if context:
             body["context"] = dict(context)
         response = self.session.request(
-            "POST", f"/json/2/{model}/{method}",
+            "POST",
+            f"/json/2/{model}/{method}",
             content=json.dumps(body, separators=(",", ":")).encode(),
             headers={"Content-Type": "application/json"},
             idempotent=method in READ_ONLY_METHODS,
@@ -62,8 +90,12 @@ class Json2Client(OdooClient):
         if response.is_success:
             return response.json()
         raise from_json2_error(
-            response.status_code, response.headers.get("content-type", ""), response.text,
-            model=model, method=method, secrets=self.session.secrets,
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.text,
+            model=model,
+            method=method,
+            secrets=self.session.secrets,
         )
 
     def server_version(self) -> ServerInfo:

@@ -62,9 +62,9 @@ _BY_STATUS: dict[int, type[OdooConnectorError]] = {
 
 _HINTS: dict[str, str] = {
     "builtins.ValueError": "A field name or value is not valid for this model: compare it with "
-                           "listModelFields.",
+    "listModelFields.",
     "psycopg2.errors.InvalidTextRepresentation": "A value has the wrong type for its field (for "
-                                                 "a many2one give the record id as a number).",
+    "a many2one give the record id as a number).",
     "werkzeug.exceptions.UnprocessableEntity": "The method's arguments do not match its signature.",
 }
 
@@ -91,29 +91,37 @@ def from_json2_error(
     name = str(body.get("name") or "")
     message = redact(str(body.get("message") or ""), secrets)
     detail = redact(str(body.get("debug") or ""), secrets) or None
-    cls = _BY_NAME.get(name) or _BY_STATUS.get(status) or (
-        ServerError if status >= 500 else OdooValidationError
+    cls = (
+        _BY_NAME.get(name)
+        or _BY_STATUS.get(status)
+        or (ServerError if status >= 500 else OdooValidationError)
     )
     if name.startswith("psycopg2.errors.") and cls is ServerError:
         cls = ServerError
     if cls is NotFoundError and name == "werkzeug.exceptions.NotFound" and message.startswith("Did you mean"):
         cls = UnsupportedServerError
-    return cls(message or f"Odoo answered {status} to {where}.", detail=detail, odoo_name=name or None,
-               status=status, hint=_HINTS.get(name))
+    return cls(
+        message or f"Odoo answered {status} to {where}.",
+        detail=detail,
+        odoo_name=name or None,
+        status=status,
+        hint=_HINTS.get(name),
+    )
 
 
 def _from_non_json(status: int, text: str, where: str) -> OdooConnectorError:
     if status == 404 and ("No database is selected" in text or "X-Odoo-Database" in text):
         # What an unknown X-Odoo-Database gets: Odoo's HTML 404, as if no database were named.
         return DatabaseNotFoundError(
-            "The Odoo server does not know this database (it answered its 'no database is "
-            "selected' page).", status=404,
+            "The Odoo server does not know this database (it answered its 'no database is selected' page).",
+            status=404,
         )
     if status == 404:
         return UnsupportedServerError(
-            f"The server answered 404 Not Found for the JSON-2 endpoint of {where}.", status=404,
+            f"The server answered 404 Not Found for the JSON-2 endpoint of {where}.",
+            status=404,
             hint="Check the base URL points at Odoo 19 or later. For older Odoo versions use the "
-                 "Basic Authentication (XML-RPC) connection.",
+            "Basic Authentication (XML-RPC) connection.",
         )
     if status == 401:
         return AuthenticationError("The server refused the credentials (401).", status=401)
@@ -145,8 +153,9 @@ def from_xmlrpc_fault(code: Any, fault_string: str, *, secrets: tuple[str, ...] 
     lines = [line for line in text.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else ""
     if code == 3 or text.strip() == "Access Denied":
-        return AuthenticationError("Odoo refused the login or password (Access Denied).",
-                                   odoo_name="odoo.exceptions.AccessDenied")
+        return AuthenticationError(
+            "Odoo refused the login or password (Access Denied).", odoo_name="odoo.exceptions.AccessDenied"
+        )
     if code == 4:
         return AccessDeniedError(text.strip(), odoo_name="odoo.exceptions.AccessError")
     if code == 2:

@@ -27,8 +27,14 @@ __all__ = ["XmlRpcClient"]
 class XmlRpcClient(OdooClient):
     transport = "xmlrpc"
 
-    def __init__(self, connection: BasicAuthConnection, *, timeout: httpx.Timeout | float | None = None,
-                 http_transport: httpx.BaseTransport | None = None, max_retries: int = 2) -> None:
+    def __init__(
+        self,
+        connection: BasicAuthConnection,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        http_transport: httpx.BaseTransport | None = None,
+        max_retries: int = 2,
+    ) -> None:
         super().__init__()
         self.connection = connection
         self.database = connection.database
@@ -46,23 +52,30 @@ class XmlRpcClient(OdooClient):
         """One XML-RPC call; faults become connector errors (password scrubbed)."""
         payload = xmlrpc.client.dumps(params, method, allow_none=True).encode("utf-8")
         response = self.session.request(
-            "POST", f"/xmlrpc/2/{endpoint}", content=payload,
-            headers={"Content-Type": "text/xml"}, idempotent=idempotent,
+            "POST",
+            f"/xmlrpc/2/{endpoint}",
+            content=payload,
+            headers={"Content-Type": "text/xml"},
+            idempotent=idempotent,
         )
         if response.status_code == 404:
             raise UnsupportedServerError(
                 f"{self.connection.url} has no XML-RPC endpoint (404 for /xmlrpc/2/{endpoint}).",
                 hint="Check the base URL. Odoo 22 and later no longer offer XML-RPC: use the API "
-                     "key connection.",
+                "key connection.",
                 status=404,
             )
         if not response.is_success:
-            raise ServerError(f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
-                              status=response.status_code)
+            raise ServerError(
+                f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
+                status=response.status_code,
+            )
         try:
             result, _ = xmlrpc.client.loads(response.content, use_datetime=False, use_builtin_types=True)
         except xmlrpc.client.Fault as fault:
-            raise from_xmlrpc_fault(fault.faultCode, fault.faultString, secrets=self.session.secrets) from None
+            raise from_xmlrpc_fault(
+                fault.faultCode, fault.faultString, secrets=self.session.secrets
+            ) from None
         except Exception as exc:  # an HTML page or garbage: not an Odoo XML-RPC answer
             raise UnsupportedServerError(
                 f"{self.connection.url} did not answer XML-RPC {endpoint}.{method} with XML-RPC "
@@ -73,32 +86,44 @@ class XmlRpcClient(OdooClient):
 
     def uid(self) -> int:
         if self._uid is None:
-            uid = self.rpc("common", "authenticate",
-                           (self.database, self.connection.username, self._password, {}),
-                           idempotent=True)
+            uid = self.rpc(
+                "common",
+                "authenticate",
+                (self.database, self.connection.username, self._password, {}),
+                idempotent=True,
+            )
             if not uid:
                 # Odoo answers False, not a fault, for a wrong login or password.
                 raise AuthenticationError(
                     f"Odoo refused the login {self.connection.username!r} with this password on "
                     f"database {self.database!r}.",
                     hint="Check the username (the login, often an e-mail address) and the password "
-                         "or API key. Users with two-factor authentication must use an API key as "
-                         "the password.",
+                    "or API key. Users with two-factor authentication must use an API key as "
+                    "the password.",
                 )
             self._uid = int(uid)
         return self._uid
 
-    def execute_kw(self, model: str, method: str, args: Sequence[Any],
-                   kwargs: Mapping[str, Any] | None = None) -> Any:
+    def execute_kw(
+        self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
+    ) -> Any:
         """Odoo's ``execute_kw`` as is: the raw building block of the rawRequest action."""
         return self.rpc(
-            "object", "execute_kw",
+            "object",
+            "execute_kw",
             (self.database, self.uid(), self._password, model, method, list(args), dict(kwargs or {})),
             idempotent=method in READ_ONLY_METHODS,
         )
 
-    def call(self, model: str, method: str, ids: Sequence[int] | None = None, *,
-             context: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    def call(
+        self,
+        model: str,
+        method: str,
+        ids: Sequence[int] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         # execute_kw takes the record ids as the first positional argument of record methods
         # (odoo.service.model.call_kw); everything else travels by keyword, like JSON-2.
         args: list[Any] = [list(ids)] if ids is not None else []

@@ -50,44 +50,68 @@ def _load_state(state: Mapping[str, Any] | None, model: str) -> dict[str, Any] |
     if not state:
         return None
     if state.get("version") != STATE_VERSION or not isinstance(state.get("seen"), dict):
-        raise InputError("The trigger state is not from this version of pollChangesTrigger.",
-                         hint="Reset the trigger's state (delete the state file) to start a new baseline.")
+        raise InputError(
+            "The trigger state is not from this version of pollChangesTrigger.",
+            hint="Reset the trigger's state (delete the state file) to start a new baseline.",
+        )
     if state.get("model") not in (None, model):
-        raise InputError(f"The trigger state belongs to model {state['model']!r}, not {model!r}.",
-                         hint="Use a separate state per model, or reset the state.")
+        raise InputError(
+            f"The trigger state belongs to model {state['model']!r}, not {model!r}.",
+            hint="Use a separate state per model, or reset the state.",
+        )
     return {"cursor": state.get("cursor"), "seen": {str(k): str(v) for k, v in state["seen"].items()}}
 
 
-def _changed_since(client: OdooClient, model: str, domain: list[Any], since: str | None,
-                   page_size: int) -> list[dict[str, Any]]:
+def _changed_since(
+    client: OdooClient, model: str, domain: list[Any], since: str | None, page_size: int
+) -> list[dict[str, Any]]:
     """(id, create_date, write_date) of every record with write_date >= since, in key order."""
     base = [*domain, ["write_date", ">=", since]] if since else list(domain)
     rows: list[dict[str, Any]] = []
     last: tuple[str, int] | None = None
     while True:
-        page_domain = base if last is None else [
-            *base, "|", ["write_date", ">", last[0]], "&", ["write_date", "=", last[0]], ["id", ">", last[1]]]
+        page_domain = (
+            base
+            if last is None
+            else [
+                *base,
+                "|",
+                ["write_date", ">", last[0]],
+                "&",
+                ["write_date", "=", last[0]],
+                ["id", ">", last[1]],
+            ]
+        )
         page: list[dict[str, Any]] = client.call(
-            model, "search_read", domain=page_domain, fields=_KEY_FIELDS,
-            order="write_date asc, id asc", limit=page_size)
+            model,
+            "search_read",
+            domain=page_domain,
+            fields=_KEY_FIELDS,
+            order="write_date asc, id asc",
+            limit=page_size,
+        )
         rows.extend(page)
         if len(page) < page_size:
             return rows
         last = (page[-1]["write_date"], page[-1]["id"])
 
 
-def _read_full(client: OdooClient, model: str, ids: list[int], fields: list[str]) -> dict[int, dict[str, Any]]:
+def _read_full(
+    client: OdooClient, model: str, ids: list[int], fields: list[str]
+) -> dict[int, dict[str, Any]]:
     records: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), _READ_CHUNK):
-        for row in client.call(model, "read", ids[start:start + _READ_CHUNK], fields=fields):
+        for row in client.call(model, "read", ids[start : start + _READ_CHUNK], fields=fields):
             records[row["id"]] = row
     return records
 
 
-def _baseline(client: OdooClient, model: str, domain: list[Any], lookback: int,
-              page_size: int) -> dict[str, Any]:
-    newest = client.call(model, "search_read", domain=domain, fields=["write_date"],
-                         order="write_date desc, id desc", limit=1)
+def _baseline(
+    client: OdooClient, model: str, domain: list[Any], lookback: int, page_size: int
+) -> dict[str, Any]:
+    newest = client.call(
+        model, "search_read", domain=domain, fields=["write_date"], order="write_date desc, id desc", limit=1
+    )
     if not newest:
         return {"cursor": None, "seen": {}}
     cursor = newest[0]["write_date"]
@@ -95,8 +119,9 @@ def _baseline(client: OdooClient, model: str, domain: list[Any], lookback: int,
     return {"cursor": cursor, "seen": {str(r["id"]): r["write_date"] for r in recent}}
 
 
-def poll_changes(client: OdooClient, inputs: Mapping[str, Any],
-                 state: Mapping[str, Any] | None) -> dict[str, Any]:
+def poll_changes(
+    client: OdooClient, inputs: Mapping[str, Any], state: Mapping[str, Any] | None
+) -> dict[str, Any]:
     model: str = inputs["model"]
     domain = validate_domain(inputs.get("domain", []))
     lookback: int = inputs.get("lookbackSeconds", 300)
@@ -146,8 +171,14 @@ def poll_changes(client: OdooClient, inputs: Mapping[str, Any],
     return _result(model, created, updated, newest, new_seen, lookback)
 
 
-def _result(model: str, created: list[dict[str, Any]], updated: list[dict[str, Any]],
-            cursor: str | None, seen: dict[str, str], lookback: int) -> dict[str, Any]:
+def _result(
+    model: str,
+    created: list[dict[str, Any]],
+    updated: list[dict[str, Any]],
+    cursor: str | None,
+    seen: dict[str, str],
+    lookback: int,
+) -> dict[str, Any]:
     if cursor is not None:
         horizon = _shift(cursor, lookback)
         seen = {k: v for k, v in seen.items() if v >= horizon}
