@@ -23,6 +23,10 @@ from .mapping import from_xmlrpc_fault
 
 __all__ = ["XmlRpcClient"]
 
+# Arguments execute_kw must receive by position: odoo.service.model.call_kw reads ``args[0]`` of
+# ``create`` to decide whether to return one id or a list, and fails on an empty args list.
+_POSITIONAL: dict[str, tuple[str, ...]] = {"create": ("vals_list",)}
+
 
 class XmlRpcClient(OdooClient):
     transport = "xmlrpc"
@@ -127,6 +131,9 @@ class XmlRpcClient(OdooClient):
         # execute_kw takes the record ids as the first positional argument of record methods
         # (odoo.service.model.call_kw); everything else travels by keyword, like JSON-2.
         args: list[Any] = [list(ids)] if ids is not None else []
+        for name in _POSITIONAL.get(method, ()):
+            if name in kwargs:
+                args.append(kwargs.pop(name))
         if context:
             kwargs["context"] = dict(context)
         return self.execute_kw(model, method, args, kwargs)

@@ -1,0 +1,478 @@
+"""A small, stateful Odoo 19 for tests: JSON-2 and XML-RPC served by an ``httpx.BaseTransport``.
+
+It models what the connector depends on and nothing else, so a test can reproduce the situations
+that lose or repeat records against a real server:
+
+* **The server's clock**, set by the test (``fake.clock``, ``fake.advance``). Like Odoo,
+  ``write_date``/``create_date`` are the clock at the *start* of the transaction, to the second.
+* **Late commits**: ``tx = fake.begin()`` opens a transaction stamped now; what it creates or
+  writes stays invisible until ``tx.commit()``, however far the clock has moved by then.
+* **Failures and concurrent writes**: ``fake.fail_on("search_read", nth=2)`` answers the second
+  ``search_read`` from now with an Odoo error; ``fake.on_call(...)`` runs any action (a write by
+  "another user") just before a call is served.
+* **Cost**: ``fake.calls`` logs every HTTP request as ``(model or endpoint, method)``.
+
+Errors are answered the way Odoo 19 answers them (see the connector's ``client/mapping.py``):
+JSON-2 bodies ``{"name", "message", "arguments", "context", "debug"}`` with Odoo's statuses,
+XML-RPC faults with Odoo's integer codes.
+"""
+
+from __future__ import annotations
+
+import json
+import xmlrpc.client
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+__all__ = ["API_KEY", "DATABASE", "LOGIN", "PASSWORD", "UID", "FakeOdoo", "OdooFault", "Transaction"]
+
+FMT = "%Y-%m-%d %H:%M:%S"
+API_KEY = "fake-api-key-0123456789"
+DATABASE = "fakedb"
+LOGIN = "bot@example.com"
+PASSWORD = "fake-password-xyz"
+UID = 2
+VERSION_INFO = [19, 0, 0, "final", 0, ""]
+
+# kind -> (JSON-2 status, Odoo exception name, XML-RPC fault code), as Odoo 19 answers them.
+_FAULTS: dict[str, tuple[int, str, int]] = {
+    "server": (500, "psycopg2.errors.SerializationFailure", 1),
+    "access": (403, "odoo.exceptions.AccessError", 4),
+    "missing": (404, "odoo.exceptions.MissingError", 2),
+    "value": (500, "builtins.ValueError", 1),
+    "notfound": (404, "werkzeug.exceptions.NotFound", 2),
+    "signature": (422, "werkzeug.exceptions.UnprocessableEntity", 1),
+}
+_DEFAULT_MESSAGES = {
+    "server": "could not serialize access due to concurrent update",
+    "access": "You are not allowed to access 'Contact' (res.partner) records.",
+}
+_MAGIC = {"id": "integer", "name": "char", "display_name": "char", "create_date": "datetime",
+          "write_date": "datetime"}  # fmt: skip
+# execute_kw passes positional arguments; the connector sends keywords, but a raw call may not.
+_POSITIONAL = {
+    "read": ["fields"],
+    "write": ["vals"],
+    "search_read": ["domain", "fields", "offset", "limit", "order"],
+    "search": ["domain", "offset", "limit", "order"],
+    "search_count": ["domain"],
+    "create": ["vals_list"],
+    "fields_get": ["allfields", "attributes"],
+}
+_RECORD_METHODS = {"read", "write", "unlink"}
+
+
+class OdooFault(Exception):
+    """An Odoo exception inside the fake; each protocol answers it in its own shape."""
+
+    def __init__(self, kind: str, message: str | None = None) -> None:
+        super().__init__(message or _DEFAULT_MESSAGES.get(kind, kind))
+        self.kind = kind
+        self.message = str(self)
+
+
+@dataclass
+class _Hook:
+    method: str | None
+    model: str | None
+    countdown: int
+    action: Callable[[], None]
+
+
+class Transaction:
+    """Changes stamped with the clock when the transaction began, visible only once committed."""
+
+    def __init__(self, odoo: FakeOdoo) -> None:
+        self.odoo = odoo
+        self.stamp = odoo.now()
+        self._ops: list[Callable[[], None]] = []
+
+    def create(self, model: str, **vals: Any) -> int:
+        self.odoo._check_fields(model, vals)
+        record_id = self.odoo._next_id(model)  # like a sequence: allocated now, seen at commit
+        self._ops.append(lambda: self.odoo._insert(model, record_id, vals, self.stamp))
+        return record_id
+
+    def write(self, model: str, ids: int | Iterable[int], **vals: Any) -> None:
+        self.odoo._check_fields(model, vals)
+        id_list = [ids] if isinstance(ids, int) else list(ids)
+        self._ops.append(lambda: self.odoo._update(model, id_list, vals, self.stamp))
+
+    def unlink(self, model: str, ids: int | Iterable[int]) -> None:
+        id_list = [ids] if isinstance(ids, int) else list(ids)
+        self._ops.append(lambda: self.odoo._delete(model, id_list))
+
+    def commit(self) -> None:
+        for op in self._ops:
+            op()
+        self._ops.clear()
+
+
+class FakeOdoo(httpx.BaseTransport):
+    """Plug it in with ``Json2Client(conn, http_transport=fake)`` or ``XmlRpcClient(...)``."""
+
+    def __init__(
+        self,
+        *,
+        clock: str = "2026-01-01 12:00:00",
+        models: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self.clock = datetime.strptime(clock, FMT)
+        self.fields: dict[str, dict[str, str]] = {}
+        self.tables: dict[str, dict[int, dict[str, Any]]] = {}
+        self._sequences: dict[str, int] = {}
+        self.calls: list[tuple[str, str]] = []
+        self._hooks: list[_Hook] = []
+        declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
+        for model, fields in {**declared, "res.users": {"login": "char"}}.items():
+            self.add_model(model, fields)
+        self.tables["res.users"][UID] = {
+            "id": UID, "name": "Bot", "login": LOGIN, "create_date": clock, "write_date": clock,
+        }  # fmt: skip
+        self._sequences["res.users"] = UID
+
+    # -- test controls ---------------------------------------------------------------------------
+
+    def add_model(self, model: str, fields: Mapping[str, str]) -> None:
+        self.fields[model] = {**_MAGIC, **fields}
+        self.tables.setdefault(model, {})
+        self._sequences.setdefault(model, 0)
+
+    def now(self) -> str:
+        return self.clock.strftime(FMT)
+
+    def advance(self, seconds: float) -> None:
+        self.clock += timedelta(seconds=seconds)
+
+    def begin(self) -> Transaction:
+        return Transaction(self)
+
+    def create(self, model: str, **vals: Any) -> int:
+        tx = self.begin()
+        record_id = tx.create(model, **vals)
+        tx.commit()
+        return record_id
+
+    def write(self, model: str, ids: int | Iterable[int], **vals: Any) -> None:
+        tx = self.begin()
+        tx.write(model, ids, **vals)
+        tx.commit()
+
+    def unlink(self, model: str, ids: int | Iterable[int]) -> None:
+        tx = self.begin()
+        tx.unlink(model, ids)
+        tx.commit()
+
+    def on_call(
+        self, method: str | None, action: Callable[[], None], *, nth: int = 1, model: str | None = None
+    ) -> None:
+        """Runs ``action`` just before the ``nth`` matching call from now is served; an
+        :class:`OdooFault` it raises becomes the answer."""
+        self._hooks.append(_Hook(method, model, nth, action))
+
+    def fail_on(
+        self, method: str | None, *, nth: int = 1, kind: str = "server", message: str | None = None
+    ) -> None:
+        def fail() -> None:
+            raise OdooFault(kind, message)
+
+        self.on_call(method, fail, nth=nth)
+
+    @property
+    def request_count(self) -> int:
+        return len(self.calls)
+
+    def methods(self) -> list[str]:
+        return [method for _, method in self.calls]
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        body = request.read()
+        if path == "/web/version":
+            self.calls.append(("web", "version"))
+            return httpx.Response(200, json={"version": "19.0", "version_info": VERSION_INFO})
+        if path.startswith("/json/2/"):
+            return self._json2(request, path.removeprefix("/json/2/"), body)
+        if path.startswith("/xmlrpc/2/"):
+            return self._xmlrpc(path.removeprefix("/xmlrpc/2/"), body)
+        self.calls.append(("http", path))
+        return httpx.Response(404, text="<html><title>404: Not Found</title></html>")
+
+    def _json2(self, request: httpx.Request, route: str, body: bytes) -> httpx.Response:
+        model, _, method = route.rpartition("/")
+        self.calls.append((model, method))
+        if request.method != "POST":
+            return _json2_error(OdooFault("notfound", f"Did you mean POST /json/2/{route}?"))
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer ") or auth.split(" ", 1)[1] != API_KEY:
+            fault = OdooFault("auth", "Invalid apikey")
+            return _json2_error(fault, status=401, name="werkzeug.exceptions.Unauthorized")
+        if request.headers.get("x-odoo-database") != DATABASE:
+            return httpx.Response(404, text="<html>No database is selected</html>")
+        try:
+            kwargs = json.loads(body or b"{}")
+        except ValueError:
+            return _json2_error(OdooFault("signature", "body is not JSON"), status=400)
+        ids = kwargs.pop("ids", None)
+        kwargs.pop("context", None)
+        try:
+            return httpx.Response(200, json=self._call(model, method, ids, kwargs))
+        except OdooFault as fault:
+            return _json2_error(fault)
+
+    def _xmlrpc(self, endpoint: str, body: bytes) -> httpx.Response:
+        params, method = xmlrpc.client.loads(body, use_builtin_types=True)
+        try:
+            if endpoint == "common":
+                self.calls.append(("common", str(method)))
+                result = self._common(str(method), params)
+            elif endpoint == "object" and method == "execute_kw":
+                db, uid, password, model, name, args, *rest = params
+                self.calls.append((model, name))
+                if db != DATABASE:
+                    raise _XmlFault(1, f'psycopg2.OperationalError: database "{db}" does not exist')
+                if uid != UID or password != PASSWORD:
+                    raise _XmlFault(3, "Access Denied")
+                kwargs = dict(rest[0]) if rest else {}
+                kwargs.pop("context", None)
+                args = list(args)
+                ids = args.pop(0) if name in _RECORD_METHODS and args else None
+                kwargs.update(zip(_POSITIONAL.get(name, []), args, strict=False))
+                result = self._call(model, name, ids, kwargs)
+            else:
+                self.calls.append((endpoint, str(method)))
+                return httpx.Response(404, text="<html><title>404: Not Found</title></html>")
+        except OdooFault as fault:
+            code = _FAULTS[fault.kind][2]
+            text = fault.message if code != 1 else _traceback(fault)
+            return _xml_response(xmlrpc.client.Fault(code, text))
+        except _XmlFault as fault:
+            return _xml_response(xmlrpc.client.Fault(fault.code, fault.text))
+        return _xml_response((result,))
+
+    def _common(self, method: str, params: tuple[Any, ...]) -> Any:
+        if method == "version":
+            return {"server_version": "19.0", "server_version_info": VERSION_INFO, "protocol_version": 1}
+        if method == "authenticate":
+            db, login, password, _ = params
+            return UID if (db, login, password) == (DATABASE, LOGIN, PASSWORD) else False
+        raise OdooFault("notfound", f"No method {method} on common")
+
+    # -- the ORM ---------------------------------------------------------------------------------
+
+    def _call(self, model: str, method: str, ids: list[int] | None, kwargs: dict[str, Any]) -> Any:
+        for hook in list(self._hooks):
+            if hook.method in (None, method) and hook.model in (None, model):
+                hook.countdown -= 1
+                if hook.countdown == 0:
+                    self._hooks.remove(hook)
+                    hook.action()
+        if model not in self.tables:
+            raise OdooFault("notfound", f"Object {model} doesn't exist")
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            raise OdooFault("notfound", f"The method {method!r} does not exist on the model {model!r}")
+        try:
+            if method in _RECORD_METHODS:
+                return handler(model, list(ids or []), **kwargs)
+            return handler(model, **kwargs)
+        except TypeError as exc:
+            raise OdooFault("signature", str(exc)) from None
+
+    def _m_read(self, model: str, ids: list[int], fields: list[str] | None = None) -> list[dict[str, Any]]:
+        names = self._field_list(model, fields)
+        table = self.tables[model]
+        return [self._project(model, table[i], names) for i in ids if i in table]
+
+    def _m_search_read(
+        self,
+        model: str,
+        domain: list[Any] | None = None,
+        fields: list[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> list[dict[str, Any]]:
+        names = self._field_list(model, fields)
+        return [self._project(model, r, names) for r in self._search(model, domain, offset, limit, order)]
+
+    def _m_search(
+        self,
+        model: str,
+        domain: list[Any] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> list[int]:
+        return [r["id"] for r in self._search(model, domain, offset, limit, order)]
+
+    def _m_search_count(self, model: str, domain: list[Any] | None = None) -> int:
+        return len(self._search(model, domain, 0, None, None))
+
+    def _m_create(self, model: str, vals_list: Any) -> Any:
+        tx = self.begin()
+        ids = [tx.create(model, **vals) for vals in (vals_list if isinstance(vals_list, list) else [vals_list])]
+        tx.commit()
+        return ids
+
+    def _m_write(self, model: str, ids: list[int], vals: dict[str, Any]) -> bool:
+        missing = [i for i in ids if i not in self.tables[model]]
+        if missing:
+            raise OdooFault("missing", f"Record does not exist or has been deleted. (Records: {missing})")
+        self.write(model, ids, **vals)
+        return True
+
+    def _m_unlink(self, model: str, ids: list[int]) -> bool:
+        self.unlink(model, ids)
+        return True
+
+    def _m_fields_get(
+        self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        return {
+            name: {"type": kind, "string": name.replace("_", " ").title(), "store": name != "display_name"}
+            for name, kind in self.fields[model].items()
+            if not allfields or name in allfields
+        }
+
+    def _m_context_get(self, model: str) -> dict[str, Any]:
+        return {"lang": "en_US", "tz": "UTC", "uid": UID}
+
+    # -- storage helpers -------------------------------------------------------------------------
+
+    def _next_id(self, model: str) -> int:
+        self._sequences[model] += 1
+        return self._sequences[model]
+
+    def _check_fields(self, model: str, vals: Mapping[str, Any]) -> None:
+        if model not in self.fields:
+            raise OdooFault("notfound", f"Object {model} doesn't exist")
+        for name in vals:
+            if name not in self.fields[model] or name in _MAGIC and name != "name":
+                raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
+
+    def _insert(self, model: str, record_id: int, vals: Mapping[str, Any], stamp: str) -> None:
+        self.tables[model][record_id] = {"id": record_id, **vals, "create_date": stamp, "write_date": stamp}
+
+    def _update(self, model: str, ids: list[int], vals: Mapping[str, Any], stamp: str) -> None:
+        for record_id in ids:
+            if record_id in self.tables[model]:
+                self.tables[model][record_id].update(vals, write_date=stamp)
+
+    def _delete(self, model: str, ids: list[int]) -> None:
+        for record_id in ids:
+            self.tables[model].pop(record_id, None)
+
+    def _field_list(self, model: str, fields: list[str] | None) -> list[str]:
+        names = list(fields) if fields else list(self.fields[model])
+        for name in names:
+            if name not in self.fields[model]:
+                raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
+        return names
+
+    def _project(self, model: str, record: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": record["id"]}
+        for name in names:
+            out[name] = record.get("name", False) if name == "display_name" else record.get(name, False)
+        return out
+
+    def _search(
+        self, model: str, domain: list[Any] | None, offset: int, limit: int | None, order: str | None
+    ) -> list[dict[str, Any]]:
+        matches = _compile(domain or [], self.fields[model], model)
+        rows = [r for r in self.tables[model].values() if matches(r)]
+        for part in reversed((order or "id asc").split(",")):
+            name, _, direction = part.strip().partition(" ")
+            if name not in self.fields[model]:
+                raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
+            rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=direction.strip().lower() == "desc")
+        return rows[offset : offset + limit if limit else None]
+
+
+class _XmlFault(Exception):
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(text)
+        self.code, self.text = code, text
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (1, "") if value is None or value is False else (0, value)
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b or (b is False and a is None),
+    "!=": lambda a, b: not (a == b or (b is False and a is None)),
+    ">": lambda a, b: a not in (None, False) and a > b,
+    ">=": lambda a, b: a not in (None, False) and a >= b,
+    "<": lambda a, b: a not in (None, False) and a < b,
+    "<=": lambda a, b: a not in (None, False) and a <= b,
+    "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b,
+}
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _compile(domain: list[Any], fields: Mapping[str, str], model: str) -> Predicate:
+    """A domain in Odoo's prefix notation as a predicate; top-level terms are ANDed."""
+    items = list(domain)
+    position = 0
+
+    def parse() -> Predicate:
+        nonlocal position
+        item = items[position]
+        position += 1
+        if item == "!":
+            inner = parse()
+            return lambda r: not inner(r)
+        if item in ("&", "|"):
+            left, right = parse(), parse()
+            if item == "&":
+                return lambda r: left(r) and right(r)
+            return lambda r: left(r) or right(r)
+        name, operator, value = item
+        if (name, operator, value) in ((1, "=", 1), (0, "=", 1)):
+            return lambda r, v=bool(name): v
+        if name not in fields:
+            raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
+        if operator not in _OPERATORS:
+            raise OdooFault("value", f"The fake does not know the operator {operator!r}")
+        compare = _OPERATORS[operator]
+        return lambda r: compare(r.get(name), value)
+
+    terms: list[Predicate] = []
+    while position < len(items):
+        terms.append(parse())
+    return lambda r: all(term(r) for term in terms)
+
+
+def _json2_error(fault: OdooFault, *, status: int | None = None, name: str | None = None) -> httpx.Response:
+    default_status, default_name, _ = _FAULTS.get(fault.kind, (500, "builtins.Exception", 1))
+    error_name = name or default_name
+    return httpx.Response(
+        status or default_status,
+        json={
+            "name": error_name,
+            "message": fault.message,
+            "arguments": [fault.message],
+            "context": {},
+            "debug": _traceback(fault, error_name),
+        },
+    )
+
+
+def _traceback(fault: OdooFault, name: str | None = None) -> str:
+    error_name = name or _FAULTS[fault.kind][1]
+    short = error_name.removeprefix("builtins.")
+    return f'Traceback (most recent call last):\n  File "/odoo/fake.py", line 1\n{short}: {fault.message}\n'
+
+
+def _xml_response(payload: tuple[Any, ...] | xmlrpc.client.Fault) -> httpx.Response:
+    text = xmlrpc.client.dumps(payload, methodresponse=True, allow_none=True)
+    return httpx.Response(200, content=text.encode(), headers={"Content-Type": "text/xml"})
