@@ -317,7 +317,8 @@ class FakeOdoo(httpx.BaseTransport):
 
     def _m_create(self, model: str, vals_list: Any) -> Any:
         tx = self.begin()
-        ids = [tx.create(model, **vals) for vals in (vals_list if isinstance(vals_list, list) else [vals_list])]
+        many = vals_list if isinstance(vals_list, list) else [vals_list]
+        ids = [tx.create(model, **vals) for vals in many]
         tx.commit()
         return ids
 
@@ -354,7 +355,7 @@ class FakeOdoo(httpx.BaseTransport):
         if model not in self.fields:
             raise OdooFault("notfound", f"Object {model} doesn't exist")
         for name in vals:
-            if name not in self.fields[model] or name in _MAGIC and name != "name":
+            if name not in self.fields[model] or (name in _MAGIC and name != "name"):
                 raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
 
     def _insert(self, model: str, record_id: int, vals: Mapping[str, Any], stamp: str) -> None:
