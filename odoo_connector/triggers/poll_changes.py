@@ -142,6 +142,7 @@ def poll_changes(
     created_ids: list[int] = []
     updated_ids: list[int] = []
     new_seen = dict(seen)
+    queued: set[str] = set()
     newest = cursor
     for row in changed:
         key, stamp = str(row["id"]), row["write_date"]
@@ -149,8 +150,12 @@ def poll_changes(
             newest = stamp
         if seen.get(key) == stamp:
             continue
-        is_new = key not in seen and (window_start is None or row["create_date"] >= window_start)
         new_seen[key] = stamp
+        if key in queued:
+            # Written again while we paged, so it is on a later page too: emit it once, as read below.
+            continue
+        queued.add(key)
+        is_new = key not in seen and (window_start is None or row["create_date"] >= window_start)
         if is_new and show_new:
             created_ids.append(row["id"])
         elif not is_new and show_updated:
