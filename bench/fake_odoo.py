@@ -114,18 +114,18 @@ def compile_domain(domain: Sequence[Any]) -> Callable[[dict[str, Any]], bool]:
 
     def parse() -> Callable[[dict[str, Any]], bool]:
         nonlocal pos
-        token = tokens[pos]
+        item = tokens[pos]
         pos += 1
-        if token == "&":
+        if item == "&":
             a, b = parse(), parse()
             return lambda r: a(r) and b(r)
-        if token == "|":
+        if item == "|":
             a, b = parse(), parse()
             return lambda r: a(r) or b(r)
-        if token == "!":
+        if item == "!":
             a = parse()
             return lambda r: not a(r)
-        field, op, value = token
+        field, op, value = item
         test = _OPS[op]
         return lambda r: test(r.get(field, False), value)
 
@@ -245,7 +245,8 @@ class FakeOdoo:
             ids = kw.pop("ids", None)
             kw.pop("context", None)
             result = self.model_call(model, odoo_method, ids, kw)
-            return 200, "application/json; charset=utf-8", json.dumps(result).encode(), odoo_method not in _MUTATING
+            payload = json.dumps(result).encode()
+            return 200, "application/json; charset=utf-8", payload, odoo_method not in _MUTATING
         if path.startswith("/xmlrpc/2/"):
             return self._xmlrpc(path.rsplit("/", 1)[1], body)
         if path == "/jsonrpc" or path == "/web/webclient/version_info":
@@ -257,7 +258,7 @@ class FakeOdoo:
         result: Any
         if endpoint == "common":
             if name == "version":
-                result = {"server_version": "19.0", "server_version_info": VERSION_INFO, "protocol_version": 1}
+                result = {"server_version": "19.0", "server_version_info": VERSION_INFO}
             elif name in ("authenticate", "login"):
                 result = UID
             else:
@@ -309,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     fake: FakeOdoo
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Silent: a log line per request would cost more than the answer."""
 
     def _answer(self) -> None:

@@ -30,6 +30,7 @@ from fake_odoo import running_server
 from odoo_connector import invoke, make_client, parse_connection
 from odoo_connector.client.base import OdooClient
 from odoo_connector.manifest import load_manifest
+from odoo_connector.runtime import validate_inputs
 
 FAKE_TARGET = {"model": "res.partner", "record": 7,
                "fields": ["name", "email", "phone", "street", "city", "zip", "country_id", "company_id",
@@ -116,7 +117,9 @@ def measure(loops: dict[str, Loop], calls: int, rounds: int) -> dict[str, Any]:
     }
 
 
-def run(label: str, connection: dict[str, Any], target: dict[str, Any], calls: int, rounds: int) -> dict[str, Any]:
+def run(
+    label: str, connection: dict[str, Any], target: dict[str, Any], calls: int, rounds: int
+) -> dict[str, Any]:
     loops, resources = make_loops(connection, target)
     try:
         result = measure(loops, calls, rounds)
@@ -143,6 +146,28 @@ def run(label: str, connection: dict[str, Any], target: dict[str, Any], calls: i
     return result
 
 
+def validation_cost(repeat: int = 2000) -> dict[str, float]:
+    """Microseconds ``runtime.validate_inputs`` spends per call on the inputs used above: the
+    largest single part of what ``invoke`` adds (see RESULTS.md)."""
+    manifest = load_manifest()
+    fields = FAKE_TARGET["fields"]
+    cases = {
+        "listRecords": {"model": "res.partner", "fields": fields, "limit": 20},
+        "getRecordById": {"model": "res.partner", "recordId": 7, "fields": fields},
+    }
+    out: dict[str, float] = {}
+    for key, inputs in cases.items():
+        unit = manifest.unit(key)
+        validate_inputs(unit, inputs)
+        start = time.perf_counter_ns()
+        for _ in range(repeat):
+            validate_inputs(unit, inputs)
+        out[key] = (time.perf_counter_ns() - start) / repeat / 1000.0
+    print_table("runtime.validate_inputs alone (no HTTP)", ["key", "us/call"],
+                [[k, f"{v:.1f}"] for k, v in out.items()])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (about 15 s)")
@@ -163,6 +188,7 @@ def main() -> None:
         calls = 100 if args.quick else args.calls
         out["real"] = run(f"Real Odoo at {real_host(real)} ({REAL_TARGET['model']})", real, REAL_TARGET,
                           calls, 3 if args.quick else 5)
+    out["validate_inputs_us"] = validation_cost()
     emit_json("overhead", out)
 
 
