@@ -222,7 +222,7 @@ def access_hint(groups: list[str]) -> str:
 
 
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(bearer\s+)[^\s\"'<>,;]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
     re.compile(r"(?i)((?:api[_-]?key|apikey|password|passwd|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
     re.compile(r"\b[0-9a-f]{40}\b"),
 ]

@@ -36,10 +36,20 @@ def new_partner(conn: dict[str, Any], cleanup: list[tuple[str, int]], name: str,
 
 def test_create_then_get_record_returns_the_values(conn, cleanup, prefix):
     record_id = new_partner(conn, cleanup, f"{prefix} Acme", email="info@acme.example", is_company=True)
-    record = run(conn, "getRecordById", model="res.partner", recordId=record_id,
-                 fields=["name", "email", "is_company", "country_id"])
-    assert record == {"id": record_id, "name": f"{prefix} Acme", "email": "info@acme.example",
-                      "is_company": True, "country_id": False}
+    record = run(
+        conn,
+        "getRecordById",
+        model="res.partner",
+        recordId=record_id,
+        fields=["name", "email", "is_company", "country_id"],
+    )
+    assert record == {
+        "id": record_id,
+        "name": f"{prefix} Acme",
+        "email": "info@acme.example",
+        "is_company": True,
+        "country_id": False,
+    }
 
 
 def test_get_record_without_fields_gives_readable_defaults_for_non_admin(conn, cleanup, prefix):
@@ -63,10 +73,20 @@ def test_get_record_given_deleted_id_then_not_found(conn, cleanup, prefix):
 
 def test_update_record_writes_and_missing_record_is_not_found(conn, cleanup, prefix):
     record_id = new_partner(conn, cleanup, f"{prefix} Update")
-    assert run(conn, "updateRecord", model="res.partner", recordId=record_id,
-               parameters={"phone": "+32 2 555 01 00"}) is True
-    assert run(conn, "getRecordById", model="res.partner", recordId=record_id,
-               fields=["phone"]) == {"id": record_id, "phone": "+32 2 555 01 00"}
+    assert (
+        run(
+            conn,
+            "updateRecord",
+            model="res.partner",
+            recordId=record_id,
+            parameters={"phone": "+32 2 555 01 00"},
+        )
+        is True
+    )
+    assert run(conn, "getRecordById", model="res.partner", recordId=record_id, fields=["phone"]) == {
+        "id": record_id,
+        "phone": "+32 2 555 01 00",
+    }
     run(conn, "deleteRecordById", model="res.partner", recordId=record_id)
     with pytest.raises(NotFoundError) as err:
         run(conn, "updateRecord", model="res.partner", recordId=record_id, parameters={"phone": "1"})
@@ -95,22 +115,38 @@ def test_create_record_missing_required_field_reports_odoo_message(conn):
 
 def test_create_record_with_external_id_as_non_admin_creates_nothing(conn, prefix):
     with pytest.raises(AccessDeniedError) as err:
-        run(conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} XID"},
-            externalId=f"__import__.{prefix.replace('-', '_')}_xid")
+        run(
+            conn,
+            "createRecord",
+            model="res.partner",
+            parameters={"name": f"{prefix} XID"},
+            externalId=f"__import__.{prefix.replace('-', '_')}_xid",
+        )
     assert "Access Rights" in err.value.groups
     assert "base.group_erp_manager" in err.value.hint
-    left = run(conn, "listRecords", model="res.partner", domain=[["name", "=", f"{prefix} XID"]], fields=["name"])
+    left = run(
+        conn, "listRecords", model="res.partner", domain=[["name", "=", f"{prefix} XID"]], fields=["name"]
+    )
     assert left == []
 
 
 def test_create_record_with_external_id_as_admin_sets_both(admin_conn, prefix):
     xid = f"__import__.{prefix.replace('-', '_')}_admin_xid"
-    record_id = run(admin_conn, "createRecord", model="res.partner",
-                    parameters={"name": f"{prefix} Admin XID"}, externalId=xid)
+    record_id = run(
+        admin_conn,
+        "createRecord",
+        model="res.partner",
+        parameters={"name": f"{prefix} Admin XID"},
+        externalId=xid,
+    )
     try:
         found = run(admin_conn, "getRecordByExternalId", externalId=xid, fields=["name"])
-        assert found == {"externalId": xid, "model": "res.partner", "id": record_id,
-                         "record": {"id": record_id, "name": f"{prefix} Admin XID"}}
+        assert found == {
+            "externalId": xid,
+            "model": "res.partner",
+            "id": record_id,
+            "record": {"id": record_id, "name": f"{prefix} Admin XID"},
+        }
         with pytest.raises(OdooValidationError) as err:
             run(admin_conn, "createRecord", model="res.partner", parameters={"name": "dup"}, externalId=xid)
         assert f"already used by res.partner record {record_id}" in err.value.message
@@ -123,8 +159,13 @@ def test_create_record_with_external_id_as_admin_sets_both(admin_conn, prefix):
 def test_set_external_id_as_non_admin_names_the_missing_group(conn, cleanup, prefix):
     record_id = new_partner(conn, cleanup, f"{prefix} SetXID")
     with pytest.raises(AccessDeniedError) as err:
-        run(conn, "setExternalId", model="res.partner", recordId=record_id,
-            externalId=f"__import__.{prefix.replace('-', '_')}_set")
+        run(
+            conn,
+            "setExternalId",
+            model="res.partner",
+            recordId=record_id,
+            externalId=f"__import__.{prefix.replace('-', '_')}_set",
+        )
     assert err.value.groups == ["Access Rights"]
 
 
@@ -157,12 +198,24 @@ def test_get_record_by_unknown_external_id_is_not_found(conn):
 def test_list_records_filters_orders_and_pages_through_everything(conn, cleanup, prefix):
     ids = [new_partner(conn, cleanup, f"{prefix} List {i}") for i in range(5)]
     domain = [["name", "=like", f"{prefix} List %"]]
-    page = run(conn, "listRecords", model="res.partner", domain=domain, fields=["name"], order="name desc", limit=2)
+    page = run(
+        conn, "listRecords", model="res.partner", domain=domain, fields=["name"], order="name desc", limit=2
+    )
     assert [r["name"] for r in page] == [f"{prefix} List 4", f"{prefix} List 3"]
-    every = run(conn, "listRecords", model="res.partner", domain=domain, fields=["name"], fetchAll=True, pageSize=2)
+    every = run(
+        conn, "listRecords", model="res.partner", domain=domain, fields=["name"], fetchAll=True, pageSize=2
+    )
     assert [r["id"] for r in every] == ids
-    ordered = run(conn, "listRecords", model="res.partner", domain=domain, fields=["name"], fetchAll=True,
-                  pageSize=2, order="name desc")
+    ordered = run(
+        conn,
+        "listRecords",
+        model="res.partner",
+        domain=domain,
+        fields=["name"],
+        fetchAll=True,
+        pageSize=2,
+        order="name desc",
+    )
     assert [r["id"] for r in ordered] == ids[::-1]
 
 
@@ -180,7 +233,8 @@ def test_list_models_for_non_admin_has_null_ids_and_filters(conn):
     assert names == sorted(names)
     assert all(m["id"] is None for m in models)
     assert run(conn, "listModels", nameSearch="contact", limit=1) == [
-        {"id": None, "name": "Contact", "model": "res.partner"}]
+        {"id": None, "name": "Contact", "model": "res.partner"}
+    ]
 
 
 def test_list_models_for_admin_has_ids(admin_conn):
@@ -231,8 +285,15 @@ def test_raw_http_request_sends_the_key_to_the_base_url(conn, transport):
         with pytest.raises(InputError, match="needs odooApiKey"):
             invoke("rawHttpRequest", conn, {"url": "/json/2/res.partner/search_count"})
         return
-    result = invoke("rawHttpRequest", conn, {"url": "/json/2/res.country/search_count", "method": "POST",
-                                             "data": {"domain": [["code", "=", "BE"]]}})
+    result = invoke(
+        "rawHttpRequest",
+        conn,
+        {
+            "url": "/json/2/res.country/search_count",
+            "method": "POST",
+            "data": {"domain": [["code", "=", "BE"]]},
+        },
+    )
     assert result["data"] == 1 and result["status"] == 200
     assert result["headers"]["content-type"].startswith("application/json")
 
@@ -242,8 +303,14 @@ def test_raw_request_runs_execute_kw_as_given(conn, transport):
         with pytest.raises(InputError, match="needs odooBasicAuth"):
             invoke("rawRequest", conn, {"model": "res.country", "method": "search_count"})
         return
-    result = run(conn, "rawRequest", model="res.country", method="search_read",
-                 parameters=[[["code", "=", "BE"]]], keywordArguments={"fields": ["name", "code"]})
+    result = run(
+        conn,
+        "rawRequest",
+        model="res.country",
+        method="search_read",
+        parameters=[[["code", "=", "BE"]]],
+        keywordArguments={"fields": ["name", "code"]},
+    )
     assert [(r["name"], r["code"]) for r in result] == [("Belgium", "BE")]
 
 

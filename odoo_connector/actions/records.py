@@ -79,6 +79,8 @@ def split_external_id(external_id: str) -> tuple[str, str]:
 
 def _missing(model: str, record_id: int, exc: OdooConnectorError | None = None) -> NotFoundError:
     text = f"No {model} record with id {record_id} (it does not exist or was deleted)."
+    if exc is not None:
+        text = f"{text} Odoo said: {exc.message}"
     return NotFoundError(
         text,
         detail=exc.detail if exc else None,

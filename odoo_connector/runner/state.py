@@ -1,0 +1,128 @@
+"""The runner's trigger state, in one SQLite file.
+
+SQLite rather than a JSON file per trigger: one file holds every watched trigger, and a
+transaction makes "this poll's state replaces the last one" atomic through crashes and power
+loss, without the rename dance a plain file needs.
+
+A state belongs to (trigger key, Odoo URL, database, hash of the inputs). The inputs are hashed
+*after* validation fills in the defaults, so ``{"model": "res.partner"}`` and the same with
+``"lookbackSeconds": 300`` spelled out share one cursor, while another model or domain gets its
+own. Secrets are not part of the key (they are not in the inputs either): rotating an API key
+keeps the cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..connections import Connection
+
+__all__ = ["StateKey", "StateStore", "default_state_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trigger_state (
+    trigger_key   TEXT NOT NULL,
+    odoo_url      TEXT NOT NULL,
+    odoo_database TEXT NOT NULL,
+    inputs_hash   TEXT NOT NULL,
+    inputs        TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    saved_at      TEXT NOT NULL,
+    PRIMARY KEY (trigger_key, odoo_url, odoo_database, inputs_hash)
+)
+"""
+
+
+def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/odoo-connector/state.sqlite``, else ``~/.local/share/…``: per user, so
+    two users on one machine never share (or clobber) cursors."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME", "")
+    # The XDG spec says a relative value is invalid and must be ignored.
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / "odoo-connector" / "state.sqlite"
+
+
+@dataclass(frozen=True)
+class StateKey:
+    trigger_key: str
+    odoo_url: str
+    odoo_database: str
+    inputs_hash: str
+    inputs: str  # kept beside the hash so a person reading the file can tell rows apart
+
+    @classmethod
+    def build(cls, trigger_key: str, connection: Connection, inputs: Mapping[str, Any]) -> StateKey:
+        text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return cls(trigger_key, connection.url, connection.database, digest, text)
+
+    def _where(self) -> tuple[str, str, str, str]:
+        return (self.trigger_key, self.odoo_url, self.odoo_database, self.inputs_hash)
+
+
+class StateStore:
+    """Load and save trigger states. Each call opens its own short-lived SQLite connection:
+    the scheduler runs polls on a worker thread, and sqlite3 connections must not cross threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._transaction() as db:
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # autocommit mode plus an explicit BEGIN IMMEDIATE: the write lock is taken up front, and
+        # either every statement inside commits or none does.
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def load(self, key: StateKey) -> dict[str, Any] | None:
+        """The state saved after the last delivered poll, or None before the first one."""
+        db = sqlite3.connect(self.path, timeout=30.0)
+        try:
+            row = db.execute(
+                "SELECT state FROM trigger_state WHERE trigger_key = ? AND odoo_url = ? "
+                "AND odoo_database = ? AND inputs_hash = ?",
+                key._where(),
+            ).fetchone()
+        finally:
+            db.close()
+        if row is None:
+            return None
+        state: dict[str, Any] = json.loads(row[0])
+        return state
+
+    def save(self, key: StateKey, state: Mapping[str, Any]) -> None:
+        """Replaces the state in one transaction: a crash leaves the previous state whole."""
+        text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # Informational only: the trigger's cursor is server time and never this clock.
+        saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO trigger_state "
+                "(trigger_key, odoo_url, odoo_database, inputs_hash, inputs, state, saved_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (trigger_key, odoo_url, odoo_database, inputs_hash) "
+                "DO UPDATE SET inputs = excluded.inputs, state = excluded.state, saved_at = excluded.saved_at",
+                (*key._where(), key.inputs, text, saved_at),
+            )

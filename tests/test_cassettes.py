@@ -1,0 +1,116 @@
+"""No cassette holds a secret: every recorded Authorization header, XML-RPC password and cookie is
+a placeholder. The scanner is tested on planted leaks so a broken filter cannot pass silently."""
+
+from __future__ import annotations
+
+import re
+import xmlrpc.client
+from pathlib import Path
+
+import yaml
+from vcr.request import Request
+
+from tests.conftest import (
+    API_KEY_PLACEHOLDER,
+    PASSWORD_PLACEHOLDER,
+    REPLAY_URL,
+    scrub_request,
+    scrub_response,
+)
+
+CASSETTES = Path(__file__).parent / "cassettes"
+API_KEY_SHAPE = re.compile(r"\b[0-9a-f]{40}\b")
+
+
+def scan_cassette(path: Path) -> list[str]:
+    """What in one cassette could be a secret; empty when clean."""
+    text = path.read_text(encoding="utf-8")
+    problems = [f"{path.name}: looks like an API key" for _ in API_KEY_SHAPE.finditer(text)]
+    data = yaml.safe_load(text) or {}
+    for i, interaction in enumerate(data.get("interactions", [])):
+        request, response = interaction["request"], interaction["response"]
+        for name, values in (request.get("headers") or {}).items():
+            if name.lower() == "authorization" and values != [f"bearer {API_KEY_PLACEHOLDER}"]:
+                problems.append(f"{path.name}#{i}: Authorization header is not the placeholder")
+            if name.lower() == "cookie":
+                problems.append(f"{path.name}#{i}: request cookie recorded")
+        for name in response.get("headers") or {}:
+            if name.lower() == "set-cookie":
+                problems.append(f"{path.name}#{i}: Set-Cookie recorded")
+        if not request["uri"].startswith(REPLAY_URL):
+            problems.append(f"{path.name}#{i}: host not normalised ({request['uri']})")
+        body = request.get("body")
+        if body and "/xmlrpc/" in request["uri"]:
+            params, method = xmlrpc.client.loads(body.encode() if isinstance(body, str) else body)
+            if method in ("authenticate", "execute_kw") and params[2] != PASSWORD_PLACEHOLDER:
+                problems.append(f"{path.name}#{i}: XML-RPC {method} password is not the placeholder")
+    return problems
+
+
+def all_cassettes() -> list[Path]:
+    return sorted(CASSETTES.rglob("*.yaml"))
+
+
+def test_cassettes_exist():
+    assert len(all_cassettes()) >= 40
+
+
+def test_no_cassette_holds_a_secret():
+    problems = [p for path in all_cassettes() for p in scan_cassette(path)]
+    assert problems == []
+
+
+def _planted(tmp_path: Path, old: str, new: str) -> Path:
+    source = next(p for p in all_cassettes() if old in p.read_text())
+    target = tmp_path / source.name
+    target.write_text(source.read_text().replace(old, new, 1))
+    return target
+
+
+def test_scanner_finds_a_planted_api_key(tmp_path):
+    leaked = _planted(tmp_path, f"bearer {API_KEY_PLACEHOLDER}", "bearer " + "ab12" * 10)
+    assert any("API key" in p for p in scan_cassette(leaked))
+    assert any("Authorization" in p for p in scan_cassette(leaked))
+
+
+def test_scanner_finds_a_planted_password(tmp_path):
+    leaked = _planted(tmp_path, "&lt;PASSWORD&gt;", "hunter2-password")
+    assert any("password is not the placeholder" in p for p in scan_cassette(leaked))
+
+
+def test_scrub_request_replaces_key_password_cookie_and_host(monkeypatch):
+    key = "0123456789abcdef0123456789abcdef01234567"
+    monkeypatch.setenv("ODOO_ADMIN_USERNAME", "admin")
+    json2 = Request(
+        "POST",
+        "https://erp.example.com:8443/json/2/res.partner/read",
+        b"{}",
+        {"Authorization": f"bearer {key}", "Cookie": "session_id=abc", "X-Odoo-Database": "prod"},
+    )
+    scrub_request(json2)
+    assert json2.uri == f"{REPLAY_URL}/json/2/res.partner/read"
+    assert json2.headers["Authorization"] == f"bearer {API_KEY_PLACEHOLDER}"
+    assert "Cookie" not in json2.headers
+    body = xmlrpc.client.dumps(
+        ("prod", 6, "s3cret!", "res.partner", "read", [[1]], {}), "execute_kw"
+    ).encode()
+    xml = Request("POST", "http://127.0.0.1:8069/xmlrpc/2/object", body, {})
+    scrub_request(xml)
+    params, _ = xmlrpc.client.loads(xml.body)
+    assert params[2] == PASSWORD_PLACEHOLDER and b"s3cret" not in xml.body
+
+
+def test_scrub_response_drops_cookies_and_known_secrets(monkeypatch):
+    monkeypatch.setenv("ODOO_PASSWORD", "s3cret-pass")
+    response = {
+        "headers": {"Set-Cookie": ["session_id=x"], "Content-Type": ["text/xml"]},
+        "body": {"string": b"<fault>login failed for s3cret-pass</fault>"},
+    }
+    scrubbed = scrub_response(response)
+    assert "Set-Cookie" not in scrubbed["headers"]
+    assert b"s3cret-pass" not in scrubbed["body"]["string"]
+
+
+def test_every_cassette_has_interactions():
+    empty = [p.name for p in all_cassettes() if not (yaml.safe_load(p.read_text()) or {}).get("interactions")]
+    assert empty == []

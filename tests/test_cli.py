@@ -1,0 +1,180 @@
+"""The command line: manifest commands, input forms, exit codes by error kind, secrets kept out."""
+
+from __future__ import annotations
+
+import io
+import json
+import xmlrpc.client
+
+import httpx
+import pytest
+
+import odoo_connector.client as client_module
+from odoo_connector.cli import main
+from odoo_connector.client import Json2Client, XmlRpcClient
+
+KEY = "0123456789abcdef0123456789abcdef01234567"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in ("ODOO_URL", "ODOO_DB", "ODOO_API_KEY", "ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ODOO_URL", "http://odoo.test")
+    monkeypatch.setenv("ODOO_DB", "odoo19")
+    monkeypatch.setenv("ODOO_API_KEY", KEY)
+    return monkeypatch
+
+
+def serve(monkeypatch, handler):
+    """Routes the CLI's clients to ``handler`` instead of the network."""
+
+    def make(connection, **options):
+        transport = httpx.MockTransport(handler)
+        if connection.type == "odooApiKey":
+            return Json2Client(connection, http_transport=transport, **options)
+        return XmlRpcClient(connection, http_transport=transport, **options)
+
+    monkeypatch.setattr(client_module, "make_client", make)
+
+
+def test_validate_passes(capsys):
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out.startswith("ok: 2 connections, 14 units")
+
+
+def test_describe_is_json_with_every_key(capsys):
+    assert main(["describe"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    keys = {u["key"] for g in ("actions", "dataSources", "triggers") for u in described[g]}
+    assert "createRecord" in keys and "pollChangesTrigger" in keys and len(keys) == 14
+
+
+def test_run_prints_the_envelope_and_reads_input_from_file_and_stdin(env, tmp_path, capsys):
+    sent: list[dict] = []
+
+    def handler(request):
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json=[{"id": 1, "name": "Acme"}])
+
+    serve(env, handler)
+    assert (
+        main(["run", "listRecords", "--input", '{"model": "res.partner", "limit": "5", "fields": ["name"]}'])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out) == {"data": [{"id": 1, "name": "Acme"}]}
+    file = tmp_path / "in.json"
+    file.write_text('{"model": "res.partner", "recordId": 1, "fields": ["name"]}')
+    assert main(["run", "getRecordById", "--input", f"@{file}"]) == 0
+    env.setattr("sys.stdin", io.StringIO('{"model": "res.partner", "limit": 2, "fields": ["name"]}'))
+    assert main(["run", "listRecords", "--input", "-"]) == 0
+    assert [s.get("limit") for s in sent] == [5, None, 2]
+
+
+def test_run_jsonl_streams_pages(env, capsys):
+    pages = iter([[{"id": 1}, {"id": 2}], [{"id": 3}]])
+    serve(env, lambda request: httpx.Response(200, json=next(pages)))
+    assert (
+        main(
+            [
+                "run",
+                "listRecords",
+                "--jsonl",
+                "--quiet",
+                "--input",
+                '{"model": "res.partner", "fields": ["id"], "fetchAll": true, "pageSize": 2}',
+            ]
+        )
+        == 0
+    )
+    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (401, {"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey"}, 3),
+        (403, {"name": "odoo.exceptions.AccessError", "message": "no"}, 4),
+        (404, {"name": "odoo.exceptions.MissingError", "message": "Record does not exist"}, 4),
+        (422, {"name": "odoo.exceptions.ValidationError", "message": "bad value"}, 2),
+        (500, {"name": "builtins.RuntimeError", "message": "boom"}, 5),
+    ],
+)
+def test_exit_code_by_error_kind(env, capsys, status, body, code):
+    serve(env, lambda request: httpx.Response(status, json={**body, "debug": "Traceback ..."}))
+    assert (
+        main(
+            [
+                "run",
+                "updateRecord",
+                "--input",
+                '{"model": "res.partner", "recordId": 1, "parameters": {"name": "x"}}',
+            ]
+        )
+        == code
+    )
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert body["message"] in error["message"] and "detail" not in error
+
+
+def test_bad_input_exits_2_before_any_request(env, capsys):
+    serve(env, lambda request: pytest.fail("request sent"))
+    assert main(["run", "getRecordById", "--input", '{"model": "res.partner", "recordId": 0}']) == 2
+    assert main(["run", "getRecordById", "--input", "{not json"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_transport_failure_exits_5(env, capsys):
+    def refuse(request):
+        raise httpx.ConnectError("connection refused")
+
+    serve(env, refuse)
+    assert main(["run", "getRecordById", "--input", '{"model": "res.partner", "recordId": 1}']) == 5
+    assert "Could not connect to http://odoo.test" in capsys.readouterr().err
+
+
+def test_missing_connection_says_which_variables(monkeypatch, capsys):
+    for name in ("ODOO_URL", "ODOO_DB", "ODOO_API_KEY", "ODOO_USERNAME", "ODOO_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["check"]) == 2
+    assert "ODOO_URL" in capsys.readouterr().err
+
+
+def test_check_refuses_api_key_connection_to_an_old_odoo(env, capsys):
+    serve(
+        env,
+        lambda request: httpx.Response(
+            200, json={"version_info": [17, 0, 0, "final", 0, ""], "version": "17.0"}
+        ),
+    )
+    assert main(["check"]) == 3
+    err = capsys.readouterr().err
+    assert "This server runs Odoo 17.0; the JSON-2 API needs 19.0 or later" in err
+    assert "Basic Authentication" in err
+
+
+def test_secrets_never_reach_errors_logs_or_debug_output(env, capsys):
+    """Odoo's XML-RPC fault tracebacks can echo the call's parameters, password included."""
+    env.delenv("ODOO_API_KEY")
+    env.setenv("ODOO_USERNAME", "integration")
+    env.setenv("ODOO_PASSWORD", PASSWORD)
+
+    def handler(request):
+        params, method = xmlrpc.client.loads(request.content)
+        if method == "authenticate":
+            return httpx.Response(200, content=xmlrpc.client.dumps((6,), methodresponse=True).encode())
+        fault = xmlrpc.client.Fault(
+            1, f"Traceback\n  params={params!r} key={KEY}\nRuntimeError: failed for {PASSWORD}"
+        )
+        return httpx.Response(200, content=xmlrpc.client.dumps(fault, methodresponse=True).encode())
+
+    serve(env, handler)
+    assert (
+        main(["run", "listRecords", "--debug", "--input", '{"model": "res.partner", "fields": ["name"]}'])
+        == 5
+    )
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert "failed for" in output  # the error and its detail were printed...
+    assert PASSWORD not in output and KEY not in output  # ...without the secrets
