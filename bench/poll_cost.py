@@ -1,0 +1,123 @@
+"""Poll cost: HTTP requests per ``pollChangesTrigger`` poll, idle and with N changes.
+
+Against a real Odoo every request costs a key check (about 10 ms on loopback), and a trigger
+polls forever, so requests per poll is the figure that matters. Counted with the fake server's
+table mode behind an in-process httpx transport (no sockets: this measures counts, not time),
+through ``runtime.invoke`` with the state carried from poll to poll as a platform does.
+
+Each poll uses a fresh client, as a platform invoking the trigger once per schedule tick does, so
+caches (``fields_get``) do not carry over. Two input variants: ``fields`` given, and ``fields``
+omitted (the connector then asks ``fields_get`` for a default field list).
+
+Targets: an idle poll is 1 request; a poll with N changes is ceil(N/pageSize) + a constant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from common import FAKE_DB, emit_json, print_table
+from fake_odoo import FakeOdoo, mock_transport
+
+from odoo_connector import invoke, make_client, parse_connection
+
+_FMT = "%Y-%m-%d %H:%M:%S"
+T0 = datetime(2025, 6, 1, 12, 0, 0)
+
+
+class World:
+    """A model table with a server clock, and a trigger state carried between polls."""
+
+    def __init__(self, inputs: dict[str, Any], history: int = 1000) -> None:
+        # One write per minute before T0: a handful of records inside the 5-minute look-back.
+        self.rows: list[dict[str, Any]] = []
+        self.now = T0
+        for i in range(history):
+            stamp = (T0 - timedelta(minutes=history - i)).strftime(_FMT)
+            self.rows.append({"id": i + 1, "name": f"Partner {i + 1}", "create_date": stamp,
+                              "write_date": stamp})
+        self.fake = FakeOdoo(rows=self.rows)
+        self.conn = parse_connection({"type": "odooApiKey", "baseUrl": "http://fake.invalid",
+                                      "database": FAKE_DB, "apiKey": "bench"})
+        self.inputs = inputs
+        self.state: dict[str, Any] | None = None
+
+    def poll(self) -> tuple[int, int]:
+        """One poll with a fresh client; returns (requests, records emitted)."""
+        client = make_client(self.conn, http_transport=mock_transport(self.fake))
+        with client:
+            out = invoke("pollChangesTrigger", self.conn, self.inputs, state=self.state, client=client)
+            self.state = out["state"]
+            data = out["data"]
+            return client.request_count, len(data["created"]) + len(data["updated"])
+
+    def create(self, n: int, spread_seconds: int = 60) -> None:
+        """N new records written over ``spread_seconds`` after the clock (a burst)."""
+        start = len(self.rows) + 1
+        for k in range(n):
+            stamp = (self.now + timedelta(seconds=1 + k * spread_seconds // max(n, 1))).strftime(_FMT)
+            self.rows.append({"id": start + k, "name": f"New {start + k}", "create_date": stamp,
+                              "write_date": stamp})
+        self.now += timedelta(seconds=spread_seconds + 1)
+
+    def wait(self, seconds: int) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def scenario(inputs: dict[str, Any], sizes: list[int]) -> tuple[list[list[Any]], dict[str, Any]]:
+    page = inputs.get("pageSize", 500)
+    world = World(inputs)
+    rows: list[list[Any]] = []
+    figures: dict[str, Any] = {"page_size": page, "fields_given": "fields" in inputs, "by_n": {}}
+    requests, _ = world.poll()
+    rows.append(["first poll (baseline)", "-", requests, "-", "-"])
+    figures["first_poll"] = requests
+    requests, _ = world.poll()
+    rows.append(["idle", 0, requests, 1, "met" if requests == 1 else "MISSED"])
+    figures["idle"] = requests
+    constant: int | None = None
+    for n in sizes:
+        world.wait(3600)
+        world.create(n)
+        requests, emitted = world.poll()
+        assert emitted == n, f"emitted {emitted} of {n}"
+        pages = math.ceil(n / page)
+        if constant is None:
+            constant = requests - pages
+        expected = pages + constant
+        rows.append([f"{n} created", n, requests, f"ceil(N/{page})+{constant} = {expected}",
+                     "met" if requests <= expected else f"MISSED (+{requests - expected})"])
+        idle_after, _ = world.poll()
+        rows.append(["  idle right after it", 0, idle_after, 1, "met" if idle_after == 1 else "MISSED"])
+        world.wait(3600)
+        idle_later, _ = world.poll()
+        rows.append(["  idle an hour later", 0, idle_later, 1, "met" if idle_later == 1 else "MISSED"])
+        figures["by_n"][n] = {"requests": requests, "expected": expected, "idle_right_after": idle_after,
+                              "idle_an_hour_later": idle_later}
+    return rows, figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer and smaller bursts")
+    args = parser.parse_args()
+    sizes = [1, 10, 499, 501, 1200] if args.quick else [1, 10, 100, 499, 500, 501, 1000, 1200, 2500, 5000]
+    out: dict[str, Any] = {}
+    variants = {
+        "fields given, pageSize 500": {"model": "res.partner", "fields": ["name"]},
+        "fields omitted, pageSize 500": {"model": "res.partner"},
+        "fields given, pageSize 100": {"model": "res.partner", "fields": ["name"], "pageSize": 100},
+    }
+    for label, inputs in variants.items():
+        rows, figures = scenario(inputs, sizes)
+        print_table(f"pollChangesTrigger requests per poll: {label} (fresh client per poll)",
+                    ["poll", "N", "requests", "target", ""], rows)
+        out[label] = figures
+    emit_json("poll_cost", out)
+
+
+if __name__ == "__main__":
+    main()
