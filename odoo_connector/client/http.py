@@ -140,9 +140,10 @@ class HttpSession:
         text = redact(str(exc) or type(exc).__name__, self.secrets)
         if _is_tls_error(exc):
             return TransportError(
-                f"TLS verification failed for {where}: {text}",
-                hint="The server's certificate is not trusted (expired, self-signed or for another "
-                "host name). Fix the certificate; the connector always verifies TLS.",
+                f"The TLS connection to {where} failed: {text}",
+                hint="Either the certificate is not trusted (expired, self-signed, or for another "
+                "host name) or the port does not serve https. Fix the certificate or the URL; the "
+                "connector always verifies TLS.",
             )
         if isinstance(exc, httpx.TimeoutException):
             return TransportError(

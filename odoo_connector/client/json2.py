@@ -96,6 +96,7 @@ class Json2Client(OdooClient):
             model=model,
             method=method,
             secrets=self.session.secrets,
+            database=self.database,
         )
 
     def server_version(self) -> ServerInfo:

@@ -77,6 +77,7 @@ def from_json2_error(
     model: str,
     method: str,
     secrets: tuple[str, ...] = (),
+    database: str | None = None,
 ) -> OdooConnectorError:
     """Maps a non-2xx JSON-2 answer to an error carrying Odoo's own message."""
     where = f"{model}.{method}"
@@ -87,7 +88,7 @@ def from_json2_error(
         except ValueError:
             body = None
     if not isinstance(body, dict) or "message" not in body:
-        return _from_non_json(status, text, where)
+        return _from_non_json(status, text, where, database)
     name = str(body.get("name") or "")
     message = redact(str(body.get("message") or ""), secrets)
     detail = redact(str(body.get("debug") or ""), secrets) or None
@@ -109,11 +110,12 @@ def from_json2_error(
     )
 
 
-def _from_non_json(status: int, text: str, where: str) -> OdooConnectorError:
+def _from_non_json(status: int, text: str, where: str, database: str | None) -> OdooConnectorError:
     if status == 404 and ("No database is selected" in text or "X-Odoo-Database" in text):
         # What an unknown X-Odoo-Database gets: Odoo's HTML 404, as if no database were named.
+        name = f' "{database}"' if database else ""
         return DatabaseNotFoundError(
-            "The Odoo server does not know this database (it answered its 'no database is selected' page).",
+            f"The Odoo server has no database{name} (it answered its 'no database is selected' page).",
             status=404,
         )
     if status == 404:
