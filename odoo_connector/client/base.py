@@ -6,6 +6,9 @@ import abc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
+from ..connections import Connection
 from .http import HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
@@ -23,13 +26,33 @@ class OdooClient(abc.ABC):
     """
 
     transport: str
-    session: HttpSession
-    database: str
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        http_transport: httpx.BaseTransport | None = None,
+        max_retries: int = 2,
+    ) -> None:
+        self.connection = connection
+        self.database = connection.database
+        self._uid: int | None = None
         # fields_get answers per model, kept for this connection's lifetime: field lists change
         # only when modules are installed, and each saved call is a server-side key check.
         self._fields_cache: dict[str, dict[str, dict[str, Any]]] = {}
+        self.session = HttpSession(
+            connection.url,
+            headers=self._auth_headers(),
+            timeout=timeout,
+            secrets=connection.secrets(),
+            transport=http_transport,
+            max_retries=max_retries,
+        )
+
+    def _auth_headers(self) -> dict[str, str]:
+        """Headers every request of this transport carries (JSON-2 authenticates per request)."""
+        return {}
 
     @abc.abstractmethod
     def call(

@@ -6,12 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from ..connections import ApiKeyConnection
 from ..errors import UnsupportedServerError
 from .base import OdooClient, ServerInfo
-from .http import HttpSession
 from .mapping import from_json2_error
 
 __all__ = ["READ_ONLY_METHODS", "Json2Client"]
@@ -41,30 +38,17 @@ READ_ONLY_METHODS = frozenset(
 class Json2Client(OdooClient):
     transport = "json2"
 
-    def __init__(
-        self,
-        connection: ApiKeyConnection,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        http_transport: httpx.BaseTransport | None = None,
-        max_retries: int = 2,
-    ) -> None:
-        super().__init__()
-        self.connection = connection
-        self.database = connection.database
-        self.session = HttpSession(
-            connection.url,
-            headers={
-                "Authorization": f"bearer {connection.api_key.get_secret_value()}",
-                "X-Odoo-Database": connection.database,
-                "Accept": "application/json",
-            },
-            timeout=timeout,
-            secrets=connection.secrets(),
-            transport=http_transport,
-            max_retries=max_retries,
-        )
-        self._uid: int | None = None
+    connection: ApiKeyConnection
+
+    def __init__(self, connection: ApiKeyConnection, **options: Any) -> None:
+        super().__init__(connection, **options)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"bearer {self.connection.api_key.get_secret_value()}",
+            "X-Odoo-Database": self.connection.database,
+            "Accept": "application/json",
+        }
 
     def call(
         self,

@@ -12,12 +12,9 @@ import xmlrpc.client
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from ..connections import BasicAuthConnection
 from ..errors import AuthenticationError, ServerError, UnsupportedServerError
 from .base import OdooClient, ServerInfo
-from .http import HttpSession
 from .json2 import READ_ONLY_METHODS
 from .mapping import from_xmlrpc_fault
 
@@ -31,26 +28,11 @@ _POSITIONAL: dict[str, tuple[str, ...]] = {"create": ("vals_list",)}
 class XmlRpcClient(OdooClient):
     transport = "xmlrpc"
 
-    def __init__(
-        self,
-        connection: BasicAuthConnection,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        http_transport: httpx.BaseTransport | None = None,
-        max_retries: int = 2,
-    ) -> None:
-        super().__init__()
-        self.connection = connection
-        self.database = connection.database
+    connection: BasicAuthConnection
+
+    def __init__(self, connection: BasicAuthConnection, **options: Any) -> None:
+        super().__init__(connection, **options)
         self._password = connection.password.get_secret_value()
-        self.session = HttpSession(
-            connection.url,
-            timeout=timeout,
-            secrets=connection.secrets(),
-            transport=http_transport,
-            max_retries=max_retries,
-        )
-        self._uid: int | None = None
 
     def rpc(self, endpoint: str, method: str, params: tuple[Any, ...], *, idempotent: bool) -> Any:
         """One XML-RPC call; faults become connector errors (password scrubbed)."""
