@@ -27,5 +27,5 @@ def fake_connection(transport: str) -> Connection:
 def fake_client(fake: FakeOdoo, connection: Connection, **options: Any) -> OdooClient:
     """What ``make_client`` would build, wired to the fake instead of a socket."""
     if connection.type == "odooApiKey":
-        return Json2Client(connection, http_transport=fake, **options)  # type: ignore[arg-type]
-    return XmlRpcClient(connection, http_transport=fake, **options)  # type: ignore[arg-type]
+        return Json2Client(connection, http_transport=fake, **options)
+    return XmlRpcClient(connection, http_transport=fake, **options)

@@ -51,8 +51,13 @@ _DEFAULT_MESSAGES = {
     "server": "could not serialize access due to concurrent update",
     "access": "You are not allowed to access 'Contact' (res.partner) records.",
 }
-_MAGIC = {"id": "integer", "name": "char", "display_name": "char", "create_date": "datetime",
-          "write_date": "datetime"}  # fmt: skip
+_MAGIC = {
+    "id": "integer",
+    "name": "char",
+    "display_name": "char",
+    "create_date": "datetime",
+    "write_date": "datetime",
+}
 # execute_kw passes positional arguments; the connector sends keywords, but a raw call may not.
 _POSITIONAL = {
     "read": ["fields"],
@@ -81,6 +86,7 @@ class _Hook:
     model: str | None
     countdown: int
     action: Callable[[], None]
+    times: int = 1
 
 
 class Transaction:
@@ -131,8 +137,12 @@ class FakeOdoo(httpx.BaseTransport):
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
         self.tables["res.users"][UID] = {
-            "id": UID, "name": "Bot", "login": LOGIN, "create_date": clock, "write_date": clock,
-        }  # fmt: skip
+            "id": UID,
+            "name": "Bot",
+            "login": LOGIN,
+            "create_date": clock,
+            "write_date": clock,
+        }
         self._sequences["res.users"] = UID
 
     # -- test controls ---------------------------------------------------------------------------
@@ -175,12 +185,20 @@ class FakeOdoo(httpx.BaseTransport):
         self._hooks.append(_Hook(method, model, nth, action))
 
     def fail_on(
-        self, method: str | None, *, nth: int = 1, kind: str = "server", message: str | None = None
+        self,
+        method: str | None,
+        *,
+        nth: int = 1,
+        kind: str = "server",
+        message: str | None = None,
+        times: int = 1,
     ) -> None:
+        """Answers the ``nth`` matching call from now, and the ``times - 1`` after it, with an error."""
+
         def fail() -> None:
             raise OdooFault(kind, message)
 
-        self.on_call(method, fail, nth=nth)
+        self._hooks.append(_Hook(method, None, nth, fail, times))
 
     @property
     def request_count(self) -> int:
@@ -227,7 +245,8 @@ class FakeOdoo(httpx.BaseTransport):
             return _json2_error(fault)
 
     def _xmlrpc(self, endpoint: str, body: bytes) -> httpx.Response:
-        params, method = xmlrpc.client.loads(body, use_builtin_types=True)
+        loaded, method = xmlrpc.client.loads(body, use_builtin_types=True)
+        params: tuple[Any, ...] = tuple(loaded)
         try:
             if endpoint == "common":
                 self.calls.append(("common", str(method)))
@@ -271,7 +290,11 @@ class FakeOdoo(httpx.BaseTransport):
             if hook.method in (None, method) and hook.model in (None, model):
                 hook.countdown -= 1
                 if hook.countdown == 0:
-                    self._hooks.remove(hook)
+                    hook.times -= 1
+                    if hook.times > 0:
+                        hook.countdown = 1
+                    else:
+                        self._hooks.remove(hook)
                     hook.action()
         if model not in self.tables:
             raise OdooFault("notfound", f"Object {model} doesn't exist")
@@ -392,7 +415,8 @@ class FakeOdoo(httpx.BaseTransport):
             name, _, direction = part.strip().partition(" ")
             if name not in self.fields[model]:
                 raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
-            rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=direction.strip().lower() == "desc")
+            descending = direction.strip().lower() == "desc"
+            rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)  # type: ignore[misc]
         return rows[offset : offset + limit if limit else None]
 
 
@@ -439,7 +463,8 @@ def _compile(domain: list[Any], fields: Mapping[str, str], model: str) -> Predic
             return lambda r: left(r) or right(r)
         name, operator, value = item
         if (name, operator, value) in ((1, "=", 1), (0, "=", 1)):
-            return lambda r, v=bool(name): v
+            constant = bool(name)
+            return lambda r: constant
         if name not in fields:
             raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
         if operator not in _OPERATORS:
