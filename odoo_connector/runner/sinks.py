@@ -130,8 +130,8 @@ class WebhookSink:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if attempt == self.attempts:
                 break
-            delay = min(retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1),
-                        self.max_backoff)  # fmt: skip
+            wanted = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
+            delay = min(wanted, self.max_backoff)
             log.debug("webhook %s: %s, retrying in %.1fs", self.where, last, delay)
             if self._wait(delay, stop):
                 raise DeliveryError(f"Stopped while retrying the webhook at {self.where} ({last}).")

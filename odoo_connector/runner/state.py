@@ -123,6 +123,7 @@ class StateStore:
                 "(trigger_key, odoo_url, odoo_database, inputs_hash, inputs, state, saved_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (trigger_key, odoo_url, odoo_database, inputs_hash) "
-                "DO UPDATE SET inputs = excluded.inputs, state = excluded.state, saved_at = excluded.saved_at",
+                "DO UPDATE SET inputs = excluded.inputs, state = excluded.state, "
+                "saved_at = excluded.saved_at",
                 (*key._where(), key.inputs, text, saved_at),
             )
