@@ -241,3 +241,15 @@ def cleanup(conn: dict[str, Any]) -> Iterator[list[tuple[str, int]]]:
         # a test may have deleted it already; anything else is a real failure to clean up
         with contextlib.suppress(NotFoundError):
             invoke("deleteRecordById", conn, {"model": model, "recordId": record_id})
+
+
+@pytest.fixture(autouse=True)
+def _restore_connector_logger() -> Iterator[None]:
+    """The CLI points the ``odoo_connector`` logger at the stderr of its run; pytest closes that
+    stream after each test, so put the logger back as it was."""
+    import logging
+
+    logger = logging.getLogger("odoo_connector")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

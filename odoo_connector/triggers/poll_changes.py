@@ -18,6 +18,10 @@ How it stays exact, given what Odoo does:
 * **All or nothing.** Any error raises, and the caller keeps the previous state, so the next poll
   repeats the work: nothing is skipped.
 
+Limit: Odoo's ``write_date`` has one-second precision, so a record written again in the very
+second of the write_date already emitted for it is not seen as changed; the next write in a
+later second is. No client can tell those writes apart through the external API.
+
 Branches: a record goes to ``created`` when it was never emitted (nor part of the baseline) and was
 created inside the window; any other change goes to ``updated``. A record updated again after it
 was emitted is emitted again, as updated.
