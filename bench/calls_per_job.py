@@ -32,6 +32,8 @@ from odoo_connector.client.base import OdooClient
 from odoo_connector.errors import OdooConnectorError
 
 BENCH_MODULE = "__bench__"
+# (connection type, as admin) -> connection settings, or None when the environment lacks them
+Connections = dict[tuple[str, bool], dict[str, Any] | None]
 
 
 @dataclass
@@ -67,6 +69,11 @@ class Case:
     keeps: Callable[[Any], int | None] = lambda _data: None
 
 
+def at_most(limit: int) -> Callable[[int], bool]:
+    """A target check: no more than ``limit`` requests."""
+    return lambda n: n <= limit
+
+
 def _new_id(data: Any) -> int | None:
     return int(data) if isinstance(data, int) else None
 
@@ -75,43 +82,43 @@ def cases(ctx: Context, countries: int, page: int) -> list[Case]:
     fetch_target = math.ceil(countries / page) + 1
     return [
         Case("createRecord", "no external ID", lambda c: {"model": "res.partner",
-             "parameters": {"name": c.name("create")}}, lambda n: n <= 1, "1", keeps=_new_id),
+             "parameters": {"name": c.name("create")}}, at_most(1), "1", keeps=_new_id),
         Case("createRecord", "with external ID (admin)", lambda c: {"model": "res.partner",
              "parameters": {"name": c.name("create-xid")}, "externalId": f"{BENCH_MODULE}.{c.name('c')}"
-             .replace("-", "_")}, lambda n: n <= 3, "<= 3", admin=True, keeps=_new_id),
+             .replace("-", "_")}, at_most(3), "<= 3", admin=True, keeps=_new_id),
         Case("updateRecord", "", lambda c: {"model": "res.partner", "recordId": c.partner(),
-             "parameters": {"phone": "+32 2 555 01 00"}}, lambda n: n <= 1, "1"),
+             "parameters": {"phone": "+32 2 555 01 00"}}, at_most(1), "1"),
         Case("deleteRecordById", "", lambda c: {"model": "res.partner", "recordId": c.partner()},
-             lambda n: n <= 1, "1"),
+             at_most(1), "1"),
         Case("getRecordById", "fields given", lambda c: {"model": "res.partner", "recordId": 1,
-             "fields": ["name", "email"]}, lambda n: n <= 1, "1"),
+             "fields": ["name", "email"]}, at_most(1), "1"),
         Case("getRecordById", "fields omitted", lambda c: {"model": "res.partner", "recordId": 1},
-             lambda n: n <= 1, "1"),
+             at_most(1), "1"),
         Case("getRecordByExternalId", "fields given", lambda c: {"externalId": "base.main_company",
-             "fields": ["name"]}, lambda n: n <= 2, "2"),
+             "fields": ["name"]}, at_most(2), "2"),
         Case("getRecordByExternalId", "fields omitted", lambda c: {"externalId": "base.main_company"},
-             lambda n: n <= 2, "2"),
+             at_most(2), "2"),
         Case("setExternalId", "(admin)", lambda c: {"model": "res.partner", "recordId": c.partner(),
-             "externalId": f"{BENCH_MODULE}.{c.name('s')}".replace("-", "_")}, lambda n: n <= 3, "<= 3",
+             "externalId": f"{BENCH_MODULE}.{c.name('s')}".replace("-", "_")}, at_most(3), "<= 3",
              admin=True),
         Case("listRecords", "limit 10, fields given", lambda c: {"model": "res.partner", "limit": 10,
-             "fields": ["name"]}, lambda n: n <= 1, "1"),
+             "fields": ["name"]}, at_most(1), "1"),
         Case("listRecords", "limit 10, fields omitted", lambda c: {"model": "res.partner", "limit": 10},
-             lambda n: n <= 1, "1"),
+             at_most(1), "1"),
         Case("listRecords", f"fetchAll res.country N={countries} pageSize {page}, fields given",
              lambda c: {"model": "res.country", "fetchAll": True, "pageSize": page, "fields": ["name"]},
-             lambda n, t=fetch_target: n <= t, f"ceil(N/page)+1 = {fetch_target}"),
+             at_most(fetch_target), f"ceil(N/page)+1 = {fetch_target}"),
         Case("listRecords", f"fetchAll res.country N={countries} pageSize {page}, fields omitted",
              lambda c: {"model": "res.country", "fetchAll": True, "pageSize": page},
-             lambda n, t=fetch_target: n <= t, f"ceil(N/page)+1 = {fetch_target}"),
-        Case("listModels", "", lambda c: {"limit": 10}, lambda n: n <= 1, "1"),
-        Case("listModelFields", "", lambda c: {"model": "res.partner"}, lambda n: n <= 1, "1"),
+             at_most(fetch_target), f"ceil(N/page)+1 = {fetch_target}"),
+        Case("listModels", "", lambda c: {"limit": 10}, at_most(1), "1"),
+        Case("listModelFields", "", lambda c: {"model": "res.partner"}, at_most(1), "1"),
         Case("rawHttpRequest", "GET /web/version", lambda c: {"url": "/web/version", "method": "GET"},
-             lambda n: n <= 1, "1", connections=("odooApiKey",)),
+             at_most(1), "1", connections=("odooApiKey",)),
         Case("rawRequest", "search_count", lambda c: {"model": "res.partner", "method": "search_count",
-             "parameters": [[]]}, lambda n: n <= 1, "1", connections=("odooBasicAuth",)),
-        Case("selectModel", "", lambda c: {}, lambda n: n <= 1, "1"),
-        Case("selectRecordById", "", lambda c: {"model": "res.partner", "limit": 20}, lambda n: n <= 1, "1"),
+             "parameters": [[]]}, at_most(1), "1", connections=("odooBasicAuth",)),
+        Case("selectModel", "", lambda c: {}, at_most(1), "1"),
+        Case("selectRecordById", "", lambda c: {"model": "res.partner", "limit": 20}, at_most(1), "1"),
     ]
 
 
@@ -122,7 +129,7 @@ def count(client: OdooClient, key: str, conn: Any, inputs: dict[str, Any],
     return client.request_count - before, out
 
 
-def run_case(case: Case, ctx: Context, connections: dict[str, Any]) -> dict[str, Any]:
+def run_case(case: Case, ctx: Context, connections: Connections) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for kind in case.connections:
         conn_data = connections.get((kind, case.admin))
@@ -146,7 +153,7 @@ def run_case(case: Case, ctx: Context, connections: dict[str, Any]) -> dict[str,
     return figures
 
 
-def poll_rows(connections: dict[Any, Any], ctx: Context) -> list[dict[str, Any]]:
+def poll_rows(connections: Connections, ctx: Context) -> list[dict[str, Any]]:
     """pollChangesTrigger over a domain only this run's records match: first poll, idle poll, and a
     poll after 3 records were created; cold = fresh client per poll, warm = one client throughout."""
     results: list[dict[str, Any]] = []
@@ -215,7 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="accepted for symmetry: the run is short anyway")
     parser.parse_args()
-    connections = {
+    connections: Connections = {
         ("odooApiKey", False): real_connection("odooApiKey"),
         ("odooBasicAuth", False): real_connection("odooBasicAuth"),
         ("odooApiKey", True): real_connection("odooApiKey", admin=True),
@@ -243,7 +250,7 @@ def main() -> None:
                             "target_text": case.target_text, "check": case.target})
         for row in poll_rows(connections, ctx):
             limit = row.pop("limit")
-            row["check"] = None if limit is None else (lambda n, lim=limit: n <= lim)
+            row["check"] = None if limit is None else at_most(limit)
             results.append(row)
     finally:
         cleanup(ctx)

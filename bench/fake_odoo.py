@@ -254,7 +254,9 @@ class FakeOdoo:
         return 404, "text/plain", b"not found", False
 
     def _xmlrpc(self, endpoint: str, body: bytes) -> tuple[int, str, bytes, bool]:
-        params, name = xmlrpc.client.loads(body, use_builtin_types=True)
+        loaded: tuple[Any, ...]
+        loaded, name = xmlrpc.client.loads(body, use_builtin_types=True)
+        params: Any = loaded
         result: Any
         if endpoint == "common":
             if name == "version":

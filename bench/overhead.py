@@ -88,7 +88,7 @@ def make_loops(connection: dict[str, Any], target: dict[str, Any]) -> tuple[dict
                 out = invoke("getRecordById", conn, get_inputs, client=invoke_client, manifest=manifest)
             assert out["data"], "empty answer"
 
-    loops = {"bare": bare_loop, "client": client_loop, "invoke": invoke_loop}
+    loops: dict[str, Loop] = {"bare": bare_loop, "client": client_loop, "invoke": invoke_loop}
     return loops, [bare, transport_client, invoke_client]
 
 

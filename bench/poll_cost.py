@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [1, 10, 499, 501, 1200] if args.quick else [1, 10, 100, 499, 500, 501, 1000, 1200, 2500, 5000]
     out: dict[str, Any] = {}
-    variants = {
+    variants: dict[str, dict[str, Any]] = {
         "fields given, pageSize 500": {"model": "res.partner", "fields": ["name"]},
         "fields omitted, pageSize 500": {"model": "res.partner"},
         "fields given, pageSize 100": {"model": "res.partner", "fields": ["name"], "pageSize": 100},
