@@ -325,6 +325,25 @@ def test_an_idle_poll_is_exactly_one_request(env: Env) -> None:
     assert env.fake.calls[before:] == [(MODEL, "search_read")]
 
 
+def test_after_a_burst_polls_cost_one_request_per_page_and_idle_polls_one(env: Env) -> None:
+    """The window still holds the burst while nothing newer is written: the already-emitted pairs
+    are excluded on the server, not re-read and skipped here."""
+    env.fake.create(MODEL, name="old")
+    state = env.poll(env.baseline(pageSize=10), pageSize=10).state  # warm the client
+    env.fake.advance(1)
+    burst = [env.fake.create(MODEL, name=f"burst{i}") for i in range(25)]
+    before = env.fake.request_count
+    polled = env.poll(state, pageSize=10, fields=["name"])
+    assert polled.pairs == expect(created=burst)
+    assert polled.records()[burst[0]]["name"] == "burst0"
+    assert env.fake.calls[before:] == [(MODEL, "search_read")] * 3  # ceil(25 / 10), no read
+    for _ in range(2):
+        before = env.fake.request_count
+        idle = env.poll(polled.state, pageSize=10, fields=["name"])
+        assert idle.pairs == Counter()
+        assert env.fake.calls[before:] == [(MODEL, "search_read")]
+
+
 def test_the_state_stays_bounded(env: Env) -> None:
     state = env.baseline(lookbackSeconds=60)
     emitted: Counter[tuple[int, str]] = Counter()

@@ -13,8 +13,11 @@ How it stays exact, given what Odoo does:
   deduplicating on ``(id, write_date)`` neither misses nor repeats records sharing the cursor's second.
 * **Every page.** Pages are ordered by ``(write_date, id)`` and continued from the last key seen,
   so a burst of any size is read completely, each record once.
-* **Light first.** Pages ask only for ``id, create_date, write_date``; the full records are read
-  once, for the records to emit. An idle poll is one request.
+* **Seen pairs excluded on the server.** The page query leaves out the (id, write_date) pairs
+  already emitted, so an idle poll is one request even right after a burst.
+* **Whole records in the pages** when ``fields`` is given; without it, pages ask only for
+  ``id, create_date, write_date`` and the records to emit are read afterwards with the default
+  field list, so that an idle poll never pays for ``fields_get``.
 * **All or nothing.** Any error raises, and the caller keeps the previous state, so the next poll
   repeats the work: nothing is skipped.
 
@@ -44,6 +47,8 @@ STATE_VERSION = 1
 _FMT = "%Y-%m-%d %H:%M:%S"
 _KEY_FIELDS = ["id", "create_date", "write_date"]
 _READ_CHUNK = 500
+# Past this many remembered pairs the exclusion domain would outweigh what it saves.
+_MAX_EXCLUDED = 5000
 
 
 def _shift(stamp: str, seconds: int) -> str:
@@ -66,11 +71,33 @@ def _load_state(state: Mapping[str, Any] | None, model: str) -> dict[str, Any] |
     return {"cursor": state.get("cursor"), "seen": {str(k): str(v) for k, v in state["seen"].items()}}
 
 
+def _not_seen(seen: Mapping[str, str]) -> list[Any]:
+    """A domain excluding the (id, write_date) pairs already emitted, grouped by stamp so it stays
+    short (a burst written over a minute has at most 60 stamps). Without it, every idle poll
+    after a burst would re-read the whole burst for as long as the cursor does not move."""
+    if not seen or len(seen) > _MAX_EXCLUDED:
+        return []
+    by_stamp: dict[str, list[int]] = {}
+    for key, stamp in seen.items():
+        by_stamp.setdefault(stamp, []).append(int(key))
+    terms: list[Any] = ["|"] * (len(by_stamp) - 1)
+    for stamp, ids in sorted(by_stamp.items()):
+        terms += ["&", ["write_date", "=", stamp], ["id", "in", sorted(ids)]]
+    return ["!", *terms]
+
+
 def _changed_since(
-    client: OdooClient, model: str, domain: list[Any], since: str | None, page_size: int
+    client: OdooClient,
+    model: str,
+    domain: list[Any],
+    since: str | None,
+    page_size: int,
+    fields: list[str],
+    seen: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """(id, create_date, write_date) of every record with write_date >= since, in key order."""
+    """Every record with write_date >= since, except the pairs in ``seen``, in key order."""
     base = [*domain, ["write_date", ">=", since]] if since else list(domain)
+    base += _not_seen(seen or {})
     rows: list[dict[str, Any]] = []
     last: tuple[str, int] | None = None
     while True:
@@ -90,7 +117,7 @@ def _changed_since(
             model,
             "search_read",
             domain=page_domain,
-            fields=_KEY_FIELDS,
+            fields=fields,
             order="write_date asc, id asc",
             limit=page_size,
         )
@@ -119,7 +146,7 @@ def _baseline(
     if not newest:
         return {"cursor": None, "seen": {}}
     cursor = newest[0]["write_date"]
-    recent = _changed_since(client, model, domain, _shift(cursor, lookback), page_size)
+    recent = _changed_since(client, model, domain, _shift(cursor, lookback), page_size, _KEY_FIELDS)
     return {"cursor": cursor, "seen": {str(r["id"]): r["write_date"] for r in recent}}
 
 
@@ -141,7 +168,12 @@ def poll_changes(
     cursor: str | None = previous["cursor"] if previous else None
     seen: dict[str, str] = previous["seen"] if previous else {}
     window_start = _shift(cursor, lookback) if cursor else None
-    changed = _changed_since(client, model, domain, window_start, page_size)
+    # With the fields known, pages carry the whole records (ceil(N/page) requests in all). Without,
+    # the default list needs fields_get; ask for light rows first so that an idle poll stays one
+    # request, and read the records to emit afterwards.
+    given: list[str] | None = list(inputs["fields"]) if inputs.get("fields") else None
+    page_fields = [*given, *(f for f in _KEY_FIELDS if f not in given)] if given else _KEY_FIELDS
+    changed = _changed_since(client, model, domain, window_start, page_size, page_fields, seen)
 
     created_ids: list[int] = []
     updated_ids: list[int] = []
@@ -167,8 +199,11 @@ def poll_changes(
 
     emitted = created_ids + updated_ids
     records: dict[int, dict[str, Any]] = {}
-    if emitted:
-        fields = list(inputs.get("fields") or default_fields(client, model))
+    if given:
+        # a record met twice (written again while we paged) is emitted as its later row
+        records = {row["id"]: row for row in changed}
+    elif emitted:
+        fields = default_fields(client, model)
         fields += [f for f in _KEY_FIELDS if f not in fields and f != "id"]
         records = _read_full(client, model, emitted, fields)
         for record_id, record in records.items():
