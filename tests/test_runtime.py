@@ -196,3 +196,26 @@ def test_fuzzed_input_either_validates_or_raises_input_error(key: str, inputs: d
             validate_domain(checked["domain"])
     except InputError:
         pass
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(UNIT_KEYS),
+       inputs=st.dictionaries(st.sampled_from(["model", "recordId", "parameters", "externalId", "fields",
+                                                "domain", "limit", "offset", "fetchAll", "order", "url",
+                                                "method", "search", "timeout", "headers", "other"]),
+                              json_values, max_size=6))
+def test_fast_check_agrees_with_jsonschema(key: str, inputs: dict[str, Any]):
+    """The compiled check decides validity alone when it passes: it must never accept what the
+    reference validator (JSON Schema 2020-12) refuses, nor the reverse."""
+    import fastjsonschema
+    from jsonschema import Draft202012Validator
+
+    from odoo_connector.runtime import _fast_check
+
+    schema = unit(key).input_schema
+    try:
+        _fast_check(unit(key))(inputs)
+        fast_ok = True
+    except fastjsonschema.JsonSchemaException:
+        fast_ok = False
+    assert fast_ok == Draft202012Validator(schema).is_valid(inputs)
