@@ -128,6 +128,10 @@ class HttpSession:
             if response.status_code in _RETRY_STATUSES and idempotent and attempt <= self.max_retries:
                 self._wait(attempt, parse_retry_after(response.headers.get("Retry-After")))
                 continue
+            # The body is read; dropping the stream breaks the response <-> stream reference
+            # cycle, so a page's body is freed when the caller drops it rather than at the next
+            # garbage collection (bench/fetchall_memory.py: streaming peak +8 → +2.4 MiB).
+            response.stream = httpx.ByteStream(b"")
             return response
 
     def _wait(self, attempt: int, retry_after: float | None) -> None:
