@@ -14,7 +14,7 @@ __all__ = ["select_model", "select_record_by_id"]
 
 
 def select_model(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
-    models = fetch_models(client, inputs.get("modelSearch"), inputs.get("nameSearch"))
+    models = fetch_models(client, inputs.get("modelSearch"), inputs.get("nameSearch"), with_ids=False)
     options = [{"key": m["model"], "label": f"{m['name']} ({m['model']})"} for m in models]
     return sorted(options, key=lambda o: o["label"].casefold())
 

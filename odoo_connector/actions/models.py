@@ -12,14 +12,21 @@ __all__ = ["fetch_models", "list_model_fields", "list_models"]
 
 
 def fetch_models(
-    client: OdooClient, model_search: str | None = None, name_search: str | None = None
+    client: OdooClient,
+    model_search: str | None = None,
+    name_search: str | None = None,
+    *,
+    with_ids: bool = True,
 ) -> list[dict[str, Any]]:
     """``[{id, name, model}]`` sorted by model, filtered by case-insensitive "contains".
 
     ``ir.model`` is readable only by the Access Rights group. For everyone else Odoo offers
     ``ir.model.get_available_models`` (the models the user may read), which carries no ids: there
-    ``id`` is null. Either way it is one list request, filtered here so both paths behave alike.
+    ``id`` is null, and the refused ``ir.model`` read made it two requests. Filtering happens here
+    so both paths behave alike. ``with_ids=False`` (the picklist) asks the second way only.
     """
+    if not with_ids:  # a picklist needs no ids: one call that works for everyone
+        return _filtered(_available(client), model_search, name_search)
     try:
         rows = client.call(
             "ir.model",
@@ -30,8 +37,18 @@ def fetch_models(
         )
         models = [{"id": r["id"], "name": r["name"], "model": r["model"]} for r in rows]
     except AccessDeniedError:
-        available = client.call("ir.model", "get_available_models")
-        models = [{"id": None, "name": r["display_name"], "model": r["model"]} for r in available]
+        models = _available(client)
+    return _filtered(models, model_search, name_search)
+
+
+def _available(client: OdooClient) -> list[dict[str, Any]]:
+    available = client.call("ir.model", "get_available_models")
+    return [{"id": None, "name": r["display_name"], "model": r["model"]} for r in available]
+
+
+def _filtered(
+    models: list[dict[str, Any]], model_search: str | None, name_search: str | None
+) -> list[dict[str, Any]]:
     wanted_model = (model_search or "").casefold()
     wanted_name = (name_search or "").casefold()
     return sorted(
