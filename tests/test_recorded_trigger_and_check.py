@@ -9,22 +9,14 @@ import pytest
 
 from odoo_connector import invoke, make_client, parse_connection
 from odoo_connector.cli import main
+from tests.test_actions import new_partner
 
 pytestmark = pytest.mark.recordable
 
 
 def test_poll_emits_new_records_as_created_and_older_ones_as_updated(conn, cleanup, prefix, real_server):
     inputs = {"model": "res.partner", "domain": [["name", "=like", f"{prefix} Poll %"]], "fields": ["name"]}
-    older = []
-    for i in range(2):
-        older.append(
-            invoke(
-                "createRecord",
-                conn,
-                {"model": "res.partner", "parameters": {"name": f"{prefix} Poll old {i}"}},
-            )["data"]
-        )
-        cleanup.append(("res.partner", older[-1]))
+    older = [new_partner(conn, cleanup, f"{prefix} Poll old {i}") for i in range(2)]
     baseline = invoke("pollChangesTrigger", conn, inputs)
     assert baseline["data"] == {"created": [], "updated": []} and baseline["polledNoChanges"] is True
 
@@ -32,16 +24,7 @@ def test_poll_emits_new_records_as_created_and_older_ones_as_updated(conn, clean
         # write_date has one-second precision: an update in the very second of the baseline is
         # indistinguishable from the baseline itself (see the trigger's docstring).
         time.sleep(1.1)
-    new = []
-    for i in range(3):
-        new.append(
-            invoke(
-                "createRecord",
-                conn,
-                {"model": "res.partner", "parameters": {"name": f"{prefix} Poll new {i}"}},
-            )["data"]
-        )
-        cleanup.append(("res.partner", new[-1]))
+    new = [new_partner(conn, cleanup, f"{prefix} Poll new {i}") for i in range(3)]
     for record_id in older:
         invoke(
             "updateRecord",
