@@ -158,7 +158,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_COMMAND_KIND = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
+_KIND_COMMAND = {"action": "run", "dataSource": "picklist", "trigger": "poll or watch"}
+
+
+def _check_kind(command: str, key: str) -> None:
+    """``run`` runs actions, ``picklist`` data sources, ``poll``/``watch`` triggers: a key given to
+    the wrong command says which one to use, before any connection is needed."""
+    from .errors import InputError
+    from .manifest import load_manifest
+
+    try:
+        kind = load_manifest().unit(key).kind
+    except KeyError:
+        return  # the runtime reports unknown keys with the list of known ones
+    if kind != _COMMAND_KIND[command]:
+        raise InputError(f"{key} is a {kind}; use `odoo-connector {_KIND_COMMAND[kind]} {key}`.")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    _check_kind(args.command, args.key)
     conn = _connection(args)
     _setup_logging(args, conn.secrets())
     inputs = _read_json_arg(args.input, "--input")
@@ -198,6 +217,7 @@ def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
 def cmd_poll(args: argparse.Namespace) -> int:
     from .runtime import invoke
 
+    _check_kind("poll", args.key)
     conn = _connection(args)
     _setup_logging(args, conn.secrets())
     inputs = _read_json_arg(args.input, "--input")

@@ -178,3 +178,18 @@ def test_secrets_never_reach_errors_logs_or_debug_output(env, capsys):
     output = captured.out + captured.err
     assert "failed for" in output  # the error and its detail were printed...
     assert PASSWORD not in output and KEY not in output  # ...without the secrets
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["picklist", "listRecords"], "use `odoo-connector run listRecords`"),
+        (["run", "selectModel"], "use `odoo-connector picklist selectModel`"),
+        (["run", "pollChangesTrigger"], "use `odoo-connector poll or watch pollChangesTrigger`"),
+        (["poll", "createRecord"], "use `odoo-connector run createRecord`"),
+    ],
+)
+def test_a_key_given_to_the_wrong_command_says_which_to_use(env, capsys, argv, says):
+    serve(env, lambda request: pytest.fail("request sent"))
+    assert main([*argv, "--input", "{}"]) == 2
+    assert says in capsys.readouterr().err

@@ -1,0 +1,104 @@
+"""A broken manifest is reported with the file and the JSON path, and `validate` exits 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from odoo_connector.cli import main
+from odoo_connector.manifest import ManifestError, load_manifest, validate_manifest
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "connector.yaml", tmp_path / "connector.yaml")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    return tmp_path
+
+
+def problems(tree: Path) -> list[str]:
+    load_manifest.cache_clear()
+    try:
+        return validate_manifest(load_manifest(str(tree / "connector.yaml")))
+    finally:
+        load_manifest.cache_clear()
+
+
+def edit_yaml(tree: Path, change) -> None:
+    path = tree / "connector.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_the_copy_is_clean(tree):
+    assert problems(tree) == []
+
+
+def test_an_example_that_does_not_match_its_output_schema(tree):
+    (tree / "schemas/actions/createRecord.example.json").write_text('{"data": "not an id"}')
+    assert problems(tree) == [
+        "schemas/actions/createRecord.example.json: $.data: 'not an id' is not of type 'integer'"
+    ]
+
+
+def test_an_input_example_that_does_not_match(tree):
+    path = tree / "schemas/actions/getRecordById.input.json"
+    schema = json.loads(path.read_text())
+    schema["examples"].append({"model": "res.partner", "recordId": 0})
+    path.write_text(json.dumps(schema))
+    assert any("getRecordById.input.json: $.examples[2].recordId" in p for p in problems(tree))
+
+
+def test_an_invalid_schema(tree):
+    path = tree / "schemas/actions/listModels.input.json"
+    schema = json.loads(path.read_text())
+    schema["properties"]["limit"]["type"] = "int"
+    path.write_text(json.dumps(schema))
+    assert any(
+        p.startswith(
+            "schemas/actions/listModels.input.json: $.properties.limit.type: not a valid JSON Schema"
+        )
+        for p in problems(tree)
+    )
+
+
+def test_a_handler_that_does_not_import_or_has_the_wrong_shape(tree):
+    def change(data):
+        data["actions"][0]["handler"] = "odoo_connector.actions.records:no_such_function"
+        data["triggers"][0]["handler"] = "odoo_connector.actions.records:create_record"
+
+    edit_yaml(tree, change)
+    found = problems(tree)
+    assert any(
+        "createRecord: $.handler: 'odoo_connector.actions.records:no_such_function' does not import" in p
+        for p in found
+    )
+    assert any("pollChangesTrigger: $.handler" in p and "(client, inputs, state)" in p for p in found)
+
+
+def test_duplicate_keys_and_unknown_connections(tree):
+    def change(data):
+        data["actions"][1]["key"] = "createRecord"
+        data["actions"][2]["connections"] = ["odooOAuth"]
+
+    edit_yaml(tree, change)
+    found = problems(tree)
+    assert "connector.yaml: action createRecord: key is not unique" in found
+    assert "connector.yaml: action deleteRecordById: $.connections: unknown connection 'odooOAuth'" in found
+
+
+def test_a_missing_field_or_file_is_a_manifest_error(tree, capsys):
+    edit_yaml(tree, lambda data: data["actions"][0].pop("handler"))
+    load_manifest.cache_clear()
+    with pytest.raises(ManifestError, match=r"\$\.actions\.0\.handler: Field required"):
+        load_manifest(str(tree / "connector.yaml"))
+    assert main(["validate", "--manifest", str(tree / "connector.yaml")]) == 2
+    assert "invalid:" in capsys.readouterr().err
+    load_manifest.cache_clear()
