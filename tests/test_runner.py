@@ -147,15 +147,16 @@ def test_a_restart_between_polls_repeats_nothing_and_loses_nothing(
 def test_states_are_keyed_by_trigger_connection_and_inputs(db: Path) -> None:
     store = StateStore(db)
     json2, xmlrpc = fake_connection("json2"), fake_connection("xmlrpc")
-    partners = StateKey.build(KEY, json2, {"model": MODEL})
+    partners = StateKey.build(KEY, json2, {"model": MODEL}, 5)
     store.save(partners, {"cursor": "2026-01-01 00:00:00"})
     assert store.load(partners) == {"cursor": "2026-01-01 00:00:00"}
-    assert store.load(StateKey.build(KEY, json2, {"model": "crm.lead"})) is None
-    assert StateKey.build(KEY, json2, {"model": MODEL, "pageSize": 9}) != partners
+    assert store.load(StateKey.build(KEY, json2, {"model": "crm.lead"}, 5)) is None
+    assert store.load(StateKey.build(KEY, json2, {"model": MODEL}, 6)) is None  # another Odoo user
+    assert StateKey.build(KEY, json2, {"model": MODEL, "pageSize": 9}, 5) != partners
     # Same URL and database: the credentials are not part of the key, a rotated key keeps the cursor.
-    assert StateKey.build(KEY, xmlrpc, {"model": MODEL}) == partners
-    assert StateKey.build(KEY, json2, {"pageSize": 9, "model": MODEL}) == StateKey.build(
-        KEY, json2, {"model": MODEL, "pageSize": 9}
+    assert StateKey.build(KEY, xmlrpc, {"model": MODEL}, 5) == partners
+    assert StateKey.build(KEY, json2, {"pageSize": 9, "model": MODEL}, 5) == StateKey.build(
+        KEY, json2, {"model": MODEL, "pageSize": 9}, 5
     )
     assert StateStore(db).load(partners) == {"cursor": "2026-01-01 00:00:00"}  # another process
 
@@ -191,7 +192,7 @@ def test_the_watch_hashes_inputs_with_defaults_filled_in(odoo: FakeOdoo, db: Pat
 
 def test_a_failed_save_leaves_the_previous_state_whole(db: Path) -> None:
     store = StateStore(db)
-    key = StateKey.build(KEY, fake_connection("json2"), INPUTS)
+    key = StateKey.build(KEY, fake_connection("json2"), INPUTS, 5)
     store.save(key, {"cursor": "old"})
     with sqlite3.connect(db) as conn:  # the disk fills up mid-statement
         conn.execute(

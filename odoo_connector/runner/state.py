@@ -33,11 +33,12 @@ CREATE TABLE IF NOT EXISTS trigger_state (
     trigger_key   TEXT NOT NULL,
     odoo_url      TEXT NOT NULL,
     odoo_database TEXT NOT NULL,
+    odoo_user_id  INTEGER NOT NULL,
     inputs_hash   TEXT NOT NULL,
     inputs        TEXT NOT NULL,
     state         TEXT NOT NULL,
     saved_at      TEXT NOT NULL,
-    PRIMARY KEY (trigger_key, odoo_url, odoo_database, inputs_hash)
+    PRIMARY KEY (trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash)
 )
 """
 
@@ -57,17 +58,20 @@ class StateKey:
     trigger_key: str
     odoo_url: str
     odoo_database: str
+    odoo_user_id: int  # users see different records (record rules): never share their cursors
     inputs_hash: str
     inputs: str  # kept beside the hash so a person reading the file can tell rows apart
 
     @classmethod
-    def build(cls, trigger_key: str, connection: Connection, inputs: Mapping[str, Any]) -> StateKey:
+    def build(
+        cls, trigger_key: str, connection: Connection, inputs: Mapping[str, Any], user_id: int
+    ) -> StateKey:
         text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        return cls(trigger_key, connection.url, connection.database, digest, text)
+        return cls(trigger_key, connection.url, connection.database, user_id, digest, text)
 
-    def _where(self) -> tuple[str, str, str, str]:
-        return (self.trigger_key, self.odoo_url, self.odoo_database, self.inputs_hash)
+    def _where(self) -> tuple[str, str, str, int, str]:
+        return (self.trigger_key, self.odoo_url, self.odoo_database, self.odoo_user_id, self.inputs_hash)
 
 
 class StateStore:
@@ -102,7 +106,7 @@ class StateStore:
         try:
             row = db.execute(
                 "SELECT state FROM trigger_state WHERE trigger_key = ? AND odoo_url = ? "
-                "AND odoo_database = ? AND inputs_hash = ?",
+                "AND odoo_database = ? AND odoo_user_id = ? AND inputs_hash = ?",
                 key._where(),
             ).fetchone()
         finally:
@@ -120,9 +124,9 @@ class StateStore:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO trigger_state "
-                "(trigger_key, odoo_url, odoo_database, inputs_hash, inputs, state, saved_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (trigger_key, odoo_url, odoo_database, inputs_hash) "
+                "(trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash, inputs, state, "
+                "saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash) "
                 "DO UPDATE SET inputs = excluded.inputs, state = excluded.state, "
                 "saved_at = excluded.saved_at",
                 (*key._where(), key.inputs, text, saved_at),

@@ -84,12 +84,20 @@ class Watch:
         self.interval = interval
         self.max_polls = max_polls
         self.manifest = manifest
-        self.state_key = StateKey.build(key, connection, self.inputs)
+        self._state_key: StateKey | None = None
         self.polls = 0
         self._stop = threading.Event()
         self._failure: str | None = None  # the current failure streak's message
         self._failed_polls = 0
         self.label = f"{key} {self.inputs['model']}" if "model" in self.inputs else key
+
+    @property
+    def state_key(self) -> StateKey:
+        """Keyed by the Odoo user too, found with the first poll (one request, once): two
+        watchers with different logins see different records and must not share a cursor."""
+        if self._state_key is None:
+            self._state_key = StateKey.build(self.key, self.connection, self.inputs, self.client.uid())
+        return self._state_key
 
     @property
     def stopping(self) -> bool:
@@ -185,7 +193,7 @@ class Watch:
             "interval",
             seconds=self.interval,
             next_run_time=datetime.now(UTC),
-            id=f"poll:{self.state_key.inputs_hash[:12]}",
+            id=f"poll:{self.key}",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
