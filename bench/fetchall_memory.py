@@ -16,8 +16,7 @@ Modes:
 
 Targets: ``list`` peak grows with N no more than ``output`` does (within 2 MiB); ``iter`` and
 ``cli-jsonl`` peaks are flat in N: from the smallest to the largest N they grow by less than 5 %
-of what holding the output grows by. (Not "zero": the peak of a streaming loop jitters by a few
-page bodies with the timing of Python's cyclic garbage collector; see RESULTS.md.)
+of what holding the output grows by. (Not "zero": a page body or two and allocator noise.)
 """
 
 from __future__ import annotations
