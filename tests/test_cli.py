@@ -73,8 +73,16 @@ def test_run_prints_the_envelope_and_reads_input_from_file_and_stdin(env, tmp_pa
 
 
 def test_run_jsonl_streams_pages(env, capsys):
-    pages = iter([[{"id": 1}, {"id": 2}], [{"id": 3}]])
-    serve(env, lambda request: httpx.Response(200, json=next(pages)))
+    table = [{"id": i} for i in (1, 2, 3, 4)]
+    asked: list[dict] = []
+
+    def search_read(request):
+        body = json.loads(request.content)
+        asked.append(body)
+        after = next((term[2] for term in body["domain"] if term[:2] == ["id", ">"]), 0)
+        return httpx.Response(200, json=[r for r in table if r["id"] > after][: body["limit"]])
+
+    serve(env, search_read)
     assert (
         main(
             [
@@ -88,7 +96,9 @@ def test_run_jsonl_streams_pages(env, capsys):
         )
         == 0
     )
-    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [1, 2, 3]
+    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [1, 2, 3, 4]
+    # two pages of two: the extra row asked for tells that no third request is needed
+    assert [(b["domain"], b["limit"]) for b in asked] == [([], 3), ([["id", ">", 2]], 3)]
 
 
 @pytest.mark.parametrize(

@@ -344,6 +344,23 @@ def test_after_a_burst_polls_cost_one_request_per_page_and_idle_polls_one(env: E
         assert env.fake.calls[before:] == [(MODEL, "search_read")]
 
 
+def test_exact_pages_cost_no_empty_request_and_a_huge_burst_leaves_idle_polls_at_one(env: Env) -> None:
+    state = env.poll(env.baseline(pageSize=1000), pageSize=1000).state  # warm the client
+    env.fake.advance(1)
+    burst = []
+    for i in range(6000):  # consecutive ids over several seconds, like an import
+        burst.append(env.fake.create(MODEL, name=f"b{i}"))
+        if i % 2500 == 0:
+            env.fake.advance(1)
+    before = env.fake.request_count
+    polled = env.poll(state, pageSize=1000, fields=["name"])
+    assert polled.pairs == expect(created=burst)
+    assert env.fake.calls[before:] == [(MODEL, "search_read")] * 6  # 6000 / 1000, no empty 7th
+    before = env.fake.request_count
+    assert env.poll(polled.state, pageSize=1000, fields=["name"]).pairs == Counter()
+    assert env.fake.calls[before:] == [(MODEL, "search_read")]
+
+
 def test_the_state_stays_bounded(env: Env) -> None:
     state = env.baseline(lookbackSeconds=60)
     emitted: Counter[tuple[int, str]] = Counter()

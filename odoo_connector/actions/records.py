@@ -289,13 +289,17 @@ def iter_records(
             domain=page_domain,
             fields=names,
             order=sort,
-            limit=page_size,
+            # one row more than a page tells whether another page follows, so a result that is an
+            # exact multiple of the page size costs no trailing empty request
+            limit=page_size + 1,
             offset=position if (not keyset or last_id is None) else 0,
         )
+        more = len(page) > page_size
+        del page[page_size:]
         yield from page
         seen += len(page)
         progress.info("%s: %d records read", model, seen)
-        if len(page) < page_size:
+        if not more:
             return
         if keyset:
             last_id = page[-1]["id"]
