@@ -211,6 +211,34 @@ def _inline(schema: Any, common: dict[str, Any], origin: Path) -> Any:
 
 
 _EXPECTED_PARAMS = {"action": 2, "dataSource": 2, "trigger": 3}
+# Keywords newer than draft-07: the runtime's compiled input check (fastjsonschema) would
+# silently ignore them, so input schemas must not use them (output schemas may).
+_NEWER_THAN_DRAFT7 = frozenset(
+    {
+        "prefixItems",
+        "dependentRequired",
+        "dependentSchemas",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "minContains",
+        "maxContains",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$anchor",
+    }
+)
+
+
+def _newer_keywords(schema: Any, path: str = "$") -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in _NEWER_THAN_DRAFT7:
+                yield f"{path}.{key}"
+            if key not in ("examples", "default", "const", "enum"):
+                yield from _newer_keywords(value, f"{path}.{key}")
+    elif isinstance(schema, list):
+        for index, item in enumerate(schema):
+            yield from _newer_keywords(item, f"{path}[{index}]")
 
 
 def validate_manifest(manifest: Manifest) -> list[str]:
@@ -240,6 +268,11 @@ def validate_manifest(manifest: Manifest) -> list[str]:
                 problems.append(f"{file}: {exc.json_path}: not a valid JSON Schema (2020-12): {exc.message}")
                 continue
             if label == "inputs":
+                for where_kw in _newer_keywords(schema):
+                    problems.append(
+                        f"{file}: {where_kw}: input schemas keep to draft-07 keywords (the runtime's "
+                        "compiled check would ignore this one)"
+                    )
                 validator = Draft202012Validator(schema)
                 for i, example in enumerate(schema.get("examples", [])):
                     for err in validator.iter_errors(example):

@@ -95,7 +95,7 @@ def coerce_inputs(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[
     return out
 
 
-_FAST: dict[int, Callable[[Any], Any]] = {}
+_FAST: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
 
 
 def _fast_check(unit: UnitSpec) -> Callable[[Any], Any]:
@@ -103,13 +103,15 @@ def _fast_check(unit: UnitSpec) -> Callable[[Any], Any]:
 
     Validating with jsonschema costs about 100 µs per call (bench/overhead.py), more than the
     rest of the connector; the compiled check costs about 2 µs. jsonschema still words the error
-    when the fast check fails, so users get one style of message. Input schemas use only keywords
-    both implement alike (tests/test_runtime.py fuzzes that they agree).
+    when the fast check fails, so users get one style of message. fastjsonschema knows JSON
+    Schema up to draft-07: ``validate`` refuses input schemas with newer keywords, and
+    tests/test_runtime.py fuzzes that the two agree.
     """
-    check = _FAST.get(id(unit.input_schema))
-    if check is None:
-        check = _FAST[id(unit.input_schema)] = fastjsonschema.compile(unit.input_schema)
-    return check
+    schema = unit.input_schema
+    entry = _FAST.get(id(schema))
+    if entry is None or entry[0] is not schema:  # an id can be reused after a manifest reload
+        entry = _FAST[id(schema)] = (schema, fastjsonschema.compile(schema))
+    return entry[1]
 
 
 def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -102,3 +102,14 @@ def test_a_missing_field_or_file_is_a_manifest_error(tree, capsys):
     assert main(["validate", "--manifest", str(tree / "connector.yaml")]) == 2
     assert "invalid:" in capsys.readouterr().err
     load_manifest.cache_clear()
+
+
+def test_an_input_schema_with_a_keyword_the_compiled_check_would_ignore(tree):
+    path = tree / "schemas/actions/updateRecord.input.json"
+    schema = json.loads(path.read_text())
+    schema["dependentRequired"] = {"recordId": ["model"]}
+    path.write_text(json.dumps(schema))
+    assert problems(tree) == [
+        "schemas/actions/updateRecord.input.json: $.dependentRequired: input schemas keep to draft-07 "
+        "keywords (the runtime's compiled check would ignore this one)"
+    ]
