@@ -12,17 +12,22 @@ omitted (the connector then asks ``fields_get`` for a default field list).
 Targets: an idle poll is 1 request, whatever came before it; a poll with N changes is
 ceil(N/pageSize) + a constant, fixed per variant rather than taken from a measurement: 0 with
 ``fields`` given (the pages carry the whole records), 1 without (the ``fields_get`` for the default
-field list, as ``listRecords`` pays). The largest burst (6000) is past the 5000 (id, write_date)
-pairs the trigger excludes on the server, to show what happens beyond that cap.
+field list, as ``listRecords`` pays). Bursts of creations have consecutive ids, which the trigger
+excludes on the server as id ranges, so their size no longer matters. A last table updates existing
+records in two patterns: every other id (one ``in`` list per stamp, short in terms but long in
+bytes) and runs of three ids (one range each), the latter past the trigger's cap of 4000 domain
+items, to show what happens beyond that cap. It also gives the idle poll's request body size.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from common import FAKE_DB, emit_json, print_table
 from fake_odoo import FakeOdoo, mock_transport
 
@@ -48,10 +53,21 @@ class World:
                                       "database": FAKE_DB, "apiKey": "bench"})
         self.inputs = inputs
         self.state: dict[str, Any] | None = None
+        self.sent_bytes = 0  # request bodies of the last poll
+
+    def _transport(self) -> httpx.MockTransport:
+        inner = mock_transport(self.fake)
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            self.sent_bytes += len(request.read())
+            return inner.handle_request(request)
+
+        return httpx.MockTransport(handler)
 
     def poll(self) -> tuple[int, int]:
         """One poll with a fresh client; returns (requests, records emitted)."""
-        client = make_client(self.conn, http_transport=mock_transport(self.fake))
+        self.sent_bytes = 0
+        client = make_client(self.conn, http_transport=self._transport())
         with client:
             out = invoke("pollChangesTrigger", self.conn, self.inputs, state=self.state, client=client)
             self.state = out["state"]
@@ -65,6 +81,13 @@ class World:
             stamp = (self.now + timedelta(seconds=1 + k * spread_seconds // max(n, 1))).strftime(_FMT)
             self.rows.append({"id": start + k, "name": f"New {start + k}", "create_date": stamp,
                               "write_date": stamp})
+        self.now += timedelta(seconds=spread_seconds + 1)
+
+    def update(self, ids: list[int], spread_seconds: int = 60) -> None:
+        """Existing records ``ids`` written again over ``spread_seconds`` after the clock."""
+        for k, record_id in enumerate(ids):
+            stamp = (self.now + timedelta(seconds=1 + k * spread_seconds // len(ids))).strftime(_FMT)
+            self.rows[record_id - 1]["write_date"] = stamp
         self.now += timedelta(seconds=spread_seconds + 1)
 
     def wait(self, seconds: int) -> None:
@@ -102,6 +125,53 @@ def scenario(inputs: dict[str, Any], sizes: list[int]) -> tuple[list[list[Any]],
     return rows, figures
 
 
+def every_other(n: int) -> list[int]:
+    return list(range(1, 2 * n, 2))
+
+
+def runs_of_three(n: int) -> list[int]:
+    """n ids in runs of three consecutive ids with a gap of one: n / 3 ranges."""
+    return [i for i in range(1, 4 * n // 3 + 4) if i % 4][:n]
+
+
+UPDATE_PATTERNS: list[tuple[str, Callable[[int], list[int]], int]] = [
+    ("every other id", every_other, 2000),
+    ("every other id", every_other, 20000),
+    ("runs of 3 ids", runs_of_three, 1800),
+    ("runs of 3 ids", runs_of_three, 3000),
+]
+
+
+def scenario_updates(quick: bool) -> tuple[list[list[Any]], dict[str, Any]]:
+    """Updates of existing records, fields given, pageSize 500; a fresh world per pattern."""
+    page = 500
+    rows: list[list[Any]] = []
+    figures: dict[str, Any] = {}
+    for label, pattern, n in UPDATE_PATTERNS:
+        if quick and n > 5000:
+            continue
+        ids = pattern(n)
+        world = World({"model": "res.partner", "fields": ["name"]}, history=max(ids) + 10)
+        world.poll()
+        world.poll()
+        world.wait(3600)
+        world.update(ids)
+        requests, emitted = world.poll()
+        assert emitted == n, f"emitted {emitted} of {n}"
+        expected = math.ceil(n / page)
+        idle_after, _ = world.poll()
+        idle_bytes = world.sent_bytes
+        world.wait(3600)
+        idle_later, _ = world.poll()
+        name = f"{n} updated, {label}"
+        rows.append([name, n, requests, expected, "met" if requests <= expected else "MISSED",
+                     idle_after, idle_later, "met" if idle_after == idle_later == 1 else "MISSED",
+                     f"{idle_bytes / 1024:.1f}"])
+        figures[name] = {"requests": requests, "expected": expected, "idle_right_after": idle_after,
+                         "idle_an_hour_later": idle_later, "idle_request_bytes": idle_bytes}
+    return rows, figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer and smaller bursts")
@@ -119,6 +189,11 @@ def main() -> None:
         print_table(f"pollChangesTrigger requests per poll: {label} (fresh client per poll)",
                     ["poll", "N", "requests", "target", ""], rows)
         out[label] = figures
+    rows, figures = scenario_updates(args.quick)
+    print_table("pollChangesTrigger requests per poll: updates of existing records, fields given, page 500",
+                ["burst", "N", "poll", "target", "", "idle right after", "idle an hour later", "target 1",
+                 "idle request KiB"], rows)
+    out["updates, fields given, pageSize 500"] = figures
     emit_json("poll_cost", out)
 
 
