@@ -361,6 +361,32 @@ def test_exact_pages_cost_no_empty_request_and_a_huge_burst_leaves_idle_polls_at
     assert env.fake.calls[before:] == [(MODEL, "search_read")]
 
 
+@pytest.mark.parametrize("budget", [4000, 60])
+def test_scattered_updates_are_excluded_within_the_domain_budget(
+    env: Env, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    """Updates hit scattered ids (no ranges). Within the budget an idle poll is one request;
+    past it the newest stamps are excluded and the rest skipped locally: never emitted twice."""
+    monkeypatch.setattr(poll_module, "_MAX_EXCLUSION_TERMS", budget)
+    ids = [env.fake.create(MODEL, name=f"p{i}") for i in range(300)]
+    state = env.poll(env.baseline(pageSize=50), pageSize=50).state
+    updated = ids[::2]
+    for n, record_id in enumerate(updated):
+        if n % 30 == 0:
+            env.fake.advance(1)
+        env.fake.write(MODEL, record_id, name=f"u{n}")
+    polled = env.poll(state, pageSize=50, fields=["name"])
+    assert polled.pairs == expect(updated=updated)
+    before = env.fake.request_count
+    idle = env.poll(polled.state, pageSize=50, fields=["name"])
+    assert idle.pairs == Counter()
+    requests = env.fake.request_count - before
+    if budget == 4000:
+        assert requests == 1
+    else:  # only the newest stamp fits: the other pairs come back and are skipped here
+        assert requests > 1
+
+
 def test_the_state_stays_bounded(env: Env) -> None:
     state = env.baseline(lookbackSeconds=60)
     emitted: Counter[tuple[int, str]] = Counter()

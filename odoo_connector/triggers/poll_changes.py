@@ -81,7 +81,7 @@ def _id_terms(ids: list[int]) -> list[Any]:
     for index in range(1, len(ordered) + 1):
         if index == len(ordered) or ordered[index] != ordered[index - 1] + 1:
             first, last = ordered[start], ordered[index - 1]
-            if last - first >= 2:
+            if last - first >= 4:  # a range costs 4 domain items; shorter runs go in the list
                 ranges.append((first, last))
             else:
                 loose.extend(ordered[start:index])
@@ -92,21 +92,33 @@ def _id_terms(ids: list[int]) -> list[Any]:
     return ["|"] * (len(terms) - 1) + [item for term in terms for item in term]
 
 
+def _size(terms: list[Any]) -> int:
+    """Domain items, counting each id of an ``in`` list: what the request and Odoo's SQL carry."""
+    return sum(len(t[2]) if isinstance(t, list) and t[1] == "in" else 1 for t in terms)
+
+
 def _not_seen(seen: Mapping[str, str]) -> list[Any]:
     """A domain excluding the (id, write_date) pairs already emitted, grouped by stamp (a burst
     written over a minute has at most 60) with ids as ranges. Without it, every idle poll after a
-    burst would re-read the whole burst for as long as the cursor does not move."""
-    if not seen:
-        return []
+    burst would re-read the whole burst for as long as the cursor does not move.
+
+    The domain is kept under a size budget: past it, the newest stamps are excluded and the older
+    pairs are skipped here instead (correct either way, only the cost differs).
+    """
     by_stamp: dict[str, list[int]] = {}
     for key, stamp in seen.items():
         by_stamp.setdefault(stamp, []).append(int(key))
-    terms: list[Any] = ["|"] * (len(by_stamp) - 1)
-    for stamp, ids in sorted(by_stamp.items()):
-        terms += ["&", ["write_date", "=", stamp], *_id_terms(ids)]
-    if len(terms) > _MAX_EXCLUSION_TERMS:
-        return []  # scattered ids: the domain would outweigh what it saves; skip them locally
-    return ["!", *terms]
+    chosen: list[list[Any]] = []
+    budget = _MAX_EXCLUSION_TERMS
+    for stamp in sorted(by_stamp, reverse=True):
+        term = ["&", ["write_date", "=", stamp], *_id_terms(by_stamp[stamp])]
+        budget -= _size(term) + 1
+        if budget < 0:
+            break
+        chosen.append(term)
+    if not chosen:
+        return []
+    return ["!", *(["|"] * (len(chosen) - 1)), *(item for term in chosen for item in term)]
 
 
 def _changed_since(
