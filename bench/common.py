@@ -5,6 +5,7 @@ Kept dependency-free (standard library, plus the connector) so each script runs 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -120,3 +121,12 @@ def real_connection(kind: str = "odooApiKey", admin: bool = False) -> dict[str, 
 def real_host(connection: Mapping[str, Any]) -> str:
     """The real server's host name, for the report (never the credentials)."""
     return urlsplit(str(connection["baseUrl"])).hostname or "?"
+
+
+def loop_args(doc: str | None) -> argparse.Namespace:
+    """The options of the call-loop benchmarks (overhead, XML-RPC path), defined once."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (about 15 s)")
+    parser.add_argument("--no-real", action="store_true", help="skip the real Odoo even if ODOO_* is set")
+    parser.add_argument("--calls", type=int, default=500, help="calls per loop per round (default 500)")
+    return parser.parse_args()

@@ -16,7 +16,6 @@ possible; against a real Odoo (ODOO_URL, ODOO_DB, ODOO_API_KEY set) it shows wha
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import time
@@ -24,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from common import FAKE_DB, emit_json, median, print_table, real_connection, real_host
+from common import FAKE_DB, emit_json, loop_args, median, print_table, real_connection, real_host
 from fake_odoo import running_server
 
 from odoo_connector import invoke, make_client, parse_connection
@@ -169,11 +168,7 @@ def validation_cost(repeat: int = 2000) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (about 15 s)")
-    parser.add_argument("--no-real", action="store_true", help="skip the real Odoo even if ODOO_* is set")
-    parser.add_argument("--calls", type=int, default=500, help="calls per loop per round (default 500)")
-    args = parser.parse_args()
+    args = loop_args(__doc__)
     out: dict[str, Any] = {"target_ratio": TARGET_RATIO}
 
     with running_server(records=1000) as url:

@@ -19,7 +19,6 @@ ODOO_USERNAME and ODOO_PASSWORD are set.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import time
 import xmlrpc.client
@@ -27,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from common import FAKE_DB, emit_json, median, print_table, real_connection, real_host
+from common import FAKE_DB, emit_json, loop_args, median, print_table, real_connection, real_host
 from fake_odoo import running_server
 
 from odoo_connector import invoke, make_client, parse_connection
@@ -157,11 +156,7 @@ def run(label: str, connection: dict[str, Any], target: dict[str, Any], calls: i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (about 15 s)")
-    parser.add_argument("--no-real", action="store_true", help="skip the real Odoo even if ODOO_* is set")
-    parser.add_argument("--calls", type=int, default=500, help="calls per loop per round (default 500)")
-    args = parser.parse_args()
+    args = loop_args(__doc__)
     out: dict[str, Any] = {"goal_ratio": GOAL_RATIO}
     with running_server(records=1000) as url:
         fake = {"type": "odooBasicAuth", "baseUrl": url, "database": FAKE_DB, "username": "bench",
