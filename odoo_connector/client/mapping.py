@@ -97,8 +97,6 @@ def from_json2_error(
         or _BY_STATUS.get(status)
         or (ServerError if status >= 500 else OdooValidationError)
     )
-    if name.startswith("psycopg2.errors.") and cls is ServerError:
-        cls = ServerError
     if cls is NotFoundError and name == "werkzeug.exceptions.NotFound" and message.startswith("Did you mean"):
         cls = UnsupportedServerError
     return cls(
