@@ -191,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
     """Streams listRecords with fetchAll as JSON lines, one page in memory at a time."""
-    from .actions.records import iter_records
+    from .actions.records import stream_records
     from .client import make_client
     from .errors import InputError
     from .manifest import load_manifest
@@ -201,15 +201,7 @@ def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
         raise InputError("--jsonl streams listRecords only.")
     checked = validate_inputs(load_manifest().unit(key), inputs)
     with make_client(conn) as client:
-        for record in iter_records(
-            client,
-            checked["model"],
-            domain=checked.get("domain", []),
-            fields=checked.get("fields"),
-            order=checked.get("order"),
-            offset=checked.get("offset", 0),
-            page_size=checked.get("pageSize", 500),
-        ):
+        for record in stream_records(client, checked):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     return EXIT_OK
 

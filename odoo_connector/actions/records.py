@@ -24,6 +24,7 @@ __all__ = [
     "list_records",
     "set_external_id",
     "split_external_id",
+    "stream_records",
     "update_record",
 ]
 
@@ -307,21 +308,25 @@ def iter_records(
             position += len(page)
 
 
+def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """listRecords with fetchAll as an iterator: what the action collects into a list, and what
+    ``odoo-connector run listRecords --jsonl`` writes out one record at a time."""
+    return iter_records(
+        client,
+        inputs["model"],
+        domain=inputs.get("domain", []),
+        fields=inputs.get("fields"),
+        order=inputs.get("order"),
+        offset=inputs.get("offset", 0),
+        page_size=inputs.get("pageSize", DEFAULT_PAGE_SIZE),
+    )
+
+
 def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if inputs.get("fetchAll"):
+        return list(stream_records(client, inputs))
     model = inputs["model"]
     domain = validate_domain(inputs.get("domain", []))
-    if inputs.get("fetchAll"):
-        return list(
-            iter_records(
-                client,
-                model,
-                domain=domain,
-                fields=inputs.get("fields"),
-                order=inputs.get("order"),
-                offset=inputs.get("offset", 0),
-                page_size=inputs.get("pageSize", DEFAULT_PAGE_SIZE),
-            )
-        )
     rows: list[dict[str, Any]] = client.call(
         model,
         "search_read",
