@@ -152,16 +152,25 @@ def test_missing_connection_says_which_variables(monkeypatch, capsys):
 
 
 def test_check_refuses_api_key_connection_to_an_old_odoo(env, capsys):
-    serve(
-        env,
-        lambda request: httpx.Response(
-            200, json={"version_info": [17, 0, 0, "final", 0, ""], "version": "17.0"}
-        ),
-    )
+    """Odoo 17 has neither JSON-2 nor /web/version; its XML-RPC version() says what it is."""
+
+    def odoo17(request):
+        if request.url.path == "/xmlrpc/2/common":
+            info = {"server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""]}
+            return httpx.Response(200, content=xmlrpc.client.dumps((info,), methodresponse=True).encode())
+        return httpx.Response(404, text="<title>404 Not Found</title>")
+
+    serve(env, odoo17)
     assert main(["check"]) == 3
     err = capsys.readouterr().err
     assert "This server runs Odoo 17.0; the JSON-2 API needs 19.0 or later" in err
     assert "Basic Authentication" in err
+
+
+def test_check_against_something_that_is_not_odoo(env, capsys):
+    serve(env, lambda request: httpx.Response(404, text="<title>Not here</title>"))
+    assert main(["check"]) == 3
+    assert "did not answer /web/version like an Odoo server" in capsys.readouterr().err
 
 
 def test_secrets_never_reach_errors_logs_or_debug_output(env, capsys):

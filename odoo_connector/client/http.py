@@ -27,6 +27,26 @@ USER_AGENT = f"odoo-connector/{__version__}"
 # connect fast-fails an unreachable host; read is generous because Odoo may compute for a while
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=60.0, pool=10.0)
 _RETRY_STATUSES = {502, 503, 504}
+# Methods that change nothing: safe to retry after a timeout or a 502/503/504.
+READ_ONLY_METHODS = frozenset(
+    {
+        "search",
+        "search_read",
+        "search_count",
+        "read",
+        "fields_get",
+        "name_search",
+        "get_available_models",
+        "check_object_reference",
+        "get_external_id",
+        "context_get",
+        "read_group",
+        "web_search_read",
+        "web_read",
+        "default_get",
+        "has_access",
+    }
+)
 _MAX_RETRY_AFTER = 60.0
 
 

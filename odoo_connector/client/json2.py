@@ -7,32 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..connections import ApiKeyConnection
-from ..errors import UnsupportedServerError
+from ..errors import OdooConnectorError, UnsupportedServerError
 from .base import OdooClient, ServerInfo
+from .http import READ_ONLY_METHODS
 from .mapping import from_json2_error
+from .xmlrpc import xmlrpc_call
 
-__all__ = ["READ_ONLY_METHODS", "Json2Client"]
-
-# Methods that change nothing: safe to retry after a timeout or a 502/503/504.
-READ_ONLY_METHODS = frozenset(
-    {
-        "search",
-        "search_read",
-        "search_count",
-        "read",
-        "fields_get",
-        "name_search",
-        "get_available_models",
-        "check_object_reference",
-        "get_external_id",
-        "context_get",
-        "read_group",
-        "web_search_read",
-        "web_read",
-        "default_get",
-        "has_access",
-    }
-)
+__all__ = ["Json2Client"]
 
 
 class Json2Client(OdooClient):
@@ -89,13 +70,19 @@ class Json2Client(OdooClient):
             info = response.json() if response.is_success else None
         except ValueError:
             info = None
-        if not isinstance(info, dict) or "version_info" not in info:
+        if isinstance(info, dict) and "version_info" in info:
+            return info
+        # Odoo before 18 has no /web/version; its XML-RPC common.version() needs no credentials
+        # and tells which Odoo it is, so `check` can say "this server runs Odoo 17.0".
+        try:
+            legacy = xmlrpc_call(self.session, "common", "version", (), idempotent=True)
+        except OdooConnectorError:
             raise UnsupportedServerError(
                 f"{self.connection.url} did not answer /web/version like an Odoo server "
                 f"(status {response.status_code}).",
                 hint="Check the base URL: it should be the address you open Odoo with.",
-            )
-        return info
+            ) from None
+        return {"version": legacy.get("server_version"), "version_info": legacy.get("server_version_info")}
 
     def uid(self) -> int:
         if self._uid is None:

@@ -15,14 +15,51 @@ from typing import Any
 from ..connections import BasicAuthConnection
 from ..errors import AuthenticationError, ServerError, UnsupportedServerError
 from .base import OdooClient, ServerInfo
-from .json2 import READ_ONLY_METHODS
+from .http import READ_ONLY_METHODS, HttpSession
 from .mapping import from_xmlrpc_fault
 
-__all__ = ["XmlRpcClient"]
+__all__ = ["XmlRpcClient", "xmlrpc_call"]
 
 # Arguments execute_kw must receive by position: odoo.service.model.call_kw reads ``args[0]`` of
 # ``create`` to decide whether to return one id or a list, and fails on an empty args list.
 _POSITIONAL: dict[str, tuple[str, ...]] = {"create": ("vals_list",)}
+
+
+def xmlrpc_call(
+    session: HttpSession, endpoint: str, method: str, params: tuple[Any, ...], *, idempotent: bool
+) -> Any:
+    """One XML-RPC call over ``session``; faults become connector errors (secrets scrubbed).
+    Shared with the JSON-2 client, which asks an old Odoo its version this way."""
+    payload = xmlrpc.client.dumps(params, method, allow_none=True).encode("utf-8")
+    response = session.request(
+        "POST",
+        f"/xmlrpc/2/{endpoint}",
+        content=payload,
+        headers={"Content-Type": "text/xml"},
+        idempotent=idempotent,
+    )
+    if response.status_code == 404:
+        raise UnsupportedServerError(
+            f"{session.base_url} has no XML-RPC endpoint (404 for /xmlrpc/2/{endpoint}).",
+            hint="Check the base URL. Odoo 22 and later no longer offer XML-RPC: use the API key connection.",
+            status=404,
+        )
+    if not response.is_success:
+        raise ServerError(
+            f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
+            status=response.status_code,
+        )
+    try:
+        result, _ = xmlrpc.client.loads(response.content, use_datetime=False, use_builtin_types=True)
+    except xmlrpc.client.Fault as fault:
+        raise from_xmlrpc_fault(fault.faultCode, fault.faultString, secrets=session.secrets) from None
+    except Exception as exc:  # an HTML page or garbage: not an Odoo XML-RPC answer
+        raise UnsupportedServerError(
+            f"{session.base_url} did not answer XML-RPC {endpoint}.{method} with XML-RPC "
+            f"({type(exc).__name__}).",
+            hint="Check the base URL points at an Odoo server.",
+        ) from None
+    return result[0]
 
 
 class XmlRpcClient(OdooClient):
@@ -35,40 +72,7 @@ class XmlRpcClient(OdooClient):
         self._password = connection.password.get_secret_value()
 
     def rpc(self, endpoint: str, method: str, params: tuple[Any, ...], *, idempotent: bool) -> Any:
-        """One XML-RPC call; faults become connector errors (password scrubbed)."""
-        payload = xmlrpc.client.dumps(params, method, allow_none=True).encode("utf-8")
-        response = self.session.request(
-            "POST",
-            f"/xmlrpc/2/{endpoint}",
-            content=payload,
-            headers={"Content-Type": "text/xml"},
-            idempotent=idempotent,
-        )
-        if response.status_code == 404:
-            raise UnsupportedServerError(
-                f"{self.connection.url} has no XML-RPC endpoint (404 for /xmlrpc/2/{endpoint}).",
-                hint="Check the base URL. Odoo 22 and later no longer offer XML-RPC: use the API "
-                "key connection.",
-                status=404,
-            )
-        if not response.is_success:
-            raise ServerError(
-                f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
-                status=response.status_code,
-            )
-        try:
-            result, _ = xmlrpc.client.loads(response.content, use_datetime=False, use_builtin_types=True)
-        except xmlrpc.client.Fault as fault:
-            raise from_xmlrpc_fault(
-                fault.faultCode, fault.faultString, secrets=self.session.secrets
-            ) from None
-        except Exception as exc:  # an HTML page or garbage: not an Odoo XML-RPC answer
-            raise UnsupportedServerError(
-                f"{self.connection.url} did not answer XML-RPC {endpoint}.{method} with XML-RPC "
-                f"({type(exc).__name__}).",
-                hint="Check the base URL points at an Odoo server.",
-            ) from None
-        return result[0]
+        return xmlrpc_call(self.session, endpoint, method, params, idempotent=idempotent)
 
     def uid(self) -> int:
         if self._uid is None:
