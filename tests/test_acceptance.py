@@ -72,8 +72,8 @@ def _recorded_tests() -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.key)
 def test_unit_has_a_recorded_test_with_its_cassettes(unit):
-    """Some recordable test runs the key, and its cassettes exist for every connection the key accepts, so replay
-    really exercises the key (a missing cassette would only fail that test, not name the key)."""
+    """Some recordable test runs the key, and its cassettes exist for every connection the key
+    accepts, so replay really exercises it (a missing cassette fails a test, not naming the key)."""
     runs = [name for block, names in _recorded_tests().items() if f'"{unit.key}"' in block for name in names]
     assert runs, f"no recordable test runs {unit.key}"
     cassettes = TESTS / "cassettes"
