@@ -82,16 +82,8 @@ def _scrub_xmlrpc(body: bytes) -> bytes:
     values = list(params)
     if method in ("authenticate", "login") and len(values) >= 3:
         values[0] = REPLAY_DB
-        admin = values[1] == os.environ.get("ODOO_ADMIN_USERNAME")
-        values[1] = (
-            ADMIN_USERNAME_PLACEHOLDER
-            if admin
-            else (
-                values[1]
-                if values[1] in (USERNAME_PLACEHOLDER, ADMIN_USERNAME_PLACEHOLDER)
-                else USERNAME_PLACEHOLDER
-            )
-        )
+        admin = values[1] in (os.environ.get("ODOO_ADMIN_USERNAME"), ADMIN_USERNAME_PLACEHOLDER)
+        values[1] = ADMIN_USERNAME_PLACEHOLDER if admin else USERNAME_PLACEHOLDER
         values[2] = PASSWORD_PLACEHOLDER
     elif method in ("execute_kw", "execute") and len(values) >= 3:
         values[0] = REPLAY_DB

@@ -163,29 +163,19 @@ def test_states_are_keyed_by_trigger_connection_and_inputs(db: Path) -> None:
 
 def test_the_watch_hashes_inputs_with_defaults_filled_in(odoo: FakeOdoo, db: Path, tmp_path: Path) -> None:
     sink = ListSink()
-    run_watch(
-        KEY,
-        fake_connection("json2"),
-        {"model": MODEL},
-        interval=0.001,
-        state_path=db,
-        webhook=None,
-        max_polls=1,
-        client_factory=lambda c: fake_client(odoo, c),
-        sink=sink,
-    )
     spelled_out = {"model": MODEL, "lookbackSeconds": 300, "pageSize": "500"}  # a platform form's text
-    run_watch(
-        KEY,
-        fake_connection("json2"),
-        spelled_out,
-        interval=0.001,
-        state_path=db,
-        webhook=None,
-        max_polls=1,
-        client_factory=lambda c: fake_client(odoo, c),
-        sink=sink,
-    )
+    for inputs in ({"model": MODEL}, spelled_out):
+        run_watch(
+            KEY,
+            fake_connection("json2"),
+            inputs,
+            interval=0.001,
+            state_path=db,
+            webhook=None,
+            max_polls=1,
+            client_factory=lambda c: fake_client(odoo, c),
+            sink=sink,
+        )
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM trigger_state").fetchone() == (1,)
 
