@@ -11,7 +11,7 @@ import os
 import platform
 import statistics
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,3 +130,27 @@ def loop_args(doc: str | None) -> argparse.Namespace:
     parser.add_argument("--no-real", action="store_true", help="skip the real Odoo even if ODOO_* is set")
     parser.add_argument("--calls", type=int, default=500, help="calls per loop per round (default 500)")
     return parser.parse_args()
+
+
+def invoke_loop(
+    conn: Any, model: str, fields: list[str], record: int
+) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """The connector side of the call-loop benchmarks, and how to close it: alternately
+    listRecords (20 records) and getRecordById through runtime.invoke with one reused client,
+    as a platform would run them."""
+    from odoo_connector import invoke, load_manifest, make_client, parse_connection
+
+    client = make_client(parse_connection(conn))
+    manifest = load_manifest()
+    list_inputs = {"model": model, "fields": fields, "limit": 20}
+    get_inputs = {"model": model, "recordId": record, "fields": fields}
+
+    def loop(n: int) -> None:
+        for i in range(n):
+            if i % 2 == 0:
+                out = invoke("listRecords", conn, list_inputs, client=client, manifest=manifest)
+            else:
+                out = invoke("getRecordById", conn, get_inputs, client=client, manifest=manifest)
+            assert out["data"], "empty answer"
+
+    return loop, client.close

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from common import FAKE_DB, emit_json, loop_args, median, print_table, real_connection, real_host
+from common import FAKE_DB, emit_json, invoke_loop, loop_args, median, print_table, real_connection, real_host
 from fake_odoo import running_server
 
-from odoo_connector import invoke, make_client, parse_connection
+from odoo_connector import make_client, parse_connection
 from odoo_connector.client.base import OdooClient
 from odoo_connector.manifest import load_manifest
 from odoo_connector.runtime import validate_inputs
@@ -74,21 +74,10 @@ def make_loops(connection: dict[str, Any], target: dict[str, Any]) -> tuple[dict
                 rows = transport_client.call(model, "read", [record], fields=fields)
             assert rows, "empty answer"
 
-    invoke_client: OdooClient = make_client(conn)
-    manifest = load_manifest()
-    list_inputs = {"model": model, "fields": fields, "limit": 20}
-    get_inputs = {"model": model, "recordId": record, "fields": fields}
+    connector_loop, close_connector = invoke_loop(conn, model, fields, record)
 
-    def invoke_loop(n: int) -> None:
-        for i in range(n):
-            if i % 2 == 0:
-                out = invoke("listRecords", conn, list_inputs, client=invoke_client, manifest=manifest)
-            else:
-                out = invoke("getRecordById", conn, get_inputs, client=invoke_client, manifest=manifest)
-            assert out["data"], "empty answer"
-
-    loops: dict[str, Loop] = {"bare": bare_loop, "client": client_loop, "invoke": invoke_loop}
-    return loops, [bare, transport_client, invoke_client]
+    loops: dict[str, Loop] = {"bare": bare_loop, "client": client_loop, "invoke": connector_loop}
+    return loops, [bare.close, transport_client.close, close_connector]
 
 
 def measure(loops: dict[str, Loop], calls: int, rounds: int) -> dict[str, Any]:
@@ -123,8 +112,8 @@ def run(
     try:
         result = measure(loops, calls, rounds)
     finally:
-        for resource in resources:
-            resource.close()
+        for close in resources:
+            close()
     us = result["us_per_call"]
     ratio = result["ratio"]
     rows = [

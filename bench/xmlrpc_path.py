@@ -26,11 +26,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from common import FAKE_DB, emit_json, loop_args, median, print_table, real_connection, real_host
+from common import FAKE_DB, emit_json, invoke_loop, loop_args, median, print_table, real_connection, real_host
 from fake_odoo import running_server
 
-from odoo_connector import invoke, make_client, parse_connection
-from odoo_connector.manifest import load_manifest
+from odoo_connector import parse_connection
 
 FAKE_TARGET = {"model": "res.partner", "record": 7,
                "fields": ["name", "email", "phone", "street", "city", "zip", "country_id", "company_id",
@@ -70,18 +69,7 @@ def make_loops(
             with xmlrpc.client.ServerProxy(object_url, allow_none=True) as proxy:
                 assert proxy_calls(proxy, i), "empty answer"
 
-    client = make_client(conn)
-    manifest = load_manifest()
-    list_inputs = {"model": model, "fields": fields, "limit": 20}
-    get_inputs = {"model": model, "recordId": record, "fields": fields}
-
-    def connector_loop(n: int) -> None:
-        for i in range(n):
-            if i % 2 == 0:
-                out = invoke("listRecords", conn, list_inputs, client=client, manifest=manifest)
-            else:
-                out = invoke("getRecordById", conn, get_inputs, client=client, manifest=manifest)
-            assert out["data"], "empty answer"
+    connector_loop, close_connector = invoke_loop(conn, model, fields, record)
 
     loops: dict[str, Loop] = {"serverproxy": serverproxy_loop,
                              "serverproxy_per_call": serverproxy_per_call_loop}
@@ -106,7 +94,7 @@ def make_loops(
         loops["odoorpc"] = odoorpc_loop
     loops["connector"] = connector_loop
     # ServerProxy answers any attribute with a remote method: close it by its own protocol.
-    return loops, [shared("close"), client.close]
+    return loops, [shared("close"), close_connector]
 
 
 def measure(loops: dict[str, Loop], calls: int, rounds: int) -> dict[str, Any]:
