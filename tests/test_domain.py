@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,7 +27,8 @@ from odoo_connector.errors import InputError
     ],
 )
 def test_valid_domains_pass(domain):
-    assert len(validate_domain(domain)) == len(domain)
+    # returned as sent, with tuples as lists (the JSON Odoo receives)
+    assert validate_domain(domain) == json.loads(json.dumps(domain))
 
 
 @pytest.mark.parametrize(

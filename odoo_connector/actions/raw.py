@@ -147,7 +147,7 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
             response: httpx.Response = session.client.request(method, url, timeout=timeout, **kwargs)
         except httpx.HTTPError as exc:
             raise TransportError(
-                f"{method} {inputs_path(url, session.base_url)} failed: "
+                f"{method} {_path_on_server(url, session.base_url)} failed: "
                 f"{redact(str(exc) or type(exc).__name__, session.secrets)}"
             ) from None
         if not response.is_redirect:
@@ -166,7 +166,7 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
     raise TransportError(f"More than {_MAX_REDIRECTS} redirects for {url}.")
 
 
-def inputs_path(url: str, base: str) -> str:
+def _path_on_server(url: str, base: str) -> str:
     return url[len(base) :] if url.startswith(base) else url
 
 
