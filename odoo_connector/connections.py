@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .errors import InputError
+from .errors import InputError, register_secret
 
 __all__ = [
     "API_KEY",
@@ -34,6 +34,9 @@ BASIC_AUTH = "odooBasicAuth"
 # Paths of Odoo's own web client that people copy from the address bar; they say nothing about
 # where the API lives, so they are dropped rather than rejected.
 _WEB_CLIENT_PATHS = re.compile(r"^/(odoo|web|en|odoo/.*|web/.*|[a-z]{2}_[A-Z]{2})?/?$")
+# A DNS name, an IPv4 address or an IPv6 literal (urlsplit gives it without brackets). Anything
+# else (a '%', a '!', non-ASCII text) would fail later inside the HTTP stack with a less clear error.
+_HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$|^[0-9A-Fa-f:.]+$")
 # Odoo's own rule for database names (odoo.service.db.DBNAME_PATTERN).
 _DBNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
@@ -47,25 +50,32 @@ def normalise_base_url(raw: str, port: int | None) -> str:
             path="baseUrl",
             hint="Enter the address you open Odoo with, e.g. https://acme.odoo.com",
         )
+    if "@" in text.split("?", 1)[0].split("#", 1)[0]:
+        # Checked before anything echoes the URL: "user:password@host" must not reach a message.
+        raise InputError(
+            "The Odoo base URL must not contain a user name or password (an '@' before the host).",
+            path="baseUrl",
+            hint="Put the credentials in the API key or username/password fields instead.",
+        )
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text):
+        raise InputError("The Odoo base URL must not contain spaces or control characters.", path="baseUrl")
     if "://" not in text:
         raise InputError(
             f"The Odoo base URL {text!r} has no scheme.",
             path="baseUrl",
             hint=f"Write it with https:// in front, e.g. https://{text.strip('/')}",
         )
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for https://[::1
+        raise InputError(f"The Odoo base URL {text!r} is not a valid URL: {exc}.", path="baseUrl") from None
     if parts.scheme not in ("http", "https"):
         raise InputError(
             f"The Odoo base URL must start with https:// or http://, not {parts.scheme}://.", path="baseUrl"
         )
-    if not parts.hostname:
+    if not hostname:
         raise InputError(f"The Odoo base URL {text!r} has no host name.", path="baseUrl")
-    if parts.username or parts.password:
-        raise InputError(
-            "The Odoo base URL must not contain a user name or password.",
-            path="baseUrl",
-            hint="Put the credentials in the API key or username/password fields instead.",
-        )
     if parts.query or parts.fragment:
         raise InputError(
             "The Odoo base URL must not contain '?' or '#' parts.",
@@ -89,7 +99,15 @@ def normalise_base_url(raw: str, port: int | None) -> str:
             hint="Leave the port field empty or make the two agree.",
         )
     effective = port if port is not None else url_port
-    host = parts.hostname
+    host = hostname
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        ascii_host = ""
+    if not _HOST.fullmatch(ascii_host):
+        raise InputError(
+            f"The Odoo base URL {text!r} has a host name that is not valid ({host!r}).", path="baseUrl"
+        )
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     default_port = 443 if parts.scheme == "https" else 80
@@ -107,12 +125,14 @@ class _ConnectionBase(BaseModel):
     base_url: str = Field(alias="baseUrl")
     port: Port | None = None
     database: str
+    # seconds one request may take in all (client/http.py: deadline); None = the default, 120 s
+    timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
 
     @field_validator("database")
     @classmethod
     def _database(cls, value: str) -> str:
         value = value.strip()
-        if not _DBNAME.match(value):
+        if not _DBNAME.fullmatch(value):
             raise ValueError(
                 "must be an Odoo database name: letters, digits, '_', '.', '-', at least 2 characters"
             )
@@ -122,6 +142,10 @@ class _ConnectionBase(BaseModel):
     def url(self) -> str:
         """The normalised ``scheme://host[:port]`` every request starts with."""
         return normalise_base_url(self.base_url, self.port)
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Every output channel redacts the secrets of every connection the process has seen.
+        register_secret(*self.secrets())
 
     def secrets(self) -> tuple[str, ...]:
         return ()
@@ -192,9 +216,19 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
         kind = API_KEY if "apiKey" in values else BASIC_AUTH
     if "port" in values and isinstance(values["port"], str):
         text = values["port"].strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit() and len(text) <= 5):
             raise InputError(f"The port must be a whole number from 1 to 65535, not {text!r}.", path="port")
         values["port"] = int(text)
+    if "timeout" in values and isinstance(values["timeout"], str):
+        text = values["timeout"].strip()
+        try:
+            values["timeout"] = float(text) if text.isascii() else None
+        except ValueError:
+            values["timeout"] = None
+        if values["timeout"] is None:
+            raise InputError(
+                f"The timeout must be a number of seconds from 1 to 3600, not {text!r}.", path="timeout"
+            )
     model: type[ApiKeyConnection] | type[BasicAuthConnection]
     if kind == API_KEY:
         model = ApiKeyConnection
@@ -224,7 +258,7 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
 
 
 def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
-    """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB`` and ``ODOO_API_KEY`` or
+    """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT`` and ``ODOO_API_KEY`` or
     ``ODOO_USERNAME``/``ODOO_PASSWORD``; the API key wins when both are set, because JSON-2 is the
     supported API and XML-RPC is deprecated."""
     env = os.environ if environ is None else environ
@@ -232,6 +266,7 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
         "baseUrl": env.get("ODOO_URL", ""),
         "port": env.get("ODOO_PORT") or None,
         "database": env.get("ODOO_DB", ""),
+        "timeout": env.get("ODOO_TIMEOUT") or None,
     }
     missing = [name for name, key in (("ODOO_URL", "baseUrl"), ("ODOO_DB", "database")) if not data[key]]
     if env.get("ODOO_API_KEY"):

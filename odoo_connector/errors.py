@@ -18,14 +18,16 @@
 
 Every error carries a ``message`` for the user (Odoo's own words where Odoo gave some), a ``hint``
 saying what to do, and a ``detail`` for debugging (Odoo's server traceback) that is never shown
-unless debug output is asked for. Secrets never enter any of them: messages are built from Odoo's
-answers and from input values that are not secret, and :func:`redact` is applied to everything a
-transport puts into an error.
+unless debug output is asked for. Secrets never leave in any of them: every error redacts its own
+message, hint and detail when it is built, with the secrets of every connection the process has
+parsed (:func:`register_secret`). The other output channels (results on stdout, log lines, trigger
+state, webhook bodies) pass through :func:`redact` or :func:`redact_data` where they are written.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any, ClassVar
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "TransportError",
     "UnsupportedServerError",
     "redact",
+    "redact_data",
+    "register_secret",
 ]
 
 
@@ -66,10 +70,13 @@ class OdooConnectorError(Exception):
         status: int | None = None,
         path: str | None = None,
     ) -> None:
+        # Redacted here, once, whatever built the error: a proxy's text page that echoes the
+        # Authorization header reaches the user only through this constructor.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint if hint is not None else self.default_hint
-        self.detail = detail
+        self.hint = redact(hint if hint is not None else self.default_hint)
+        self.detail = redact(detail) if detail else detail
         self.odoo_name = odoo_name
         self.status = status
         self.path = path
@@ -226,18 +233,77 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)((?:api[_-]?key|apikey|password|passwd|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
     re.compile(r"\b[0-9a-f]{40}\b"),
 ]
+_MIN_SECRET = 4  # shorter values would blank out ordinary words and numbers
+
+_known_lock = threading.Lock()
+_known: dict[str, re.Pattern[str]] = {}
+
+
+def register_secret(*values: str) -> None:
+    """Remembers secret values for the life of the process, so every output channel redacts them
+    without being handed them. Connections register their API key or password when they are
+    parsed; anything else Odoo hands back that must not be shown (a portal token) is registered
+    where it is received."""
+    with _known_lock:
+        for value in values:
+            if value and len(value) >= _MIN_SECRET and value not in _known:
+                _known[value] = _secret_pattern(value)
+
+
+def _secret_pattern(value: str) -> re.Pattern[str]:
+    """The value as a whole token: a weak password such as ``admin`` must not turn
+    "administrator" into "<redacted>istrator", while ``bearer <key>``, ``"<key>"`` or
+    ``key=<key>&`` still match."""
+    before = r"(?<![A-Za-z0-9])" if value[0].isalnum() else ""
+    after = r"(?![A-Za-z0-9])" if value[-1].isalnum() else ""
+    return re.compile(before + re.escape(value) + after)
+
+
+def _patterns(secrets: tuple[str, ...] | list[str]) -> list[re.Pattern[str]]:
+    with _known_lock:
+        patterns = dict(_known)
+    for value in secrets:
+        if value and len(value) >= _MIN_SECRET and value not in patterns:
+            patterns[value] = _secret_pattern(value)
+    # longest first: a secret containing another is replaced whole
+    return [patterns[k] for k in sorted(patterns, key=len, reverse=True)]
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """Removes known secret values and anything shaped like a bearer token or an Odoo API key
-    (40 hex characters). Applied to everything that reaches an error, a log line or debug output,
-    because Odoo echoes request parts (e.g. the XML-RPC params) in some tracebacks."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "<redacted>")
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups:
-            text = pattern.sub(lambda m: m.group(1) + "<redacted>", text)
+    (40 hex characters). Applied to every error, log line and debug output, because Odoo and
+    proxies in front of it echo request parts (the XML-RPC params, an Authorization header) in
+    error bodies."""
+    for pattern in _patterns(secrets):
+        text = pattern.sub("<redacted>", text)
+    for shape in _SECRET_PATTERNS:
+        if shape.groups:
+            text = shape.sub(lambda m: m.group(1) + "<redacted>", text)
         else:
-            text = pattern.sub("<redacted>", text)
+            text = shape.sub("<redacted>", text)
     return text
+
+
+def redact_data(value: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
+    """``value`` (JSON-like data: results, records, state, webhook bodies) with every known secret
+    value replaced in its strings and keys.
+
+    Only exact secret values are removed here, not shapes: a record's 40-hex checksum or an
+    access token the user asked for is data, and data must reach them unchanged."""
+    patterns = _patterns(secrets)
+    if not patterns:
+        return value
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            for pattern in patterns:
+                if pattern.search(item):
+                    item = pattern.sub("<redacted>", item)
+            return item
+        if isinstance(item, dict):
+            return {clean(k): clean(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [clean(v) for v in item]
+        return item
+
+    return clean(value)

@@ -10,12 +10,23 @@ schema type is ``integer``, ``number`` or ``boolean``, the strings ``"25"``, ``"
 ``object`` or ``array`` inputs, JSON text is parsed. An empty string for an optional input means
 "not given". Defaults from the schema are filled in for inputs that are absent. Nothing else is
 changed: a string that does not convert stays a string, and validation then names the input.
+
+Validation has one verdict, and it is final: the compiled check decides, jsonschema only words the
+error. Patterns in the schemas are ECMA-262 regular expressions (what a platform's UI runs), in
+which ``$`` matches only at the very end; Python's ``$`` also matches before a final newline, so
+patterns are translated before compiling (``"res.partner\\n"`` is refused, as the schema says).
+Before the schema, every value is checked for what JSON Schema cannot express and would only fail
+later, deep in a transport: nesting deeper than 64 levels, unpaired surrogates in text, and NaN or
+infinite numbers. After it, whole-number floats in integer inputs become ints (``1.0`` → ``1``),
+so Odoo receives the type its field expects.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,13 +59,17 @@ def _coerce_value(value: Any, types: list[str]) -> Any:
     if not isinstance(value, str) or "string" in types:
         return value
     text = value.strip()
-    if "integer" in types and text.lstrip("+-").isdigit():
+    # ASCII only: Python's int() and float() also read "٣" or "²", which no form means as a number.
+    if "integer" in types and text.isascii() and text.lstrip("+-").isdigit() and len(text) <= 20:
         return int(text)
-    if "number" in types:
+    if "number" in types and text.isascii():
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             pass
+        else:
+            if math.isfinite(number):
+                return number
     if "boolean" in types:
         lowered = text.lower()
         if lowered in _TRUE:
@@ -95,7 +110,89 @@ def coerce_inputs(schema: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[
     return out
 
 
+_MAX_DEPTH = 64
+_DOLLAR = re.compile(r"(\\.)|(\[(?:\\.|[^\]\\])*\])|\$")
+
+
+def python_pattern(pattern: str) -> str:
+    """An ECMA-262 ``pattern`` as a Python regex with the same meaning: an unescaped ``$`` outside a
+    character class becomes ``\\Z`` (end of text only, never "before a final newline")."""
+    return _DOLLAR.sub(lambda m: m.group(1) or m.group(2) or r"\Z", pattern)
+
+
+def python_schema(schema: Any) -> Any:
+    """``schema`` with every ``pattern`` (and ``patternProperties`` key) made Python-exact."""
+    if isinstance(schema, list):
+        return [python_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "pattern" and isinstance(value, str):
+            out[key] = python_pattern(value)
+        elif key == "patternProperties" and isinstance(value, dict):
+            out[key] = {python_pattern(k): python_schema(v) for k, v in value.items()}
+        elif key in ("examples", "default", "const", "enum"):
+            out[key] = value
+        else:
+            out[key] = python_schema(value)
+    return out
+
+
+def check_values(value: Any, where: str = "") -> None:
+    """Refuses what no schema keyword can, before it fails inside a transport as "a bug"."""
+    stack: list[tuple[Any, str, int]] = [(value, where, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise InputError(
+                f"The input {path.split('.')[0] or '(inputs)'!r} is nested more than {_MAX_DEPTH} levels deep.",
+                path=path.split(".")[0] or None,
+            )
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(
+                    f"The input {path or '(inputs)'!r} contains text that is not valid Unicode "
+                    "(an unpaired surrogate such as \\ud800).",
+                    path=path or None,
+                ) from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InputError(
+                f"The input {path or '(inputs)'!r} is {item}, which is not a number Odoo can store.",
+                path=path or None,
+            )
+        elif isinstance(item, Mapping):
+            for key, sub in item.items():
+                stack.append((key, path, depth + 1))
+                stack.append((sub, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(item, list | tuple):
+            for index, sub in enumerate(item):
+                stack.append((sub, f"{path}.{index}" if path else str(index), depth + 1))
+
+
+def _whole_numbers(schema: Any, value: Any) -> Any:
+    """Whole-number floats where the schema says integer become ints (JSON Schema counts 1.0 as an
+    integer; Odoo's integer fields and XML-RPC do not)."""
+    if not isinstance(schema, Mapping):
+        return value
+    if isinstance(value, float) and "integer" in _types(schema) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {
+            k: _whole_numbers(props.get(k, extra if isinstance(extra, Mapping) else {}), v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [_whole_numbers(schema["items"], v) for v in value]
+    return value
+
+
 _FAST: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+_WORDING: dict[int, tuple[Any, Draft202012Validator]] = {}
 
 
 def _fast_check(unit: UnitSpec) -> Callable[[Any], Any]:
@@ -110,7 +207,15 @@ def _fast_check(unit: UnitSpec) -> Callable[[Any], Any]:
     schema = unit.input_schema
     entry = _FAST.get(id(schema))
     if entry is None or entry[0] is not schema:  # an id can be reused after a manifest reload
-        entry = _FAST[id(schema)] = (schema, fastjsonschema.compile(schema))
+        entry = _FAST[id(schema)] = (schema, fastjsonschema.compile(python_schema(schema)))
+    return entry[1]
+
+
+def _wording_validator(unit: UnitSpec) -> Draft202012Validator:
+    schema = unit.input_schema
+    entry = _WORDING.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = _WORDING[id(schema)] = (schema, Draft202012Validator(python_schema(schema)))
     return entry[1]
 
 
@@ -119,13 +224,14 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
     input and the path inside it."""
     if not isinstance(inputs, Mapping):
         raise InputError(f"The inputs of {unit.key} must be a JSON object, not {type(inputs).__name__}.")
+    check_values(inputs)
     coerced = coerce_inputs(unit.input_schema, inputs)
     try:
         _fast_check(unit)(coerced)
-        return coerced
-    except fastjsonschema.JsonSchemaException:
-        pass
-    validator = Draft202012Validator(unit.input_schema)
+        return _whole_numbers(unit.input_schema, coerced)  # type: ignore[no-any-return]
+    except fastjsonschema.JsonSchemaException as exc:
+        refused = exc
+    validator = _wording_validator(unit)
     errors = sorted(validator.iter_errors(coerced), key=lambda e: (len(e.path), list(map(str, e.path))))
     if errors:
         err = errors[0]
@@ -139,6 +245,19 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
                 f"{unit.key} does not take {err.message.split('(')[-1].rstrip(')')}.",
                 hint=f"Its inputs are: {allowed}.",
             )
+        if err.validator == "pattern":
+            shown = _short(json.dumps(err.instance, ensure_ascii=False), 80)
+            wanted = err.schema.get("errorMessage") if isinstance(err.schema, dict) else None
+            if not wanted and err.path:
+                top = unit.input_schema.get("properties", {}).get(str(err.path[0]), {})
+                wanted = top.get("errorMessage")
+            original = _original_pattern(unit.input_schema, list(err.schema_path))
+            raise InputError(
+                f"The input {path or '(inputs)'!r} is not valid: {shown} does not have the expected form."
+                + (f" {wanted}" if wanted else ""),
+                hint=f"It must match the regular expression {original}." if original else None,
+                path=path or None,
+            )
         title = ""
         if err.path:
             top = unit.input_schema.get("properties", {}).get(str(err.path[0]), {})
@@ -147,7 +266,22 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
         raise InputError(
             f"The input {path or '(inputs)'!r} is not valid: {_short(err.message)}.{title}", path=path or None
         )
-    return coerced
+    # The compiled check refused and jsonschema sees nothing to word: the refusal stands.
+    where = str(getattr(refused, "name", "") or "").removeprefix("data").lstrip(".") or None
+    raise InputError(
+        f"The input {where or '(inputs)'!r} is not valid: {_short(str(refused.message))}.", path=where
+    )
+
+
+def _original_pattern(schema: Any, schema_path: list[Any]) -> str | None:
+    """The pattern as the schema file writes it (ECMA), not its Python translation."""
+    node = schema
+    for part in schema_path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node if isinstance(node, str) else None
 
 
 def _short(message: str, limit: int = 300) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from ..connections import Connection
-from .http import HttpSession
+from .http import DEFAULT_DEADLINE, HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
 
@@ -45,6 +45,7 @@ class OdooClient(abc.ABC):
             connection.url,
             headers=self._auth_headers(),
             timeout=timeout,
+            deadline=connection.timeout or DEFAULT_DEADLINE,
             secrets=connection.secrets(),
             transport=http_transport,
             max_retries=max_retries,

@@ -4,28 +4,153 @@ Retrying is where "nothing duplicated" is won or lost. A request is retried only
 certainly did not run it (the connection was never made, or a 429 refused it) or when the method
 is read-only (a 502/503/504 or a read timeout may hide a write that did happen: a ``create``
 retried after a timeout could create the record twice).
+
+Deadlines: httpx's timeouts bound each socket operation, so a server that drips a byte every few
+seconds can hold a request for ever. Every request made here also has an overall deadline
+(:func:`deadline`): each socket read, write and connect is given at most the time left until it,
+and a request that runs past it fails as a timeout. The deadline is installed as an httpcore
+network backend around the real one (:func:`make_http_client`), so it covers the headers and every
+byte of the body, through proxies too.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpcore
 import httpx
 
 from .. import __version__
 from ..errors import RateLimitedError, TransportError, redact
 
-__all__ = ["DEFAULT_TIMEOUT", "USER_AGENT", "HttpSession", "parse_retry_after"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "HttpSession",
+    "deadline",
+    "make_http_client",
+    "parse_retry_after",
+    "timeouts",
+]
 
 log = logging.getLogger("odoo_connector.http")
 
 USER_AGENT = f"odoo-connector/{__version__}"
 # connect fast-fails an unreachable host; read is generous because Odoo may compute for a while
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=60.0, pool=10.0)
+# The most one request (one attempt) may take in all, from connecting to the body's last byte.
+DEFAULT_DEADLINE = 120.0
+
+
+def timeouts(seconds: float) -> httpx.Timeout:
+    """Per-operation timeouts for an overall deadline of ``seconds``: connecting never waits
+    longer than 10 s (an unreachable host should fail fast), the rest may use the whole budget."""
+    return httpx.Timeout(connect=min(10.0, seconds), read=seconds, write=seconds, pool=min(10.0, seconds))
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[float | None]:
+    """Within the block, requests on clients from :func:`make_http_client` end by ``seconds`` from
+    now (an enclosing, earlier deadline still wins). Yields the absolute monotonic end time."""
+    previous: float | None = getattr(_local, "end", None)
+    end = None if seconds is None else time.monotonic() + seconds
+    if previous is not None and (end is None or previous < end):
+        end = previous
+    _local.end = end
+    try:
+        yield end
+    finally:
+        _local.end = previous
+
+
+def _budget(timeout: float | None, error: type[Exception]) -> float | None:
+    end: float | None = getattr(_local, "end", None)
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise error("the request's overall deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _budget(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _budget(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _budget(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _budget(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_unix_socket(path, _budget(timeout, httpcore.ConnectTimeout), socket_options)
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def make_http_client(**options: Any) -> httpx.Client:
+    """``httpx.Client(**options)`` whose network transports honour :func:`deadline`, with TLS
+    verified and redirects not followed unless said otherwise.
+
+    httpx builds its connection pools itself (one per proxy mount too), so the deadline backend is
+    put around each pool's own backend here, the one place that touches httpcore's internals;
+    tests/test_hardening.py proves the deadline holds against a dripping server.
+    """
+    options.setdefault("verify", True)
+    options.setdefault("follow_redirects", False)
+    client = httpx.Client(**options)
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return client
 _RETRY_STATUSES = {502, 503, 504}
 # Methods that change nothing: safe to retry after a timeout or a 502/503/504.
 READ_ONLY_METHODS = frozenset(
@@ -77,6 +202,7 @@ class HttpSession:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | float | None = None,
+        deadline: float = DEFAULT_DEADLINE,
         secrets: tuple[str, ...] = (),
         max_retries: int = 2,
         backoff: float = 0.5,
@@ -89,14 +215,13 @@ class HttpSession:
         self.backoff = backoff
         self.sleep = sleep
         self.request_count = 0
+        self.deadline = deadline
         all_headers = {"User-Agent": USER_AGENT}
         all_headers.update(headers or {})
-        self.client = httpx.Client(
+        self.client = make_http_client(
             base_url=base_url,
             headers=all_headers,
-            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-            verify=True,
-            follow_redirects=False,
+            timeout=timeout if timeout is not None else timeouts(deadline),
             transport=transport,
         )
 
@@ -119,7 +244,8 @@ class HttpSession:
             attempt += 1
             self.request_count += 1
             try:
-                response = self.client.request(method, path, **kwargs)
+                with deadline(self.deadline):
+                    response = self.client.request(method, path, **kwargs)
             except httpx.ConnectError as exc:
                 # The connection was never made: nothing ran on the server, safe to retry.
                 if attempt <= self.max_retries and not _is_tls_error(exc):
@@ -171,9 +297,9 @@ class HttpSession:
             )
         if isinstance(exc, httpx.TimeoutException):
             return TransportError(
-                f"Odoo at {where} did not answer in time ({type(exc).__name__}).",
-                hint="The server is slow or unreachable. Try again later, or ask for fewer "
-                "records per call (a smaller limit).",
+                f"Odoo at {where} did not answer within {self.deadline:g} s ({type(exc).__name__}).",
+                hint="The server is slow or unreachable. Try again later, ask for fewer records "
+                "per call (a smaller limit), or allow more time with the connection's timeout.",
             )
         if isinstance(exc, httpx.ConnectError):
             return TransportError(
