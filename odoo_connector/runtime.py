@@ -145,9 +145,9 @@ def check_values(value: Any, where: str = "") -> None:
     while stack:
         item, path, depth = stack.pop()
         if depth > _MAX_DEPTH:
+            top = path.split(".")[0] or None
             raise InputError(
-                f"The input {path.split('.')[0] or '(inputs)'!r} is nested more than {_MAX_DEPTH} levels deep.",
-                path=path.split(".")[0] or None,
+                f"The input {top or '(inputs)'!r} is nested more than {_MAX_DEPTH} levels deep.", path=top
             )
         if isinstance(item, str):
             try:
@@ -269,7 +269,7 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
     # The compiled check refused and jsonschema sees nothing to word: the refusal stands.
     where = str(getattr(refused, "name", "") or "").removeprefix("data").lstrip(".") or None
     raise InputError(
-        f"The input {where or '(inputs)'!r} is not valid: {_short(str(refused.message))}.", path=where
+        f"The input {where or '(inputs)'!r} is not valid: {_short(str(refused))}.", path=where
     )
 
 

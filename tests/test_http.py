@@ -33,8 +33,12 @@ def scripted(*steps: httpx.Response | Exception) -> tuple[Json2Client, list[http
     return client, seen, waits
 
 
-def OK() -> httpx.Response:
-    return httpx.Response(200, json=[1])
+def OK(body: object = None) -> httpx.Response:
+    """Odoo's answer: a create's list of ids, or rows when ``body`` is given."""
+    return httpx.Response(200, json=[1] if body is None else body)
+
+
+ROWS = [{"id": 1, "name": "Acme"}]
 
 
 def test_a_connection_never_made_is_retried_even_for_writes():
@@ -44,8 +48,8 @@ def test_a_connection_never_made_is_retried_even_for_writes():
 
 
 def test_a_read_timeout_is_retried_for_reads_only():
-    client, seen, _ = scripted(httpx.ReadTimeout("slow"), OK())
-    assert client.call("res.partner", "search_read", domain=[]) == [1]
+    client, seen, _ = scripted(httpx.ReadTimeout("slow"), OK(ROWS))
+    assert client.call("res.partner", "search_read", domain=[]) == ROWS
     assert len(seen) == 2
 
     client, seen, _ = scripted(httpx.ReadTimeout("slow"), OK())
@@ -55,8 +59,8 @@ def test_a_read_timeout_is_retried_for_reads_only():
 
 
 def test_a_gateway_error_is_retried_for_reads_not_writes():
-    client, seen, waits = scripted(httpx.Response(503), httpx.Response(502), OK())
-    assert client.call("res.partner", "read", [1], fields=["name"]) == [1]
+    client, seen, waits = scripted(httpx.Response(503), httpx.Response(502), OK(ROWS))
+    assert client.call("res.partner", "read", [1], fields=["name"]) == ROWS
     assert len(seen) == 3 and waits == [0.5, 1.0]
 
     client, seen, _ = scripted(httpx.Response(503, text="<title>503 Service Unavailable</title>"))
@@ -96,7 +100,7 @@ def test_a_tls_failure_is_not_retried_and_says_so():
 
 
 def test_every_request_carries_the_key_database_and_user_agent():
-    client, seen, _ = scripted(OK())
+    client, seen, _ = scripted(OK(ROWS))
     client.call("res.partner", "search_read", domain=[], context={"lang": "fr_FR"})
     request = seen[0]
     assert request.headers["Authorization"] == "bearer test-key"

@@ -9,12 +9,34 @@ from typing import Any
 import httpx
 
 from ..connections import Connection
+from ..errors import UnsupportedServerError
 from .http import DEFAULT_DEADLINE, HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
 
 ServerInfo = dict[str, Any]
 UserInfo = dict[str, Any]
+
+
+# What Odoo returns for the methods the handlers rely on. A server that answers something else
+# (a proxy's "200 {}", a catch-all test server, a different product at that URL) is not an Odoo
+# JSON-2 or XML-RPC endpoint: saying so beats failing later on a KeyError in a handler.
+_RESULT_TYPES: dict[str, tuple[type, ...]] = {
+    "search_read": (list,),
+    "read": (list,),
+    "search": (list,),
+    "search_count": (int,),
+    "fields_get": (dict,),
+    "create": (list, int),
+    "write": (bool,),
+    "unlink": (bool,),
+    "context_get": (dict,),
+    "get_available_models": (list,),
+    "check_object_reference": (list,),
+    "name_search": (list,),
+    "get_external_id": (dict,),
+}
+_ROWS_OF_DICTS = frozenset({"search_read", "read", "get_available_models"})
 
 
 class OdooClient(abc.ABC):
@@ -67,6 +89,33 @@ class OdooClient(abc.ABC):
     ) -> Any:
         """Runs ``model.method`` on the server and returns its JSON-able result."""
 
+    def _checked(self, model: str, method: str, result: Any) -> Any:
+        """``result`` if it has the shape Odoo gives ``method``, else UnsupportedServerError."""
+        expected = _RESULT_TYPES.get(method)
+        if expected is None:
+            return result
+        fine = isinstance(result, expected) and not (bool not in expected and isinstance(result, bool))
+        if fine and method in _ROWS_OF_DICTS:
+            needs_id = method != "get_available_models"
+            fine = all(isinstance(row, dict) and ("id" in row or not needs_id) for row in result)
+        if fine and method == "create" and isinstance(result, list):
+            fine = all(isinstance(i, int) and not isinstance(i, bool) for i in result)
+        if fine and method == "context_get":
+            fine = isinstance(result.get("uid"), int)
+        if fine:
+            return result
+        names = " or ".join(t.__name__ for t in expected)
+        raise UnsupportedServerError(
+            f"{self.connection.url} answered {model}.{method} with {_describe(result)}, where Odoo "
+            f"returns a {names}: this is not an Odoo {self._protocol_name} endpoint.",
+            hint="Check the base URL and port: they must reach the Odoo server itself, not a proxy "
+            "page or another service.",
+        )
+
+    @property
+    def _protocol_name(self) -> str:
+        return "JSON-2" if self.transport == "json2" else "XML-RPC"
+
     @abc.abstractmethod
     def server_version(self) -> ServerInfo:
         """``{"version": "19.0", "version_info": [19, 0, 0, "final", 0, ""]}``; no credentials needed."""
@@ -113,3 +162,9 @@ class OdooClient(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return f"a {type(value).__name__} of {len(value)} item{'' if len(value) == 1 else 's'}"
+    return f"{type(value).__name__} {str(value)[:40]!r}"

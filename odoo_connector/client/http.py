@@ -126,7 +126,9 @@ class _DeadlineBackend(httpcore.NetworkBackend):
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_unix_socket(path, _budget(timeout, httpcore.ConnectTimeout), socket_options)
+        stream = self._inner.connect_unix_socket(
+            path, _budget(timeout, httpcore.ConnectTimeout), socket_options
+        )
         return _DeadlineStream(stream)
 
     def sleep(self, seconds: float) -> None:
@@ -151,6 +153,8 @@ def make_http_client(**options: Any) -> httpx.Client:
         if backend is not None and not isinstance(backend, _DeadlineBackend):
             pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
     return client
+
+
 _RETRY_STATUSES = {502, 503, 504}
 # Methods that change nothing: safe to retry after a timeout or a 502/503/504.
 READ_ONLY_METHODS = frozenset(

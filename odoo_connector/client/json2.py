@@ -53,7 +53,18 @@ class Json2Client(OdooClient):
             idempotent=method in READ_ONLY_METHODS,
         )
         if response.is_success:
-            return response.json()
+            try:
+                result = response.json()
+            except ValueError:
+                raise UnsupportedServerError(
+                    f"{self.connection.url} answered {model}.{method} with status "
+                    f"{response.status_code} but not with JSON "
+                    f"({response.headers.get('content-type') or 'no content type'}): this is not an "
+                    "Odoo JSON-2 endpoint.",
+                    hint="Check the base URL and port: a login page or a proxy answers there, not Odoo 19.",
+                    status=response.status_code,
+                ) from None
+            return self._checked(model, method, result)
         raise from_json2_error(
             response.status_code,
             response.headers.get("content-type", ""),

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..connections import BasicAuthConnection
-from ..errors import AuthenticationError, ServerError, UnsupportedServerError
+from ..errors import AuthenticationError, InputError, ServerError, UnsupportedServerError
 from .base import OdooClient, ServerInfo
 from .http import READ_ONLY_METHODS, HttpSession
 from .mapping import from_xmlrpc_fault
@@ -30,7 +30,14 @@ def xmlrpc_call(
 ) -> Any:
     """One XML-RPC call over ``session``; faults become connector errors (secrets scrubbed).
     Shared with the JSON-2 client, which asks an old Odoo its version this way."""
-    payload = xmlrpc.client.dumps(params, method, allow_none=True).encode("utf-8")
+    try:
+        payload = xmlrpc.client.dumps(params, method, allow_none=True).encode("utf-8")
+    except OverflowError:
+        raise InputError(
+            f"A number in the call to {endpoint}.{method} is too large for XML-RPC, which carries "
+            "whole numbers from -2147483648 to 2147483647 only.",
+            hint="Use smaller numbers, or the API key connection (JSON-2) for large values.",
+        ) from None
     response = session.request(
         "POST",
         f"/xmlrpc/2/{endpoint}",
@@ -122,7 +129,7 @@ class XmlRpcClient(OdooClient):
                 args.append(kwargs.pop(name))
         if context:
             kwargs["context"] = dict(context)
-        return self.execute_kw(model, method, args, kwargs)
+        return self._checked(model, method, self.execute_kw(model, method, args, kwargs))
 
     def server_version(self) -> ServerInfo:
         info = self.rpc("common", "version", (), idempotent=True)
