@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -17,15 +18,17 @@ from urllib.parse import unquote
 import httpx
 
 from ..client import OdooClient
-from ..client.http import parse_retry_after
+from ..client.http import deadline, parse_retry_after, timeouts
 from ..client.json2 import Json2Client
 from ..client.mapping import from_json2_error
 from ..client.xmlrpc import XmlRpcClient
-from ..errors import InputError, OdooConnectorError, TransportError, redact
+from ..errors import InputError, OdooRequestError, TransportError, redact
 from ..runtime import Envelope
 
 __all__ = ["check_same_origin_path", "raw_http_request", "raw_request"]
 
+# RFC 9110 token characters: what a header name may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FORBIDDEN_HEADERS = frozenset({"authorization", "host", "x-odoo-database", "cookie", "proxy-authorization"})
 _MAX_REDIRECTS = 5
 
@@ -75,6 +78,38 @@ def check_same_origin_path(base_url: str, path: Any) -> str:
     return full
 
 
+def _checked_headers(given: Mapping[str, Any]) -> dict[str, str]:
+    """Header names and values HTTP can carry, refused here with the header's name rather than
+    failing inside the HTTP stack (a CR/LF would also let a value smuggle a second header)."""
+    headers = {str(k): str(v) for k, v in given.items()}
+    bad = sorted(h for h in headers if h.lower() in _FORBIDDEN_HEADERS)
+    if bad:
+        raise InputError(
+            f"The input 'headers' must not set {', '.join(bad)}: the connection sets them.", path="headers"
+        )
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise InputError(
+                f"The header name {name!r} is not valid: use letters, digits and - only.",
+                path=f"headers.{name}",
+            )
+        if any(ch in value for ch in "\r\n\0"):
+            raise InputError(
+                f"The value of the header {name!r} contains a line break or NUL character.",
+                path=f"headers.{name}",
+            )
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise InputError(
+                f"The value of the header {name!r} has characters HTTP headers cannot carry "
+                "(only Latin-1 text is allowed).",
+                path=f"headers.{name}",
+                hint="Percent-encode or base64-encode the value.",
+            ) from None
+    return headers
+
+
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
@@ -85,12 +120,7 @@ def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
     session = client.session
     url = check_same_origin_path(session.base_url, inputs["url"])
     method = inputs.get("method", "GET").upper()
-    headers = dict(inputs.get("headers") or {})
-    bad = sorted(h for h in headers if h.lower() in _FORBIDDEN_HEADERS)
-    if bad:
-        raise InputError(
-            f"The input 'headers' must not set {', '.join(bad)}: the connection sets them.", path="headers"
-        )
+    headers = _checked_headers(inputs.get("headers") or {})
     request_kwargs: dict[str, Any] = {"headers": headers, "params": inputs.get("queryParams") or None}
     files = _files(inputs)
     if files or inputs.get("formData"):
@@ -134,9 +164,9 @@ def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
                 method=inputs["url"],
                 secrets=session.secrets,
             )
-        return Envelope(
-            _body(response, inputs.get("responseType", "json")), status=status, headers=dict(response.headers)
-        )
+        # A session cookie is a credential: the user gets the header's presence, not its value.
+        headers = {k: "<redacted>" if k.lower() == "set-cookie" else v for k, v in response.headers.items()}
+        return Envelope(_body(response, inputs.get("responseType", "json")), status=status, headers=headers)
 
 
 def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str, Any]) -> httpx.Response:
@@ -144,7 +174,17 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
     for _ in range(_MAX_REDIRECTS + 1):
         session.request_count += 1
         try:
-            response: httpx.Response = session.client.request(method, url, timeout=timeout, **kwargs)
+            # `timeout` is a deadline for the whole attempt, not per socket read
+            with deadline(timeout):
+                response: httpx.Response = session.client.request(
+                    method, url, timeout=timeouts(timeout), **kwargs
+                )
+        except httpx.TimeoutException as exc:
+            raise TransportError(
+                f"{method} {_path_on_server(url, session.base_url)} did not complete within "
+                f"{timeout:g} s ({type(exc).__name__}).",
+                hint="Raise the input 'timeout' (milliseconds) or ask the server for less.",
+            ) from None
         except httpx.HTTPError as exc:
             raise TransportError(
                 f"{method} {_path_on_server(url, session.base_url)} failed: "
@@ -153,12 +193,20 @@ def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str,
         if not response.is_redirect:
             return response
         location = response.headers.get("Location", "")
-        target = httpx.URL(url).join(location)
+        try:
+            target = httpx.URL(url).join(location)
+        except httpx.InvalidURL:
+            raise OdooRequestError(
+                f"The server redirected to a location that is not a valid URL ({location[:100]!r}).",
+                status=response.status_code,
+            ) from None
         if not _same_origin(target, origin):
-            raise OdooConnectorError(
-                f"The server redirected to another origin ({target.scheme}://{target.host}); the "
+            port = f":{target.port}" if target.port else ""
+            raise OdooRequestError(
+                f"The server redirected to another origin ({target.scheme}://{target.host}{port}); the "
                 "redirect was not followed so the API key stays with the Odoo server.",
                 hint="Request the final path directly.",
+                status=response.status_code,
             )
         url = str(target)
         if response.status_code in (301, 302, 303):

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..client.http import USER_AGENT, parse_retry_after
-from ..errors import InputError
+from ..client.http import USER_AGENT, deadline, make_http_client, parse_retry_after, timeouts
+from ..errors import InputError, redact_data
 
 __all__ = ["DeliveryError", "Sink", "StdoutSink", "WebhookSink"]
 
@@ -54,7 +54,9 @@ class StdoutSink:
         try:
             for branch, records in (("created", created), ("updated", updated)):
                 for record in records:
-                    line = json.dumps({"branch": branch, "record": record}, ensure_ascii=False, default=str)
+                    line = json.dumps(
+                        redact_data({"branch": branch, "record": record}), ensure_ascii=False, default=str
+                    )
                     stream.write(line + "\n")
             stream.flush()
         except (OSError, ValueError) as exc:  # a closed pipe or file
@@ -76,7 +78,8 @@ class WebhookSink:
     """One POST per poll with changes, body ``{"created": […], "updated": […]}``.
 
     Retries transport errors and busy statuses with exponential backoff, at most ``attempts``
-    requests per poll, so a dead receiver delays the schedule by a bounded time. Polls with no
+    requests per poll, each bounded by ``timeout`` seconds in all (an overall deadline, not a
+    per-read timeout), so a dead or dripping receiver delays the schedule by a bounded time. Polls with no
     records send nothing: an empty POST every interval would only be noise for the receiver.
     The URL may carry a token, so only its scheme and host are ever logged.
     """
@@ -103,22 +106,25 @@ class WebhookSink:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._sleep = sleep
-        self._client = httpx.Client(
-            timeout=timeout,
+        self.timeout = timeout
+        self._client = make_http_client(
+            timeout=timeouts(timeout),
             transport=transport,
-            follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
         )
 
     def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:
         if not created and not updated:
             return
-        body = json.dumps({"created": created, "updated": updated}, ensure_ascii=False, default=str)
+        body = json.dumps(
+            redact_data({"created": created, "updated": updated}), ensure_ascii=False, default=str
+        )
         last = ""
         for attempt in range(1, self.attempts + 1):
             retry_after: float | None = None
             try:
-                response = self._client.post(self.url, content=body.encode("utf-8"))
+                with deadline(self.timeout):  # the whole POST, however slowly the receiver answers
+                    response = self._client.post(self.url, content=body.encode("utf-8"))
             except httpx.HTTPError as exc:
                 last = type(exc).__name__  # not str(exc): it may quote the URL and its token
             else:
