@@ -1,17 +1,24 @@
 """``odoo-connector``: the command line, on top of the runtime (never beside it).
 
-Results are JSON on stdout; errors are JSON on stderr, with an exit status by kind:
+Results are JSON on stdout. stderr is JSON lines: each log line is one object
+``{"time", "level", "logger", "message"}``, and a failure ends with one line
+``{"error": {"type", "message", "hint", …}}``, so a platform reading stderr needs one rule. The
+exit status tells the kind of failure:
 
 ====  =====================================================================
 0     success
 1     unexpected failure (a bug: please report it with --debug output)
 2     bad input (ours or Odoo's validation): fix the input
-3     configuration: wrong key/password, unknown database, not an Odoo 19
+3     configuration: connection settings missing or wrong, wrong key/password, unknown database,
+      not an Odoo 19
 4     access denied or not found: a missing group, a missing record
 5     server or transport: Odoo failed, timed out or could not be reached
+130   interrupted by a second Ctrl-C
 ====  =====================================================================
 
-Heavy imports happen inside the commands so ``--help`` stays fast.
+Everything written passes through redaction at the point it is written (:func:`_emit`,
+:class:`JsonLinesFormatter`): results, records, state files, logs and errors. Heavy imports happen
+inside the commands so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -22,38 +29,69 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 
-__all__ = ["main"]
+__all__ = ["JsonLinesFormatter", "main"]
 
 log = logging.getLogger("odoo_connector.cli")
 
-EXIT_OK, EXIT_UNEXPECTED = 0, 1
+EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_STATE_LOCK_WAIT = 60.0
 
 
-class _RedactingFormatter(logging.Formatter):
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self.secrets = secrets
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per log line, redacted: stderr stays machine-readable and secret-free
+    whichever logger (ours, APScheduler's) wrote the line."""
 
     def format(self, record: logging.LogRecord) -> str:
         from .errors import redact
 
-        return redact(super().format(record), self.secrets)
+        message = record.getMessage()
+        if record.exc_info:
+            message = f"{message}\n{self.formatException(record.exc_info)}"
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(message),
+        }
+        return _dumps(line)
 
 
-def _setup_logging(args: argparse.Namespace, secrets: tuple[str, ...] = ()) -> None:
+def _dumps(data: Any, *, indent: int | None = None) -> str:
+    """JSON text that can always be written out: Odoo's JSON may carry an unpaired surrogate
+    (``"\\ud800"``), which UTF-8 cannot encode; such text is written with ASCII escapes."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=indent, ensure_ascii=True, default=str)
+    return text
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
     level = logging.DEBUG if args.debug else (logging.WARNING if args.quiet else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter(secrets))
+    handler.setFormatter(JsonLinesFormatter())
     root = logging.getLogger("odoo_connector")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def _emit(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
+    """The one way results reach stdout: redacted of every known secret, then written."""
+    from .errors import redact_data
+
+    out = stream or sys.stdout
+    out.write(_dumps(redact_data(data), indent=indent) + "\n")
 
 
 def _read_json_arg(value: str | None, what: str) -> Any:
@@ -61,46 +99,55 @@ def _read_json_arg(value: str | None, what: str) -> Any:
 
     if value is None:
         return {}
+    source = what
     if value == "-":
         text = sys.stdin.read()
     elif value.startswith("@"):
+        source = f"{what} file {value[1:]!r}"
         try:
-            text = Path(value[1:]).read_text(encoding="utf-8")
+            text = Path(value[1:]).read_bytes().decode("utf-8")
         except OSError as exc:
-            raise InputError(f"Cannot read {what} file {value[1:]!r}: {exc.strerror}.") from None
+            raise InputError(f"Cannot read {source}: {exc.strerror}.") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"The {source} is not UTF-8 text (byte {exc.start}).",
+                hint="Save the file as UTF-8 JSON.",
+            ) from None
     else:
         text = value
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InputError(f"The {source} is nested too deeply to read.") from None
     except ValueError as exc:
         raise InputError(
-            f"{what} is not valid JSON: {exc}.",
+            f"The {source} is not valid JSON: {exc}.",
             hint='Quote it for your shell, e.g. --input \'{"model": "res.partner"}\'.',
         ) from None
 
 
 def _connection(args: argparse.Namespace) -> Any:
     from .connections import connection_from_env, parse_connection
-    from .errors import InputError
+    from .errors import ConnectionSettingsError
 
     if args.connection:
+        where = f"The connection file {args.connection!r}"
         try:
-            data = json.loads(Path(args.connection).read_text(encoding="utf-8"))
+            data = json.loads(Path(args.connection).read_bytes().decode("utf-8"))
         except OSError as exc:
-            raise InputError(
+            raise ConnectionSettingsError(
                 f"Cannot read the connection file {args.connection!r}: {exc.strerror}."
             ) from None
+        except UnicodeDecodeError:
+            raise ConnectionSettingsError(f"{where} is not UTF-8 text.") from None
+        except RecursionError:
+            raise ConnectionSettingsError(f"{where} is nested too deeply to read.") from None
         except ValueError as exc:
-            raise InputError(f"The connection file {args.connection!r} is not valid JSON: {exc}.") from None
+            raise ConnectionSettingsError(f"{where} is not valid JSON: {exc}.") from None
         if not isinstance(data, dict):
-            raise InputError(f"The connection file {args.connection!r} must hold a JSON object.")
+            raise ConnectionSettingsError(f"{where} must hold a JSON object.")
         return parse_connection(data)
     return connection_from_env()
-
-
-def _print(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -124,7 +171,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_describe(args: argparse.Namespace) -> int:
     from .manifest import load_manifest
 
-    _print(load_manifest(args.manifest).describe())
+    _emit(load_manifest(args.manifest).describe())
     return EXIT_OK
 
 
@@ -134,7 +181,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .errors import UnsupportedServerError
 
     conn = _connection(args)
-    _setup_logging(args, conn.secrets())
     with make_client(conn) as client:
         version = client.server_version()
         info = version.get("version_info") or []
@@ -145,7 +191,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 hint="Use the Basic Authentication (XML-RPC) connection for this server.",
             )
         user = client.whoami()
-        _print(
+        _emit(
             {
                 "ok": True,
                 "connection": conn.type,
@@ -159,7 +205,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 _COMMAND_KIND = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
-_KIND_COMMAND = {"action": "run", "dataSource": "picklist", "trigger": "poll or watch"}
+_KIND_NAME = {"action": "an action", "dataSource": "a data source (picklist)", "trigger": "a trigger"}
 
 
 def _check_kind(command: str, key: str) -> None:
@@ -173,37 +219,78 @@ def _check_kind(command: str, key: str) -> None:
     except KeyError:
         return  # the runtime reports unknown keys with the list of known ones
     if kind != _COMMAND_KIND[command]:
-        raise InputError(f"{key} is a {kind}; use `odoo-connector {_KIND_COMMAND[kind]} {key}`.")
+        use = {
+            "action": f"`odoo-connector run {key}`",
+            "dataSource": f"`odoo-connector picklist {key}`",
+            "trigger": f"`odoo-connector poll {key}` (once) or `odoo-connector watch {key}` (on a schedule)",
+        }[kind]
+        raise InputError(f"{key} is {_KIND_NAME[kind]}, which `{command}` does not run. Use {use}.")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     _check_kind(args.command, args.key)
     conn = _connection(args)
-    _setup_logging(args, conn.secrets())
     inputs = _read_json_arg(args.input, "--input")
-    if args.jsonl:
+    if getattr(args, "jsonl", False):
         return _run_jsonl(args.key, conn, inputs)
     from .runtime import invoke
 
-    _print(invoke(args.key, conn, inputs))
+    _emit(invoke(args.key, conn, inputs))
     return EXIT_OK
 
 
 def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
-    """Streams listRecords with fetchAll as JSON lines, one page in memory at a time."""
-    from .actions.records import stream_records
-    from .client import make_client
+    """listRecords as JSON lines: with fetchAll every record, streamed one page in memory at a
+    time; without it, the page that ``limit`` and ``offset`` select, as ``run`` would return it."""
     from .errors import InputError
-    from .manifest import load_manifest
-    from .runtime import validate_inputs
 
     if key != "listRecords":
-        raise InputError("--jsonl streams listRecords only.")
+        raise InputError(f"--jsonl writes the records of listRecords only, not of {key}.")
+    from .manifest import load_manifest
+    from .runtime import invoke, validate_inputs
+
     checked = validate_inputs(load_manifest().unit(key), inputs)
+    if not checked.get("fetchAll"):
+        for record in invoke(key, conn, checked)["data"]:
+            _emit(record, indent=None)
+        return EXIT_OK
+    from .actions.records import stream_records
+    from .client import make_client
+
     with make_client(conn) as client:
         for record in stream_records(client, checked):
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            _emit(record, indent=None)
     return EXIT_OK
+
+
+@contextmanager
+def _state_lock(path: Path, wait: float = _STATE_LOCK_WAIT) -> Iterator[None]:
+    """An exclusive lock on ``path`` for one poll: a second ``poll --state`` on the same file waits
+    for the first to write its state, instead of reading the same state and emitting twice."""
+    import fcntl
+
+    from .errors import InputError
+
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        waited_until = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= waited_until:
+                    raise InputError(
+                        f"Another poll has been using the state file {str(path)!r} for {wait:g} s.",
+                        path="state",
+                        hint="Run one poll per state file at a time.",
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -211,26 +298,46 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     _check_kind("poll", args.key)
     conn = _connection(args)
-    _setup_logging(args, conn.secrets())
     inputs = _read_json_arg(args.input, "--input")
-    state_path = Path(args.state) if args.state else None
-    state = None
-    if state_path and state_path.exists():
-        state = _read_json_arg(f"@{state_path}", "--state")
-    result = invoke(args.key, conn, inputs, state=state)
-    _print({k: v for k, v in result.items() if k != "state"} if state_path else result)
-    if state_path:
-        write_atomic(state_path, json.dumps(result["state"], indent=2))
+    if not args.state:
+        if args.reset:
+            from .errors import InputError
+
+            raise InputError("--reset needs --state: without a state file every poll is a first poll.")
+        _emit(invoke(args.key, conn, inputs))
+        return EXIT_OK
+    state_path = Path(args.state)
+    with _state_lock(state_path):
+        state = None if args.reset or not state_path.exists() else _read_state(state_path)
+        result = invoke(args.key, conn, inputs, state=state)
+        _emit(result)
+        write_atomic(state_path, _dumps(result["state"], indent=2))
     return EXIT_OK
+
+
+def _read_state(path: Path) -> Any:
+    from .errors import InputError
+    from .triggers.poll_changes import RESET_HINT
+
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot read the state file {str(path)!r}: {exc.strerror}.", path="state") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InputError(
+            f"The state file {str(path)!r} is not the JSON a poll writes.", path="state", hint=RESET_HINT
+        ) from None
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it over: a crash leaves the old file."""
+    from .errors import redact
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(redact(text))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -243,7 +350,6 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from .runner.watch import run_watch
 
     conn = _connection(args)
-    _setup_logging(args, conn.secrets())
     inputs = _read_json_arg(args.input, "--input")
     return run_watch(
         args.key,
@@ -253,78 +359,154 @@ def cmd_watch(args: argparse.Namespace) -> int:
         state_path=args.state,
         webhook=args.webhook,
         max_polls=args.max_polls,
+        reset=args.reset,
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors become the same JSON error line as every other failure (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message[:1].upper()}{message[1:]} (see `{self.prog} --help`).")
+
+
+_ENVIRONMENT = (
+    "Connection: --connection FILE.json, or the variables ODOO_URL, ODOO_PORT, ODOO_DB, ODOO_TIMEOUT and "
+    "ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both are set). "
+    "ODOO_CONNECTOR_MANIFEST names another connector.yaml. "
+    "Exit status: 0 ok, 2 bad input, 3 configuration, 4 access denied or not found, "
+    "5 server or transport, 130 interrupted, 1 a bug."
+)
+
+
+def _keys_help(kind: str, with_keys: bool) -> str:
+    if not with_keys:
+        return f"the key of {_KIND_NAME[kind]}"
+    from .manifest import load_manifest
+
+    keys = ", ".join(u.key for u in load_manifest().units() if u.kind == kind)
+    return f"the key of {_KIND_NAME[kind]}: {keys}"
+
+
+def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
+    parser = _Parser(
         prog="odoo-connector",
-        description="Odoo 19 connector: run actions, picklists and the polling trigger from the shell.",
-        epilog="Connection: --connection FILE.json, or ODOO_URL, ODOO_PORT, ODOO_DB and ODOO_API_KEY "
-        "(or ODOO_USERNAME/ODOO_PASSWORD). Exit status: 0 ok, 2 bad input, 3 configuration, "
-        "4 access/not found, 5 server/transport, 1 unexpected.",
+        description="Odoo 19 connector: run actions, picklists and triggers from the shell. "
+        "Results are JSON on stdout; stderr carries JSON lines (logs, then the error if any).",
+        epilog=_ENVIRONMENT,
     )
     parser.add_argument("--version", action="version", version=f"odoo-connector {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--connection", metavar="FILE.json", help="connection settings (else ODOO_* variables)"
+
+    def global_options(target: argparse.ArgumentParser, default: Any) -> None:
+        # Accepted before and after the command; a subcommand's SUPPRESS default keeps the value
+        # given before it.
+        target.add_argument(
+            "--debug", action="store_true", default=default, help="debug logs and Odoo's traceback on errors"
+        )
+        target.add_argument("--quiet", action="store_true", default=default, help="warnings and errors only")
+        target.add_argument(
+            "--manifest",
+            metavar="FILE",
+            default=default if default is argparse.SUPPRESS else None,
+            help="another connector.yaml (default: $ODOO_CONNECTOR_MANIFEST, else the installed one)",
+        )
+
+    global_options(parser, False)
+    common = _Parser(add_help=False)
+    global_options(common, argparse.SUPPRESS)
+    with_connection = _Parser(add_help=False, parents=[common])
+    with_connection.add_argument(
+        "--connection", metavar="FILE.json", help="connection settings (else the ODOO_* variables)"
     )
-    common.add_argument(
-        "--debug", action="store_true", help="debug logs and Odoo's server traceback on errors"
-    )
-    common.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    common.add_argument("--manifest", help=argparse.SUPPRESS)
+    input_help = "inputs as JSON text, @file.json, or - for stdin"
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser(
         "validate", parents=[common], help="check connector.yaml, schemas, examples and handlers"
     ).set_defaults(func=cmd_validate)
     sub.add_parser(
-        "describe", parents=[common], help="the manifest as JSON with schemas inlined"
+        "describe", parents=[common], help="the manifest as JSON with schemas inlined, for a platform"
     ).set_defaults(func=cmd_describe)
     sub.add_parser(
-        "check", parents=[common], help="test the connection: server version, database, user"
+        "check", parents=[with_connection], help="test the connection: server version, database, user"
     ).set_defaults(func=cmd_check)
-    for name, helptext in (("run", "run an action"), ("picklist", "run a data source")):
-        cmd = sub.add_parser(name, parents=[common], help=helptext)
-        cmd.add_argument("key")
-        cmd.add_argument("--input", help="inputs as JSON text, @file.json, or - for stdin")
-        cmd.add_argument(
-            "--jsonl",
-            action="store_true",
-            help="stream listRecords (fetchAll) as JSON lines" if name == "run" else argparse.SUPPRESS,
-        )
-        cmd.set_defaults(func=cmd_run)
-    poll = sub.add_parser("poll", parents=[common], help="poll a trigger once")
-    poll.add_argument("key")
-    poll.add_argument("--input", help="inputs as JSON text, @file.json, or - for stdin")
-    poll.add_argument(
-        "--state", metavar="FILE.json", help="state file: read if present, rewritten after success"
+
+    run = sub.add_parser("run", parents=[with_connection], help="run an action", epilog=_ENVIRONMENT)
+    run.add_argument("key", metavar="KEY", help=_keys_help("action", with_keys))
+    run.add_argument("--input", help=input_help)
+    run.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="listRecords only: one record per line; with fetchAll every record, streamed; "
+        "otherwise the page limit and offset select",
     )
+    run.set_defaults(func=cmd_run)
+
+    picklist = sub.add_parser("picklist", parents=[with_connection], help="run a data source (picklist)")
+    picklist.add_argument("key", metavar="KEY", help=_keys_help("dataSource", with_keys))
+    picklist.add_argument("--input", help=input_help)
+    picklist.set_defaults(func=cmd_run)
+
+    poll = sub.add_parser("poll", parents=[with_connection], help="poll a trigger once")
+    poll.add_argument("key", metavar="KEY", help=_keys_help("trigger", with_keys))
+    poll.add_argument("--input", help=input_help)
+    poll.add_argument(
+        "--state",
+        metavar="FILE.json",
+        help="JSON state file: read if present, rewritten after success, locked while polling",
+    )
+    poll.add_argument("--reset", action="store_true", help="ignore the state file: record a new baseline")
     poll.set_defaults(func=cmd_poll)
-    watch = sub.add_parser("watch", parents=[common], help="run a trigger on a schedule")
-    watch.add_argument("key")
-    watch.add_argument("--input", help="inputs as JSON text, @file.json, or - for stdin")
+
+    watch = sub.add_parser("watch", parents=[with_connection], help="run a trigger on a schedule")
+    watch.add_argument("key", metavar="KEY", help=_keys_help("trigger", with_keys))
+    watch.add_argument("--input", help=input_help)
     watch.add_argument("--interval", type=float, default=60.0, help="seconds between polls (default 60)")
     watch.add_argument(
-        "--state", metavar="FILE.sqlite", help="SQLite state file (default: per-user data dir)"
+        "--state",
+        metavar="FILE.sqlite",
+        help="SQLite state file (default $XDG_DATA_HOME/odoo-connector/state.sqlite)",
     )
+    watch.add_argument("--reset", action="store_true", help="forget this trigger's stored state first")
     watch.add_argument("--webhook", metavar="URL", help="POST each poll's records here instead of stdout")
-    watch.add_argument("--max-polls", type=int, default=None, help=argparse.SUPPRESS)
+    watch.add_argument(
+        "--max-polls",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop after N polls (default: run until stopped)",
+    )
     watch.set_defaults(func=cmd_watch)
     return parser
 
 
+def _fail(error: dict[str, Any]) -> None:
+    """The error line: one JSON line, always the last thing on stderr."""
+    from .errors import redact_data
+
+    sys.stderr.flush()
+    sys.stderr.write(_dumps({"error": redact_data(error)}) + "\n")
+    sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not logging.getLogger("odoo_connector").handlers:
-        _setup_logging(args)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    wants_help = any(a in ("-h", "--help") for a in argv)
+    try:
+        args = _parser(with_keys=wants_help).parse_args(argv)
+    except _UsageError as exc:
+        _fail({"type": "InputError", "message": str(exc)})
+        return EXIT_USAGE
+    _setup_logging(args)
     try:
         code: int = args.func(args)
         return code
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`| head`): not an error of ours; silence the flush at exit
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
@@ -333,26 +515,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .errors import OdooConnectorError, redact
 
         if isinstance(exc, OdooConnectorError):
-            json.dump({"error": exc.to_dict(debug=args.debug)}, sys.stderr, indent=2, ensure_ascii=False)
-            sys.stderr.write("\n")
+            _fail(exc.to_dict(debug=args.debug))
             return exc.exit_code
-        message = redact(f"{type(exc).__name__}: {exc}")
-        json.dump(
-            {
-                "error": {
-                    "type": "UnexpectedError",
-                    "message": message,
-                    "hint": "This is a bug in odoo-connector; run with --debug and report it.",
-                }
-            },
-            sys.stderr,
-            indent=2,
-        )
-        sys.stderr.write("\n")
         if args.debug:
             import traceback
 
-            sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+            log.debug("traceback: %s", "".join(traceback.format_exception(exc)))
+        _fail(
+            {
+                "type": "UnexpectedError",
+                "message": redact(f"{type(exc).__name__}: {exc}"),
+                "hint": "This is a bug in odoo-connector; run with --debug and report it.",
+            }
+        )
         return EXIT_UNEXPECTED
 
 

@@ -3,7 +3,7 @@
 A user pastes whatever the browser shows (``https://acme.odoo.com/odoo/contacts``, a trailing
 slash, a port in the URL and again in the port field); the connector needs exactly
 ``scheme://host[:port]``. Everything here runs before any request, so a typo is an
-:class:`~odoo_connector.errors.InputError` naming the field, not a 404 from a proxy.
+:class:`~odoo_connector.errors.ConnectionSettingsError` naming the field, not a 404 from a proxy.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .errors import InputError, register_secret
+from .errors import ConnectionSettingsError, register_secret
 
 __all__ = [
     "API_KEY",
@@ -45,22 +45,24 @@ def normalise_base_url(raw: str, port: int | None) -> str:
     """Returns ``scheme://host[:port]`` or raises InputError saying what to change."""
     text = raw.strip()
     if not text:
-        raise InputError(
+        raise ConnectionSettingsError(
             "The Odoo base URL is empty.",
             path="baseUrl",
             hint="Enter the address you open Odoo with, e.g. https://acme.odoo.com",
         )
     if "@" in text.split("?", 1)[0].split("#", 1)[0]:
         # Checked before anything echoes the URL: "user:password@host" must not reach a message.
-        raise InputError(
+        raise ConnectionSettingsError(
             "The Odoo base URL must not contain a user name or password (an '@' before the host).",
             path="baseUrl",
             hint="Put the credentials in the API key or username/password fields instead.",
         )
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in text):
-        raise InputError("The Odoo base URL must not contain spaces or control characters.", path="baseUrl")
+        raise ConnectionSettingsError(
+            "The Odoo base URL must not contain spaces or control characters.", path="baseUrl"
+        )
     if "://" not in text:
-        raise InputError(
+        raise ConnectionSettingsError(
             f"The Odoo base URL {text!r} has no scheme.",
             path="baseUrl",
             hint=f"Write it with https:// in front, e.g. https://{text.strip('/')}",
@@ -69,21 +71,23 @@ def normalise_base_url(raw: str, port: int | None) -> str:
         parts = urlsplit(text)
         hostname = parts.hostname
     except ValueError as exc:  # e.g. "Invalid IPv6 URL" for https://[::1
-        raise InputError(f"The Odoo base URL {text!r} is not a valid URL: {exc}.", path="baseUrl") from None
+        raise ConnectionSettingsError(
+            f"The Odoo base URL {text!r} is not a valid URL: {exc}.", path="baseUrl"
+        ) from None
     if parts.scheme not in ("http", "https"):
-        raise InputError(
+        raise ConnectionSettingsError(
             f"The Odoo base URL must start with https:// or http://, not {parts.scheme}://.", path="baseUrl"
         )
     if not hostname:
-        raise InputError(f"The Odoo base URL {text!r} has no host name.", path="baseUrl")
+        raise ConnectionSettingsError(f"The Odoo base URL {text!r} has no host name.", path="baseUrl")
     if parts.query or parts.fragment:
-        raise InputError(
+        raise ConnectionSettingsError(
             "The Odoo base URL must not contain '?' or '#' parts.",
             path="baseUrl",
             hint="Use only the server address, e.g. https://acme.odoo.com",
         )
     if parts.path and not _WEB_CLIENT_PATHS.match(parts.path):
-        raise InputError(
+        raise ConnectionSettingsError(
             f"The Odoo base URL has a path ({parts.path!r}); the connector needs the server address only.",
             path="baseUrl",
             hint=f"Use {parts.scheme}://{parts.netloc}",
@@ -91,9 +95,11 @@ def normalise_base_url(raw: str, port: int | None) -> str:
     try:
         url_port = parts.port
     except ValueError as exc:
-        raise InputError(f"The port in the Odoo base URL is not valid: {exc}.", path="baseUrl") from exc
+        raise ConnectionSettingsError(
+            f"The port in the Odoo base URL is not valid: {exc}.", path="baseUrl"
+        ) from exc
     if url_port is not None and port is not None and url_port != port:
-        raise InputError(
+        raise ConnectionSettingsError(
             f"The base URL says port {url_port} but the port field says {port}.",
             path="port",
             hint="Leave the port field empty or make the two agree.",
@@ -105,7 +111,7 @@ def normalise_base_url(raw: str, port: int | None) -> str:
     except UnicodeError:
         ascii_host = ""
     if not _HOST.fullmatch(ascii_host):
-        raise InputError(
+        raise ConnectionSettingsError(
             f"The Odoo base URL {text!r} has a host name that is not valid ({host!r}).", path="baseUrl"
         )
     if ":" in host:  # IPv6 literal
@@ -217,7 +223,9 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
     if "port" in values and isinstance(values["port"], str):
         text = values["port"].strip()
         if not (text.isascii() and text.isdigit() and len(text) <= 5):
-            raise InputError(f"The port must be a whole number from 1 to 65535, not {text!r}.", path="port")
+            raise ConnectionSettingsError(
+                f"The port must be a whole number from 1 to 65535, not {text!r}.", path="port"
+            )
         values["port"] = int(text)
     if "timeout" in values and isinstance(values["timeout"], str):
         text = values["timeout"].strip()
@@ -226,7 +234,7 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
         except ValueError:
             values["timeout"] = None
         if values["timeout"] is None:
-            raise InputError(
+            raise ConnectionSettingsError(
                 f"The timeout must be a number of seconds from 1 to 3600, not {text!r}.", path="timeout"
             )
     model: type[ApiKeyConnection] | type[BasicAuthConnection]
@@ -235,7 +243,7 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
     elif kind == BASIC_AUTH:
         model = BasicAuthConnection
     else:
-        raise InputError(
+        raise ConnectionSettingsError(
             f"Unknown connection type {kind!r}.",
             path="type",
             hint=f"Use {API_KEY!r} (Odoo 19+, API key) or {BASIC_AUTH!r} (XML-RPC, deprecated).",
@@ -250,9 +258,12 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
             message = f"The connection field {name!r} is required for {kind}."
         elif first["type"] == "extra_forbidden":
             message = f"The connection field {name!r} is not a field of {kind}."
-        else:
+        elif first["msg"].startswith("Value error, "):
             message = f"The connection field {name!r} {first['msg'].removeprefix('Value error, ')}."
-        raise InputError(message, path=name) from None
+        else:  # pydantic's own wording ("Input should be …"), made a sentence about the field
+            said = first["msg"].removeprefix("Input should be ")
+            message = f"The connection field {name!r} must be {said[:1].lower()}{said[1:]}."
+        raise ConnectionSettingsError(message, path=name) from None
     _ = conn.url  # normalise now so a bad URL fails here, before any request
     return conn
 
@@ -279,7 +290,7 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
     else:
         missing.append("ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD)")
     if missing:
-        raise InputError(
+        raise ConnectionSettingsError(
             "No Odoo connection: missing environment variable(s) " + ", ".join(missing) + ".",
             hint="Set them, or pass --connection FILE.json.",
         )

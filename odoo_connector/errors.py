@@ -3,8 +3,9 @@
 ::
 
     OdooConnectorError              anything this package raises on purpose
-    ├── InputError                  fix the input or the connection form; nothing was sent
-    ├── ConfigurationError          fix the connection: the server said who/where is wrong
+    ├── InputError                  fix the input; nothing was sent
+    ├── ConfigurationError          fix the connection
+    │   ├── ConnectionSettingsError the connection settings are missing or malformed; nothing was sent
     │   ├── AuthenticationError     wrong API key, password or login (401, fault 3, authenticate → False)
     │   ├── DatabaseNotFoundError   X-Odoo-Database / database name unknown to the server
     │   └── UnsupportedServerError  not an Odoo, or an Odoo too old for the connection type
@@ -34,6 +35,7 @@ __all__ = [
     "AccessDeniedError",
     "AuthenticationError",
     "ConfigurationError",
+    "ConnectionSettingsError",
     "DatabaseNotFoundError",
     "InputError",
     "NotFoundError",
@@ -119,11 +121,23 @@ class ConfigurationError(OdooConnectorError):
     exit_code = 3
 
 
+class ConnectionSettingsError(ConfigurationError, InputError):
+    """The connection form or file is incomplete or malformed: found before anything was sent.
+
+    It is an InputError too (refused locally), but its exit status is the configuration one: the
+    fix is in the connection, not in the action's inputs."""
+
+    exit_code = 3
+
+
 class AuthenticationError(ConfigurationError):
+    # Odoo answers "Invalid apikey" whatever the cause, so the hint lists what to check without
+    # claiming to know which it is.
     default_hint = (
-        "Check the API key (or username and password) in the connection. Odoo API keys of "
-        "non-administrators expire after at most 90 days: create a new one under "
-        "Preferences → Account Security → New API Key."
+        "Odoo did not accept these credentials. Check that the API key was copied whole (or the "
+        "login and password), and that it belongs to this database. An API key stops working when "
+        "it expires (at most 90 days for non-administrators) or is revoked: in Odoo, open your "
+        "avatar → My Preferences → Security, and under API Keys create a new one (Add API Key)."
     )
 
 

@@ -240,10 +240,15 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
             missing = err.message.split("'")[1] if "'" in err.message else err.message
             raise InputError(f"The input {missing!r} is required for {unit.key}.", path=missing)
         if err.validator == "additionalProperties":
-            allowed = ", ".join(sorted(unit.input_schema.get("properties", {})))
+            known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            extra = sorted(str(k) for k in err.instance if k not in known)
+            names = ", ".join(repr(k) for k in extra)
+            inside = f" in {path!r}" if path else ""
+            allowed = ", ".join(sorted(known))
             raise InputError(
-                f"{unit.key} does not take {err.message.split('(')[-1].rstrip(')')}.",
-                hint=f"Its inputs are: {allowed}.",
+                f"{unit.key} has no input{'s' if len(extra) > 1 else ''} {names}{inside}.",
+                hint=f"Its inputs{inside} are: {allowed}." if allowed else None,
+                path=f"{path}.{extra[0]}" if path else extra[0],
             )
         if err.validator == "pattern":
             shown = _short(json.dumps(err.instance, ensure_ascii=False), 80)
@@ -268,9 +273,7 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
         )
     # The compiled check refused and jsonschema sees nothing to word: the refusal stands.
     where = str(getattr(refused, "name", "") or "").removeprefix("data").lstrip(".") or None
-    raise InputError(
-        f"The input {where or '(inputs)'!r} is not valid: {_short(str(refused))}.", path=where
-    )
+    raise InputError(f"The input {where or '(inputs)'!r} is not valid: {_short(str(refused))}.", path=where)
 
 
 def _original_pattern(schema: Any, schema_path: list[Any]) -> str | None:
@@ -293,7 +296,7 @@ def invoke(
     connection: Connection | Mapping[str, Any],
     inputs: Mapping[str, Any] | None = None,
     *,
-    state: Mapping[str, Any] | None = None,
+    state: Any = None,
     client: Any = None,
     manifest: Manifest | None = None,
 ) -> dict[str, Any]:
@@ -325,7 +328,7 @@ def invoke(
         client = make_client(conn)
     try:
         if unit.kind == "trigger":
-            result = handler(client, checked, dict(state) if state else None)
+            result = handler(client, checked, state)  # {} is a state too: the trigger refuses it
             return dict(result)
         result = handler(client, checked)
         if isinstance(result, Envelope):

@@ -147,7 +147,7 @@ def test_transport_failure_exits_5(env, capsys):
 def test_missing_connection_says_which_variables(monkeypatch, capsys):
     for name in ("ODOO_URL", "ODOO_DB", "ODOO_API_KEY", "ODOO_USERNAME", "ODOO_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    assert main(["check"]) == 2
+    assert main(["check"]) == 3  # configuration: the connection is what needs fixing
     assert "ODOO_URL" in capsys.readouterr().err
 
 
@@ -202,13 +202,20 @@ def test_secrets_never_reach_errors_logs_or_debug_output(env, capsys):
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["picklist", "listRecords"], "use `odoo-connector run listRecords`"),
-        (["run", "selectModel"], "use `odoo-connector picklist selectModel`"),
-        (["run", "pollChangesTrigger"], "use `odoo-connector poll or watch pollChangesTrigger`"),
-        (["poll", "createRecord"], "use `odoo-connector run createRecord`"),
+        (
+            ["picklist", "listRecords"],
+            "listRecords is an action, which `picklist` does not run. Use `odoo-connector run listRecords`.",
+        ),
+        (["run", "selectModel"], "Use `odoo-connector picklist selectModel`."),
+        (
+            ["run", "pollChangesTrigger"],
+            "Use `odoo-connector poll pollChangesTrigger` (once) or "
+            "`odoo-connector watch pollChangesTrigger` (on a schedule).",
+        ),
+        (["poll", "createRecord"], "Use `odoo-connector run createRecord`."),
     ],
 )
 def test_a_key_given_to_the_wrong_command_says_which_to_use(env, capsys, argv, says):
     serve(env, lambda request: pytest.fail("request sent"))
     assert main([*argv, "--input", "{}"]) == 2
-    assert says in capsys.readouterr().err
+    assert json.loads(capsys.readouterr().err.splitlines()[-1])["error"]["message"].endswith(says)

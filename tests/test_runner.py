@@ -216,7 +216,7 @@ def test_a_crash_between_delivery_and_commit_redelivers_rather_than_loses(odoo: 
 def test_an_unusable_state_file_is_an_input_error(odoo: FakeOdoo, tmp_path: Path) -> None:
     not_a_database = tmp_path / "state.sqlite"
     not_a_database.write_text("this is not SQLite" * 100)
-    with pytest.raises(InputError, match="Cannot open the state file"):
+    with pytest.raises(InputError, match="is not a usable SQLite database") as err:
         run_watch(
             KEY,
             fake_connection("json2"),
@@ -228,6 +228,7 @@ def test_an_unusable_state_file_is_an_input_error(odoo: FakeOdoo, tmp_path: Path
             client_factory=lambda c: fake_client(odoo, c),
         )
     assert odoo.request_count == 0
+    assert "Move the file away" in err.value.hint  # says how to get going again
 
 
 def test_default_state_path_is_per_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -542,8 +543,13 @@ def test_cli_poll_with_a_state_file(
     odoo.create(MODEL, name="before")
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
-    assert first == {"data": {"created": [], "updated": []}, "polledNoChanges": True}
-    assert json.loads(state.read_text())["cursor"] == "2026-01-01 12:00:00"
+    # the documented output shape, state included; the same state is in the file
+    assert first == {
+        "data": {"created": [], "updated": []},
+        "polledNoChanges": True,
+        "state": json.loads(state.read_text()),
+    }
+    assert first["state"]["cursor"] == "2026-01-01 12:00:00"
     odoo.advance(1)
     a = odoo.create(MODEL, name="a")
     assert main(argv) == 0

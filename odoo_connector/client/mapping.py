@@ -141,6 +141,8 @@ def _text_snippet(text: str) -> str:
 
 
 _FAULT_OBJECT_MISSING = re.compile(r"Object (\S+) doesn't exist")
+# odoo.service.model.get_public_method: what JSON-2 answers as a 404 NotFound
+_FAULT_METHOD_MISSING = re.compile(r"^AttributeError: The method '([^']+)' does not exist$")
 _DB_MISSING = re.compile(r'database "([^"]+)" does not exist')
 
 
@@ -162,6 +164,14 @@ def from_xmlrpc_fault(code: Any, fault_string: str, *, secrets: tuple[str, ...] 
         if _FAULT_OBJECT_MISSING.search(text) or "does not exist or has been deleted" in text:
             return NotFoundError(text.strip(), odoo_name="odoo.exceptions.UserError")
         return OdooValidationError(text.strip(), odoo_name="odoo.exceptions.UserError")
+    if _FAULT_METHOD_MISSING.match(last):
+        return NotFoundError(
+            last.partition(": ")[2],
+            detail=text,
+            odoo_name="builtins.AttributeError",
+            hint="Check the method name: it must be a public method of the model (see the model's "
+            "API documentation in Odoo, /doc, for the Technical Documentation group).",
+        )
     db = _DB_MISSING.search(text)
     if db:
         return DatabaseNotFoundError(f'The Odoo server has no database "{db.group(1)}".', detail=text)

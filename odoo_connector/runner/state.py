@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..connections import Connection
+from ..errors import InputError, redact_data
 
 __all__ = ["StateKey", "StateStore", "default_state_path"]
 
@@ -76,21 +77,51 @@ class StateKey:
 
 class StateStore:
     """Load and save trigger states. Each call opens its own short-lived SQLite connection:
-    the scheduler runs polls on a worker thread, and sqlite3 connections must not cross threads."""
+    the scheduler runs polls on a worker thread, and sqlite3 connections must not cross threads.
 
-    def __init__(self, path: str | Path) -> None:
+    :meth:`claim` holds one write transaction from loading a state to saving the next one, so a
+    second watcher on the same file waits (up to ``busy_timeout`` seconds, then fails clearly)
+    instead of reading the same state and delivering the same records again.
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
         self.path = Path(path).expanduser()
+        self.busy_timeout = busy_timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._transaction() as db:
-            db.execute(_SCHEMA)
+        try:
+            with self._transaction() as db:
+                db.execute(_SCHEMA)
+                db.execute("SELECT count(*) FROM trigger_state").fetchone()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise self._locked() from None
+            raise InputError(
+                f"The state file {str(self.path)!r} is not a usable SQLite database ({exc}).",
+                path="state",
+                hint="Move the file away (or delete it) to start new baselines, or pass --state with "
+                "another file.",
+            ) from None
+
+    def _locked(self) -> InputError:
+        return InputError(
+            f"The state file {str(self.path)!r} is in use by another watcher (waited "
+            f"{self.busy_timeout:g} s).",
+            path="state",
+            hint="Run one watcher per state file, or give each its own --state file.",
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # autocommit mode plus an explicit BEGIN IMMEDIATE: the write lock is taken up front, and
         # either every statement inside commits or none does.
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
-            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise self._locked() from None
+                raise
             try:
                 yield db
             except BaseException:
@@ -100,34 +131,64 @@ class StateStore:
         finally:
             db.close()
 
+    @contextmanager
+    def claim(self, key: StateKey) -> Iterator[tuple[dict[str, Any] | None, Any]]:
+        """``(state, save)`` inside one write transaction: nobody else loads or saves this file
+        until the block ends; ``save(new_state)`` commits with the block, an exception rolls back."""
+        with self._transaction() as db:
+            yield self._select(db, key), lambda state: self._upsert(db, key, state)
+
     def load(self, key: StateKey) -> dict[str, Any] | None:
         """The state saved after the last delivered poll, or None before the first one."""
-        db = sqlite3.connect(self.path, timeout=30.0)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout)
         try:
-            row = db.execute(
-                "SELECT state FROM trigger_state WHERE trigger_key = ? AND odoo_url = ? "
-                "AND odoo_database = ? AND odoo_user_id = ? AND inputs_hash = ?",
-                key._where(),
-            ).fetchone()
+            return self._select(db, key)
         finally:
             db.close()
+
+    def reset(self, key: StateKey) -> bool:
+        """Forgets ``key``'s state (the next poll records a new baseline); True if there was one."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM trigger_state WHERE trigger_key = ? AND odoo_url = ? "
+                "AND odoo_database = ? AND odoo_user_id = ? AND inputs_hash = ?",
+                key._where(),
+            )
+            return cursor.rowcount > 0
+
+    def _select(self, db: sqlite3.Connection, key: StateKey) -> dict[str, Any] | None:
+        row = db.execute(
+            "SELECT state FROM trigger_state WHERE trigger_key = ? AND odoo_url = ? "
+            "AND odoo_database = ? AND odoo_user_id = ? AND inputs_hash = ?",
+            key._where(),
+        ).fetchone()
         if row is None:
             return None
-        state: dict[str, Any] = json.loads(row[0])
+        try:
+            state: dict[str, Any] = json.loads(row[0])
+        except (TypeError, ValueError):
+            raise InputError(
+                f"The stored state of {key.trigger_key} in {str(self.path)!r} is not JSON.",
+                path="state",
+                hint="Run watch with --reset to discard it and start a new baseline.",
+            ) from None
         return state
 
     def save(self, key: StateKey, state: Mapping[str, Any]) -> None:
         """Replaces the state in one transaction: a crash leaves the previous state whole."""
-        text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        with self._transaction() as db:
+            self._upsert(db, key, state)
+
+    def _upsert(self, db: sqlite3.Connection, key: StateKey, state: Mapping[str, Any]) -> None:
+        text = json.dumps(redact_data(state), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         # Informational only: the trigger's cursor is server time and never this clock.
         saved_at = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO trigger_state "
-                "(trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash, inputs, state, "
-                "saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash) "
-                "DO UPDATE SET inputs = excluded.inputs, state = excluded.state, "
-                "saved_at = excluded.saved_at",
-                (*key._where(), key.inputs, text, saved_at),
-            )
+        db.execute(
+            "INSERT INTO trigger_state "
+            "(trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash, inputs, state, "
+            "saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash) "
+            "DO UPDATE SET inputs = excluded.inputs, state = excluded.state, "
+            "saved_at = excluded.saved_at",
+            (*key._where(), key.inputs, text, saved_at),
+        )

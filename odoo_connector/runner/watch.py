@@ -46,9 +46,56 @@ from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, Sink, StdoutSink, WebhookSink
 from .state import StateKey, StateStore, default_state_path
 
-__all__ = ["PollReport", "Watch", "run_watch"]
+__all__ = ["PollReport", "SkipFolding", "Watch", "run_watch"]
 
 log = logging.getLogger("odoo_connector.runner")
+
+
+class SkipFolding(logging.Filter):
+    """APScheduler logs "skipped: maximum number of running instances reached" on every tick
+    while a slow poll runs. Like failures, that is said once per streak: the first skip is
+    rewritten as one plain line, the rest are dropped until a poll finishes (:meth:`reset`)."""
+
+    _MARK = "maximum number of running instances"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._folded = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._MARK not in record.getMessage():
+            return True
+        if self._folded:
+            return False
+        self._folded = True
+        record.msg = "a poll is still running: the next polls wait for it (said once until it ends)"
+        record.args = ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+    def reset(self) -> None:
+        self._folded = False
+
+
+def _route_scheduler_logs(folding: SkipFolding) -> Callable[[], None]:
+    """APScheduler's logger writes through the connector's own handlers (JSON lines, redacted)
+    instead of Python's last-resort handler; returns a function that undoes it."""
+    ours = logging.getLogger("odoo_connector")
+    theirs = logging.getLogger("apscheduler")
+    saved = (list(theirs.handlers), theirs.level, theirs.propagate)
+    theirs.handlers[:] = list(ours.handlers)
+    theirs.setLevel(logging.DEBUG if ours.level <= logging.DEBUG else logging.WARNING)
+    theirs.propagate = False
+    for handler in theirs.handlers:
+        handler.addFilter(folding)
+
+    def restore() -> None:
+        for handler in theirs.handlers:
+            handler.removeFilter(folding)
+        theirs.handlers[:], level, theirs.propagate = saved[0], saved[1], saved[2]
+        theirs.setLevel(level)
+
+    return restore
 
 
 @dataclass(frozen=True)
@@ -90,6 +137,7 @@ class Watch:
         self._failure: str | None = None  # the current failure streak's message
         self._failed_polls = 0
         self.label = f"{key} {self.inputs['model']}" if "model" in self.inputs else key
+        self.skip_folding = SkipFolding()
 
     @property
     def state_key(self) -> StateKey:
@@ -132,28 +180,41 @@ class Watch:
                     seconds=time.monotonic() - started,
                 )
                 self._succeeded(report)
-        except (OdooConnectorError, DeliveryError, OSError, sqlite3.Error) as exc:
-            self._failed(f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}")
+        except OdooConnectorError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            self._failed(f"{type(exc).__name__}: {exc.message}{hint}")
+        except (DeliveryError, OSError, sqlite3.Error) as exc:
+            self._failed(f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug: say so with its traceback, and keep the schedule alive
             self._failed(f"{type(exc).__name__}: {exc}", unexpected=exc)
         finally:
             self.polls += 1
+            self.skip_folding.reset()
             if self.max_polls is not None and self.polls >= self.max_polls:
                 self._stop.set()
         return report
 
     def _poll(self) -> tuple[int, int] | None:
-        state = self.store.load(self.state_key)
-        result = invoke(
-            self.key, self.connection, self.inputs, state=state, client=self.client, manifest=self.manifest
-        )
-        if self._stop.is_set():
-            log.info("%s: stopped mid-poll; nothing delivered or saved, the next run repeats it", self.label)
-            return None
-        created = list(result["data"].get("created", []))
-        updated = list(result["data"].get("updated", []))
-        self.sink.deliver(created, updated, self._stop)
-        self.store.save(self.state_key, result["state"])
+        # One write transaction from load to save: a second watcher on this file waits instead of
+        # delivering the same records (StateStore.claim).
+        with self.store.claim(self.state_key) as (state, save):
+            result = invoke(
+                self.key,
+                self.connection,
+                self.inputs,
+                state=state,
+                client=self.client,
+                manifest=self.manifest,
+            )
+            if self._stop.is_set():
+                log.info(
+                    "%s: stopped mid-poll; nothing delivered or saved, the next run repeats it", self.label
+                )
+                return None
+            created = list(result["data"].get("created", []))
+            updated = list(result["data"].get("updated", []))
+            self.sink.deliver(created, updated, self._stop)
+            save(result["state"])
         return len(created), len(updated)
 
     def _succeeded(self, report: PollReport) -> None:
@@ -246,12 +307,14 @@ def run_watch(
     client_factory: Callable[[Connection], OdooClient] | None = None,
     sink: Sink | None = None,
     install_signals: bool = True,
+    reset: bool = False,
 ) -> int:
     """Runs ``key`` every ``interval`` seconds until SIGINT/SIGTERM (or ``max_polls`` polls).
 
     Everything that can be wrong with the command line fails here, before the first poll: the
-    key, the inputs, the webhook URL, the state file. ``client_factory`` and ``sink`` let tests
-    and embedders plug in their own.
+    key, the inputs, the webhook URL, the state file. ``reset`` forgets this trigger's stored
+    state first, so the first poll records a new baseline. ``client_factory`` and ``sink`` let
+    tests and embedders plug in their own.
     """
     if not interval > 0:
         raise InputError("--interval must be a positive number of seconds.", path="interval")
@@ -282,7 +345,20 @@ def run_watch(
         max_polls=max_polls,
         manifest=manifest,
     )
-    restore = _install_signal_handlers(watch) if install_signals else (lambda: None)
+    if reset:
+        try:
+            forgot = store.reset(watch.state_key)
+        except BaseException:
+            client.close()
+            sink.close()
+            raise
+        log.info(
+            "%s: %s",
+            watch.label,
+            "state reset: the first poll records a new baseline" if forgot else "no stored state to reset",
+        )
+    restore_signals = _install_signal_handlers(watch) if install_signals else (lambda: None)
+    restore_logs = _route_scheduler_logs(watch.skip_folding)
     try:
         log.info(
             "watching %s every %gs; state in %s; delivering to %s",
@@ -293,6 +369,7 @@ def run_watch(
         )
         return watch.run()
     finally:
-        restore()
+        restore_signals()
+        restore_logs()
         client.close()
         sink.close()

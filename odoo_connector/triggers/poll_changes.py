@@ -32,6 +32,7 @@ was emitted is emitted again, as updated.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,7 @@ from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import InputError
 
-__all__ = ["STATE_VERSION", "poll_changes"]
+__all__ = ["RESET_HINT", "STATE_VERSION", "poll_changes"]
 
 STATE_VERSION = 1
 _FMT = "%Y-%m-%d %H:%M:%S"
@@ -55,20 +56,51 @@ def _shift(stamp: str, seconds: int) -> str:
     return (datetime.strptime(stamp, _FMT) - timedelta(seconds=seconds)).strftime(_FMT)
 
 
-def _load_state(state: Mapping[str, Any] | None, model: str) -> dict[str, Any] | None:
-    if not state:
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+RESET_HINT = (
+    "Run again with --reset to discard it and start a new baseline (changes made since the last "
+    "good state are then not emitted), or restore the state that the trigger wrote."
+)
+
+
+def _refuse(why: str) -> InputError:
+    return InputError(f"The trigger state is not one pollChangesTrigger wrote: {why}.", hint=RESET_HINT)
+
+
+def _load_state(state: Any, model: str) -> dict[str, Any] | None:
+    """The state the last poll returned, checked whole; ``None`` only when there is none yet.
+
+    Anything else that is not exactly what :func:`_result` writes is refused: taking ``{}`` or a
+    junk cursor for "no state" would start a new baseline and silently skip every change since the
+    last real state.
+    """
+    if state is None:
         return None
-    if state.get("version") != STATE_VERSION or not isinstance(state.get("seen"), dict):
-        raise InputError(
-            "The trigger state is not from this version of pollChangesTrigger.",
-            hint="Reset the trigger's state (delete the state file) to start a new baseline.",
-        )
-    if state.get("model") not in (None, model):
-        raise InputError(
-            f"The trigger state belongs to model {state['model']!r}, not {model!r}.",
-            hint="Use a separate state per model, or reset the state.",
-        )
-    return {"cursor": state.get("cursor"), "seen": {str(k): str(v) for k, v in state["seen"].items()}}
+    if not isinstance(state, Mapping):
+        raise _refuse(f"it is a JSON {type(state).__name__}, not an object")
+    if state.get("version") != STATE_VERSION:
+        raise _refuse(f"its version is {state.get('version')!r}, this connector writes {STATE_VERSION}")
+    if state.get("model") != model:
+        if isinstance(state.get("model"), str):
+            raise InputError(
+                f"The trigger state belongs to model {state['model']!r}, not {model!r}.",
+                hint="Use a separate state per model, or reset the state with --reset.",
+            )
+        raise _refuse("it names no model")
+    cursor = state.get("cursor")
+    if cursor is not None and not (isinstance(cursor, str) and _STAMP.fullmatch(cursor)):
+        raise _refuse(f"its cursor {str(cursor)[:40]!r} is not a time like 2026-01-31 23:59:59")
+    seen = state.get("seen")
+    if not isinstance(seen, Mapping):
+        raise _refuse("its 'seen' entry is not an object")
+    for key, stamp in seen.items():
+        if not (isinstance(key, str) and key.isascii() and key.isdigit()):
+            raise _refuse(f"its 'seen' entry has the key {str(key)[:40]!r}, not a record id")
+        if not (isinstance(stamp, str) and _STAMP.fullmatch(stamp)):
+            raise _refuse(f"its 'seen' entry for record {key} is not a time")
+    if cursor is None and seen:
+        raise _refuse("it remembers records but has no cursor")
+    return {"cursor": cursor, "seen": dict(seen)}
 
 
 def _id_terms(ids: list[int]) -> list[Any]:
