@@ -14,6 +14,7 @@ One suite, three ways to run it (tests/README.md says more):
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import re
@@ -24,8 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-
-from odoo_connector.errors import redact
 
 REPLAY_URL = "http://odoo.test"
 REPLAY_DB = "odoo19"
@@ -61,11 +60,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --- secrets, filtered at record time -----------------------------------------------------------
+#
+# Secrets are found by *where* they appear, never by searching a body for a password: a weak
+# password such as ``admin`` or ``integration`` is also a word of Odoo's answers ("Contact your
+# administrator") and of the login placeholders, and replacing it there corrupts the XML and JSON
+# that replay has to parse. So:
+#
+# * requests: the ``Authorization`` header; the ``X-Odoo-Database`` header; the ``Cookie``
+#   header (dropped); the database, login and password positions of XML-RPC ``authenticate`` /
+#   ``login`` and the database and password positions of ``execute_kw`` / ``execute``; the
+#   ``db``, ``login`` and ``password`` params of a JSON-RPC call (``/web/session/authenticate``);
+# * responses: ``Set-Cookie`` (dropped), and an API key (or a password as long as one) wherever it
+#   occurs as a whole token, replaced inside the parsed body, which is then written out again so
+#   it still parses. A password shorter than that is never searched for in a response body:
+#   Odoo does not echo passwords, and a short one would match ordinary words.
+
+# Shorter values are not matched in response bodies (an Odoo API key has 40 characters).
+_LONG_SECRET = 16
+_Patterns = list[tuple[re.Pattern[str], str]]
 
 
-def _secret_values() -> list[str]:
-    names = ("ODOO_API_KEY", "ODOO_PASSWORD", "ODOO_ADMIN_API_KEY", "ODOO_ADMIN_PASSWORD")
+def _env_values(*names: str) -> list[str]:
     return [os.environ[n] for n in names if os.environ.get(n)]
+
+
+def _long_secret_patterns() -> _Patterns:
+    """Whole-token patterns of the API keys and long passwords in the environment, longest
+    first, each with its placeholder."""
+    found: dict[str, str] = {}
+    for placeholder, names in (
+        (API_KEY_PLACEHOLDER, ("ODOO_API_KEY", "ODOO_ADMIN_API_KEY")),
+        (PASSWORD_PLACEHOLDER, ("ODOO_PASSWORD", "ODOO_ADMIN_PASSWORD")),
+    ):
+        for value in _env_values(*names):
+            if len(value) >= _LONG_SECRET:
+                found.setdefault(value, placeholder)
+    return [(_token(value), found[value]) for value in sorted(found, key=len, reverse=True)]
+
+
+def _token(value: str) -> re.Pattern[str]:
+    """``value`` as a whole token: not inside a longer run of letters and digits."""
+    before = r"(?<![A-Za-z0-9])" if value[0].isalnum() else ""
+    after = r"(?![A-Za-z0-9])" if value[-1].isalnum() else ""
+    return re.compile(before + re.escape(value) + after)
+
+
+def _replace_tokens(value: Any, patterns: _Patterns) -> Any:
+    """``value`` (parsed JSON or XML-RPC data) with every long secret replaced in its strings."""
+    if isinstance(value, str):
+        for pattern, placeholder in patterns:
+            value = pattern.sub(placeholder, value)
+        return value
+    if isinstance(value, dict):
+        return {_replace_tokens(k, patterns): _replace_tokens(v, patterns) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_replace_tokens(v, patterns) for v in value)
+    return value
 
 
 def _normalise_uri(uri: str) -> str:
@@ -74,25 +124,66 @@ def _normalise_uri(uri: str) -> str:
     return urlunsplit((replay.scheme, replay.netloc, parts.path, parts.query, parts.fragment))
 
 
-def _scrub_xmlrpc(body: bytes) -> bytes:
+def _login_placeholder(login: Any) -> str:
+    admin = login in (os.environ.get("ODOO_ADMIN_USERNAME"), ADMIN_USERNAME_PLACEHOLDER)
+    return ADMIN_USERNAME_PLACEHOLDER if admin else USERNAME_PLACEHOLDER
+
+
+def _scrub_xmlrpc_call(body: bytes) -> bytes:
+    """An XML-RPC call with its credentials replaced by position, written out again."""
+    patterns = _long_secret_patterns()
     try:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
     except Exception:
-        return body
+        # Not XML-RPC after all: nothing has a position to go by; long secrets as whole tokens.
+        return _scrub_text(body, patterns, markup=True)
     values = list(params)
     if method in ("authenticate", "login") and len(values) >= 3:
         values[0] = REPLAY_DB
-        admin = values[1] in (os.environ.get("ODOO_ADMIN_USERNAME"), ADMIN_USERNAME_PLACEHOLDER)
-        values[1] = ADMIN_USERNAME_PLACEHOLDER if admin else USERNAME_PLACEHOLDER
+        values[1] = _login_placeholder(values[1])
         values[2] = PASSWORD_PLACEHOLDER
     elif method in ("execute_kw", "execute") and len(values) >= 3:
         values[0] = REPLAY_DB
         values[2] = PASSWORD_PLACEHOLDER
+    values = _replace_tokens(values, patterns)
     return xmlrpc.client.dumps(tuple(values), method, allow_none=True).encode()
 
 
+def _scrub_json_call(body: bytes) -> bytes:
+    """A JSON body: the JSON-RPC credential params by name, long secrets as whole tokens. Written
+    out again only when something changed (vcrpy compares JSON bodies parsed)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _scrub_text(body, _long_secret_patterns(), markup=False)
+    clean = _replace_tokens(data, _long_secret_patterns())
+    params = clean.get("params") if isinstance(clean, dict) else None
+    if isinstance(params, dict):
+        for name, placeholder in (("db", REPLAY_DB), ("password", PASSWORD_PLACEHOLDER)):
+            if name in params:
+                params[name] = placeholder
+        if "login" in params:
+            params["login"] = _login_placeholder(params["login"])
+    return body if clean == data else json.dumps(clean).encode()
+
+
+def _scrub_text(body: bytes, patterns: _Patterns, *, markup: bool) -> bytes:
+    """A body with no structure to go by (HTML, plain text): long secrets as whole tokens. In
+    markup the placeholder is escaped so the document stays well-formed."""
+    if not patterns:
+        return body
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body  # binary content: an API key is text and cannot hide in it unencoded
+    for pattern, placeholder in patterns:
+        text = pattern.sub(html.escape(placeholder) if markup else placeholder, text)
+    return text.encode()
+
+
 def scrub_request(request: Any) -> Any:
-    """Applied by vcrpy before a request is recorded *and* before one is matched on replay."""
+    """Applied by vcrpy before a request is recorded *and* before one is matched on replay, so
+    it must leave a replayed request (placeholders already) as it is."""
     request.uri = _normalise_uri(request.uri)
     for name in list(request.headers):
         lowered = name.lower()
@@ -103,39 +194,84 @@ def scrub_request(request: Any) -> Any:
         elif lowered in ("cookie", "host", "user-agent", "content-length"):
             del request.headers[name]
     body = request.body
-    if body and "/xmlrpc/" in request.uri:
-        request.body = _scrub_xmlrpc(body if isinstance(body, bytes) else body.encode())
+    if body:
+        raw = body if isinstance(body, bytes) else body.encode()
+        if "/xmlrpc/" in request.uri:
+            request.body = _scrub_xmlrpc_call(raw)
+        elif raw.lstrip()[:1] in (b"{", b"["):
+            request.body = _scrub_json_call(raw)
+        else:
+            request.body = _scrub_text(raw, _long_secret_patterns(), markup=False)
     return request
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Applied by vcrpy before a response is recorded (never on replay)."""
+    patterns = _long_secret_patterns()
     headers = response.get("headers", {})
+    content_type = ""
     for name in list(headers):
-        if name.lower() in ("set-cookie", "date", "server"):
+        lowered = name.lower()
+        if lowered in ("set-cookie", "date", "server"):
             del headers[name]
+            continue
+        if lowered == "content-type":
+            content_type = " ".join(headers[name]).lower()
+        headers[name] = [_replace_tokens(str(v), patterns) for v in headers[name]]
     body = response.get("body", {}).get("string")
-    if isinstance(body, bytes):
-        text = body.decode("utf-8", "replace")
-        clean = _trim_debug(redact(text, _secret_values()))
-        if clean != text:
-            response["body"]["string"] = clean.encode()
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(body, bytes) and body:
+        clean = _trim_debug(_scrub_response_body(body, content_type, patterns))
+        if clean != body:
+            response["body"]["string"] = clean
     return response
 
 
-def _trim_debug(text: str) -> str:
+def _scrub_response_body(body: bytes, content_type: str, patterns: _Patterns) -> bytes:
+    if not patterns:
+        return body
+    if "json" in content_type:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return _scrub_text(body, patterns, markup=False)
+        clean = _replace_tokens(data, patterns)
+        return body if clean == data else json.dumps(clean).encode()
+    if "xml" in content_type and b"<methodResponse>" in body:
+        try:
+            params, _ = xmlrpc.client.loads(body, use_builtin_types=True)
+        except xmlrpc.client.Fault as fault:
+            message = _replace_tokens(fault.faultString, patterns)
+            if message == fault.faultString:
+                return body
+            clean_fault = xmlrpc.client.Fault(fault.faultCode, message)
+            return xmlrpc.client.dumps(clean_fault, methodresponse=True).encode()
+        except Exception:
+            return _scrub_text(body, patterns, markup=True)
+        clean = _replace_tokens(params, patterns)
+        if clean == params:
+            return body
+        return xmlrpc.client.dumps(clean, methodresponse=True, allow_none=True).encode()
+    return _scrub_text(body, patterns, markup="html" in content_type or "xml" in content_type)
+
+
+def _trim_debug(body: bytes) -> bytes:
     """Odoo's JSON-2 errors carry the whole server traceback in ``debug``: it says nothing the
-    tests need, names server paths, and makes cassettes ten times larger. Keep its last line."""
-    if not text.startswith("{") or '"debug"' not in text:
-        return text
+    tests need, names server paths, and makes cassettes ten times larger. Keep its last line
+    (once: a trimmed one is left as it is)."""
+    if not body.startswith(b"{") or b'"debug"' not in body:
+        return body
     try:
-        body = json.loads(text)
+        data = json.loads(body)
     except ValueError:
-        return text
-    if isinstance(body, dict) and isinstance(body.get("debug"), str) and body["debug"]:
-        lines = body["debug"].strip().splitlines()
-        body["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
-        return json.dumps(body)
-    return text
+        return body
+    debug = data.get("debug") if isinstance(data, dict) else None
+    if isinstance(debug, str) and debug and not debug.startswith("<traceback, "):
+        lines = debug.strip().splitlines()
+        data["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
+        return json.dumps(data).encode()
+    return body
 
 
 @pytest.fixture(scope="session")

@@ -101,14 +101,15 @@ def test_scrub_request_replaces_key_password_cookie_and_host(monkeypatch):
 
 
 def test_scrub_response_drops_cookies_and_known_secrets(monkeypatch):
-    monkeypatch.setenv("ODOO_PASSWORD", "s3cret-pass")
+    key = "0123456789abcdef0123456789abcdef01234567"
+    monkeypatch.setenv("ODOO_API_KEY", key)
     response = {
         "headers": {"Set-Cookie": ["session_id=x"], "Content-Type": ["text/xml"]},
-        "body": {"string": b"<fault>login failed for s3cret-pass</fault>"},
+        "body": {"string": f"<fault>login failed for {key}</fault>".encode()},
     }
     scrubbed = scrub_response(response)
     assert "Set-Cookie" not in scrubbed["headers"]
-    assert b"s3cret-pass" not in scrubbed["body"]["string"]
+    assert scrubbed["body"]["string"] == b"<fault>login failed for &lt;API_KEY&gt;</fault>"
 
 
 def test_every_cassette_has_interactions():
