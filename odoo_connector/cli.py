@@ -320,13 +320,20 @@ def _read_state(path: Path) -> Any:
     from .triggers.poll_changes import RESET_HINT
 
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
+        state = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise InputError(f"Cannot read the state file {str(path)!r}: {exc.strerror}.", path="state") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InputError(
             f"The state file {str(path)!r} is not the JSON a poll writes.", path="state", hint=RESET_HINT
         ) from None
+    if not isinstance(state, dict):  # "null" is not "no state": that is a missing file
+        raise InputError(
+            f"The state file {str(path)!r} holds {json.dumps(state)[:20]}, not the object a poll writes.",
+            path="state",
+            hint=RESET_HINT,
+        )
+    return state
 
 
 def write_atomic(path: Path, text: str) -> None:

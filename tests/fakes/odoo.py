@@ -178,11 +178,17 @@ class FakeOdoo(httpx.BaseTransport):
         tx.commit()
 
     def on_call(
-        self, method: str | None, action: Callable[[], None], *, nth: int = 1, model: str | None = None
+        self,
+        method: str | None,
+        action: Callable[[], None],
+        *,
+        nth: int = 1,
+        model: str | None = None,
+        times: int = 1,
     ) -> None:
-        """Runs ``action`` just before the ``nth`` matching call from now is served; an
-        :class:`OdooFault` it raises becomes the answer."""
-        self._hooks.append(_Hook(method, model, nth, action))
+        """Runs ``action`` just before the ``nth`` matching call from now is served (and the
+        ``times - 1`` after it); an :class:`OdooFault` it raises becomes the answer."""
+        self._hooks.append(_Hook(method, model, nth, action, times))
 
     def fail_on(
         self,

@@ -1,0 +1,539 @@
+"""The connector tried as a hostile user or a broken network would (issue 9): secrets on every
+output channel, inputs that must be refused locally, deadlines against servers that drip bytes,
+exit codes that tell the truth, trigger state that cannot silently reset, and folded scheduler logs.
+
+Servers here are real sockets on 127.0.0.1 (tests/fakes/server.py), so the HTTP stack is crossed
+the way it is in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import xmlrpc.client
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from odoo_connector import invoke
+from odoo_connector.cli import main
+from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.connections import parse_connection
+from odoo_connector.errors import (
+    InputError,
+    OdooRequestError,
+    TransportError,
+    UnsupportedServerError,
+    redact,
+    redact_data,
+)
+from odoo_connector.runner.sinks import DeliveryError, WebhookSink
+from odoo_connector.runner.watch import SkipFolding, run_watch
+
+from .fakes.odoo import API_KEY, DATABASE, FakeOdoo
+from .fakes.server import Request, serve, serve_transport
+
+# Not shaped like an Odoo key (40 hex) and echoed without "bearer ": only the registry of known
+# secrets can catch it, which is the point.
+SECRET_KEY = "Zq7-not-hex-shaped-SECRET-value-1234567"
+SECRET_PASSWORD = "Pw-weak-but-SECRET-42"
+
+
+def api_conn(url: str, key: str = SECRET_KEY, **extra: Any) -> dict[str, Any]:
+    return {"type": "odooApiKey", "baseUrl": url, "database": "odoo19", "apiKey": key, **extra}
+
+
+def basic_conn(url: str, password: str = SECRET_PASSWORD) -> dict[str, Any]:
+    return {
+        "type": "odooBasicAuth",
+        "baseUrl": url,
+        "database": "odoo19",
+        "username": "bot@example.com",
+        "password": password,
+    }
+
+
+def run_cli(argv: list[str], conn: dict[str, Any], tmp_path: Path) -> tuple[int, str, str]:
+    """The CLI as a user runs it, in this process (fast): exit status, stdout, stderr."""
+    file = tmp_path / "connection.json"
+    file.write_text(json.dumps(conn))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([*argv, "--connection", str(file)])
+    return status, out.getvalue(), err.getvalue()
+
+
+def cli_command(argv: list[str], conn: dict[str, Any], tmp_path: Path) -> list[str]:
+    """The CLI as a separate process, for what needs two of them or real signals and threads."""
+    file = tmp_path / "connection.json"
+    file.write_text(json.dumps(conn))
+    return [sys.executable, "-m", "odoo_connector.cli", *argv, "--connection", str(file)]
+
+
+def run_process(argv: list[str], conn: dict[str, Any], tmp_path: Path) -> tuple[int, str, str]:
+    done = subprocess.run(
+        cli_command(argv, conn, tmp_path), capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def last_error(stderr: str) -> dict[str, Any]:
+    error: dict[str, Any] = json.loads(stderr.strip().splitlines()[-1])["error"]
+    return error
+
+
+# --- 1. secrets: every kind of server answer, every output channel ------------------------------
+
+
+def _echo(kind: str, secret: str) -> tuple[int, dict[str, str], bytes]:
+    """What a server or a gateway in front of Odoo answers when it echoes the credential."""
+    if kind == "json":
+        body = {"name": "builtins.ValueError", "message": f"bad token {secret}", "debug": f"at {secret}"}
+        return 500, {"Content-Type": "application/json"}, json.dumps(body).encode()
+    if kind == "text":
+        return 502, {"Content-Type": "text/plain"}, f"Bad gateway. Authorization was {secret}".encode()
+    if kind == "html":
+        return (
+            503,
+            {"Content-Type": "text/html"},
+            f"<html><title>Down {secret}</title>{secret}</html>".encode(),
+        )
+    if kind == "headers":
+        return 401, {"Content-Type": "text/plain", "WWW-Authenticate": secret, "X-Echo": secret}, b"no"
+    if kind == "redirect":
+        return 302, {"Location": f"http://elsewhere.example:8443/?k={secret}"}, b""
+    if kind == "ok-echo":
+        return (
+            200,
+            {"Content-Type": "application/json", "X-Echo": secret},
+            json.dumps({"echo": secret}).encode(),
+        )
+    raise AssertionError(kind)
+
+
+def _xmlrpc_echo(request: Request) -> tuple[int, dict[str, str], bytes]:
+    params, _ = xmlrpc.client.loads(request.body)
+    text = f"Traceback ...\nValueError: cannot use {params!r}"  # Odoo tracebacks quote the params
+    fault = xmlrpc.client.dumps(xmlrpc.client.Fault(1, text), methodresponse=True)
+    if b"authenticate" in request.body:
+        return 200, {"Content-Type": "text/xml"}, xmlrpc.client.dumps((2,), methodresponse=True).encode()
+    return 200, {"Content-Type": "text/xml"}, fault.encode()
+
+
+@pytest.mark.parametrize("kind", ["json", "text", "html", "headers", "redirect", "ok-echo"])
+def test_a_server_echoing_the_key_never_gets_it_printed(kind: str, tmp_path: Path) -> None:
+    with serve(lambda request: _echo(kind, SECRET_KEY)) as (url, _):
+        conn = api_conn(url)
+        for argv in (
+            ["run", "listRecords", "--debug", "--input", '{"model": "res.partner", "fields": ["name"]}'],
+            ["run", "rawHttpRequest", "--debug", "--input", '{"url": "/web/anything"}'],
+            ["check", "--debug"],
+        ):
+            status, out, err = run_cli(argv, conn, tmp_path)
+            assert status != 1, err  # never "a bug"
+            assert SECRET_KEY not in out and SECRET_KEY not in err, (argv, out, err)
+
+
+def test_an_xmlrpc_fault_quoting_the_password_never_gets_it_printed(tmp_path: Path) -> None:
+    with serve(_xmlrpc_echo) as (url, _):
+        status, out, err = run_cli(
+            ["run", "getRecordById", "--debug", "--input", '{"model": "res.partner", "recordId": 1}'],
+            basic_conn(url),
+            tmp_path,
+        )
+    assert status == 2 and "cannot use" in err  # Odoo's message (a ValueError: bad values) is there...
+    assert SECRET_PASSWORD not in out + err  # ...without the password it quoted
+
+
+def test_weak_passwords_are_redacted_as_tokens_not_inside_words() -> None:
+    assert redact("Contact your administrator; password admin", ["admin"]) == (
+        "Contact your administrator; password <redacted>"
+    )
+    # data keeps shapes (a 40-hex checksum is data); known secrets go, in keys and values alike
+    checksum = "0123456789abcdef0123456789abcdef01234567"
+    data = {"checksum": checksum, "note": f"key={SECRET_KEY}", SECRET_KEY: 1}
+    assert redact_data(data, [SECRET_KEY]) == {
+        "checksum": checksum,
+        "note": "key=<redacted>",
+        "<redacted>": 1,
+    }
+
+
+def test_records_state_logs_and_webhook_bodies_never_carry_a_secret(tmp_path: Path) -> None:
+    """A record holding the API key (a server echoing it into data) goes through watch: the
+    webhook body, the SQLite state, the logs and stdout must not show it."""
+    odoo = FakeOdoo()
+    odoo.create("res.partner", name=f"echo {API_KEY}", email="x@example.com")
+    bodies: list[bytes] = []
+
+    def receiver(request: Request) -> tuple[int, dict[str, str], bytes]:
+        bodies.append(request.body)
+        return 204, {}, b""
+
+    state = tmp_path / "state.sqlite"
+    with serve_transport(odoo) as odoo_url, serve(receiver) as (hook_url, _):
+        conn = {"type": "odooApiKey", "baseUrl": odoo_url, "database": DATABASE, "apiKey": API_KEY}
+        inputs = {"model": "res.partner", "fields": ["name", "email"], "emitExisting": True}
+        stream = _capture_logs()
+        code = run_watch(
+            "pollChangesTrigger",
+            conn,
+            inputs,
+            interval=0.2,
+            state_path=state,
+            webhook=hook_url + "/hook?token=abc",
+            max_polls=1,
+            install_signals=False,
+        )
+        # and the one-shot poll, whose stdout and state file are the other two channels
+        poll_state = tmp_path / "poll.json"
+        status, out, err = run_cli(
+            ["poll", "pollChangesTrigger", "--input", json.dumps(inputs), "--state", str(poll_state)],
+            conn,
+            tmp_path,
+        )
+    assert code == 0 and len(bodies) == 1 and status == 0
+    assert b"echo <redacted>" in bodies[0] and API_KEY.encode() not in bodies[0]
+    assert API_KEY.encode() not in state.read_bytes()
+    assert API_KEY not in stream.getvalue()
+    assert "echo <redacted>" in out and API_KEY not in out + err + poll_state.read_text()
+
+
+def _capture_logs() -> Any:
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    from odoo_connector.cli import JsonLinesFormatter
+
+    handler.setFormatter(JsonLinesFormatter())
+    logger = logging.getLogger("odoo_connector")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG)
+    return stream
+
+
+# --- 2. validation: a refusal stays a refusal ---------------------------------------------------
+
+
+def _refusing_client(conn: dict[str, Any]) -> Json2Client | XmlRpcClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"a request was sent: {request.url}")
+
+    parsed = parse_connection(conn)
+    transport = httpx.MockTransport(handler)
+    if parsed.type == "odooApiKey":
+        return Json2Client(parsed, http_transport=transport)  # type: ignore[arg-type]
+    return XmlRpcClient(parsed, http_transport=transport)  # type: ignore[arg-type]
+
+
+TRAILING_NEWLINES = [
+    ("getRecordById", {"model": "res.partner\n", "recordId": 1}, "model"),
+    ("listRecords", {"model": "res.partner", "fields": ["name\n"]}, "fields.0"),
+    ("listRecords", {"model": "res.partner", "order": "name asc\n"}, "order"),
+    ("getRecordByExternalId", {"externalId": "base.main_company\n"}, "externalId"),
+    ("rawRequest", {"model": "res.partner", "method": "search_read\n"}, "method"),
+]
+
+
+@pytest.mark.parametrize(("key", "inputs", "path"), TRAILING_NEWLINES)
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_a_trailing_newline_is_refused_before_sending(
+    key: str, inputs: dict[str, Any], path: str, transport: str
+) -> None:
+    conn = api_conn("http://odoo.test") if transport == "json2" else basic_conn("http://odoo.test")
+    if key == "rawRequest" and transport == "json2":
+        conn = basic_conn("http://odoo.test")
+    with pytest.raises(InputError) as err:
+        invoke(key, conn, inputs, client=_refusing_client(conn))
+    assert err.value.path == path
+    assert "does not have the expected form" in err.value.message
+
+
+def test_whole_number_floats_reach_odoo_as_integers() -> None:
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        return httpx.Response(200, json=[{"id": 7, "name": "Acme"}])
+
+    conn = parse_connection(api_conn("http://odoo.test"))
+    client = Json2Client(conn, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    invoke(
+        "getRecordById", conn, {"model": "res.partner", "recordId": 7.0, "fields": ["name"]}, client=client
+    )
+    invoke("listRecords", conn, {"model": "res.partner", "limit": 5.0, "fields": ["name"]}, client=client)
+    assert json.loads(sent[0])["ids"] == [7] and b"7.0" not in sent[0]
+    assert json.loads(sent[1])["limit"] == 5 and b"5.0" not in sent[1]
+
+
+def test_offset_has_an_upper_bound() -> None:
+    conn = api_conn("http://odoo.test")
+    with pytest.raises(InputError) as err:
+        invoke("listRecords", conn, {"model": "res.partner", "offset": 2**40}, client=_refusing_client(conn))
+    assert err.value.path == "offset"
+
+
+# --- 3. deadlines, not per-read timeouts ---------------------------------------------------------
+
+
+def _dripping(request: Request) -> None:
+    """Headers at once, then one byte every 0.3 s for 6 s: every read succeeds, the whole never ends."""
+    handler = request.handler
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "20")
+    handler.end_headers()
+    for _ in range(20):
+        try:
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+        except OSError:
+            return
+        time.sleep(0.3)
+
+
+def test_raw_http_request_timeout_is_a_deadline() -> None:
+    with serve(_dripping) as (url, _):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"did not complete within 1 s"):
+            invoke("rawHttpRequest", api_conn(url), {"url": "/web/slow", "timeout": 1000})
+        assert time.monotonic() - started < 3.0  # the drip alone would take 6 s
+
+
+def test_an_odoo_call_ends_at_the_connection_timeout() -> None:
+    with serve(_dripping) as (url, _):
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"did not answer within 1 s"):
+            invoke(
+                "createRecord",
+                api_conn(url, timeout=1),
+                {"model": "res.partner", "parameters": {"name": "x"}},
+            )
+        assert time.monotonic() - started < 3.0
+
+
+def test_a_webhook_delivery_is_bounded_by_its_timeout() -> None:
+    with serve(_dripping) as (url, seen):
+        sink = WebhookSink(url + "/hook", timeout=1.0, attempts=1)
+        started = time.monotonic()
+        with pytest.raises(DeliveryError):
+            sink.deliver([{"id": 1}], [], threading.Event())
+        assert time.monotonic() - started < 3.0 and len(seen) == 1
+        sink.close()
+
+
+# --- 4. and 5. bad input is exit 2 (or 3 for the connection), never "a bug" ---------------------
+
+
+@pytest.mark.parametrize(
+    ("argv_input", "why"),
+    [
+        ('{"model": "res.partner", "domain": ' + "[" * 5000 + "]" * 5000 + "}", "nested"),
+        ('{"model": "res.partner", "limit": "٣"}', "limit"),
+        ('{"model": "res.partner", "limit": "²"}', "limit"),
+        ('{"model": "res.partner", "recordId": 99999999999999999999999}', "recordId"),
+        ('{"model": "res.partner", "recordId": 1, "fields": ["\\ud800"]}', "fields"),
+        ('{"model": "res.partner", "recordId": 1e400}', "recordId"),
+    ],
+)
+def test_hostile_inputs_are_input_errors(argv_input: str, why: str, tmp_path: Path) -> None:
+    with serve(lambda request: pytest.fail("request sent")) as (url, seen):
+        status, _, err = run_cli(["run", "getRecordById", "--input", argv_input], api_conn(url), tmp_path)
+    assert status == 2, err
+    assert last_error(err)["type"] == "InputError" and not seen
+
+
+def test_a_non_utf8_input_file_is_an_input_error(tmp_path: Path) -> None:
+    file = tmp_path / "in.json"
+    file.write_bytes(b'{"model": "res.partner", "name": "\xff\xfe"}')
+    status, _, err = run_cli(
+        ["run", "listRecords", "--input", f"@{file}"], api_conn("http://127.0.0.1:9"), tmp_path
+    )
+    assert status == 2 and "not UTF-8" in last_error(err)["message"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({"X-Note": "a\r\nX-Injected: 1"}, "line break"),
+        ({"X-Note": "naïve ☃"}, "Latin-1"),
+        ({"Bad Name": "x"}, "not valid"),
+    ],
+)
+def test_raw_http_request_refuses_unsendable_headers_locally(
+    headers: dict[str, str], says: str, tmp_path: Path
+) -> None:
+    with serve(lambda request: pytest.fail("request sent")) as (url, seen):
+        status, _, err = run_cli(
+            ["run", "rawHttpRequest", "--input", json.dumps({"url": "/web/x", "headers": headers})],
+            api_conn(url),
+            tmp_path,
+        )
+    assert status == 2 and says in last_error(err)["message"] and not seen
+
+
+def test_a_refused_cross_origin_redirect_exits_4_and_names_the_port(tmp_path: Path) -> None:
+    with serve(lambda request: (302, {"Location": "https://elsewhere.example:8443/x"}, b"")) as (url, _):
+        status, _, err = run_cli(
+            ["run", "rawHttpRequest", "--input", '{"url": "/web/x"}'], api_conn(url), tmp_path
+        )
+    assert status == OdooRequestError.exit_code == 4
+    assert "https://elsewhere.example:8443" in last_error(err)["message"]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "says"),
+    [("https://[::1", "not a valid URL"), ("bot:hunter2-secret@odoo.example", "user name or password")],
+)
+def test_bad_base_urls_are_configuration_errors_that_echo_no_credentials(
+    base_url: str, says: str, tmp_path: Path
+) -> None:
+    status, out, err = run_cli(["check"], api_conn(base_url), tmp_path)
+    assert status == 3 and says in last_error(err)["message"]
+    assert "hunter2" not in out + err
+
+
+@pytest.mark.parametrize("body", [b"{}", b"[]", b"<html>login</html>"])
+def test_a_server_answering_200_to_everything_is_not_odoo(body: bytes, tmp_path: Path) -> None:
+    with serve(lambda request: (200, {"Content-Type": "application/json"}, body)) as (url, _):
+        for argv in (
+            ["run", "getRecordById", "--input", '{"model": "res.partner", "recordId": 1}'],
+            ["run", "listRecords", "--input", '{"model": "res.partner"}'],
+            ["check"],
+            # an empty list is a real answer of get_available_models (a user who may read nothing)
+            *([["picklist", "selectModel", "--input", "{}"]] if body != b"[]" else []),
+        ):
+            status, _, err = run_cli(argv, api_conn(url), tmp_path)
+            assert status == 3, (argv, err)
+            assert last_error(err)["type"] == UnsupportedServerError.__name__
+
+
+# --- 6. trigger state ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "{}",
+        "null",
+        "[]",
+        '{"version": 1, "model": "res.partner", "cursor": "yesterday", "seen": {}}',
+        '{"version": 1, "model": "res.partner", "cursor": "2026-01-01 12:00:00", "seen": {"x": "y"}}',
+        "not json",
+    ],
+)
+def test_a_state_the_trigger_did_not_write_is_refused_with_how_to_reset(stored: str, tmp_path: Path) -> None:
+    odoo = FakeOdoo()
+    state = tmp_path / "state.json"
+    state.write_text(stored)
+    with serve_transport(odoo) as url:
+        conn = {"type": "odooApiKey", "baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+        argv = ["poll", "pollChangesTrigger", "--input", '{"model": "res.partner"}', "--state", str(state)]
+        status, _, err = run_cli(argv, conn, tmp_path)
+        assert status == 2 and "--reset" in last_error(err)["hint"]
+        assert state.read_text() == stored  # left as it was
+        status, out, _ = run_cli([*argv, "--reset"], conn, tmp_path)
+    assert status == 0 and json.loads(out)["polledNoChanges"] is True
+    assert json.loads(state.read_text())["version"] == 1  # a new baseline
+
+
+def test_two_polls_on_one_state_file_do_not_emit_twice(tmp_path: Path) -> None:
+    odoo = FakeOdoo()
+    state = tmp_path / "state.json"
+    with serve_transport(odoo) as url:
+        conn = {"type": "odooApiKey", "baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+        argv = ["poll", "pollChangesTrigger", "--input", '{"model": "res.partner", "fields": ["name"]}']
+        argv += ["--state", str(state)]
+        assert run_cli(argv, conn, tmp_path)[0] == 0  # baseline
+        odoo.advance(1)
+        created = [odoo.create("res.partner", name=f"p{i}") for i in range(3)]
+        # every search_read now takes 0.5 s, so the two processes overlap
+        odoo.on_call("search_read", lambda: time.sleep(0.5), times=100)
+        command = cli_command(argv, conn, tmp_path)
+        procs = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outs = [p.communicate(timeout=60)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    emitted = [r["id"] for out in outs for r in json.loads(out)["data"]["created"]]
+    assert sorted(emitted) == created  # each record once, by one of the two
+
+
+def test_watch_reset_starts_a_new_baseline(tmp_path: Path) -> None:
+    odoo = FakeOdoo()
+    state = tmp_path / "state.sqlite"
+    delivered: list[tuple[list[Any], list[Any]]] = []
+
+    class Sink:
+        def deliver(self, created: list[Any], updated: list[Any], stop: threading.Event) -> None:
+            delivered.append((created, updated))
+
+        def describe(self) -> str:
+            return "list"
+
+        def close(self) -> None:
+            pass
+
+    with serve_transport(odoo) as url:
+        conn = {"type": "odooApiKey", "baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+        options: dict[str, Any] = {
+            "interval": 0.1,
+            "state_path": state,
+            "webhook": None,
+            "max_polls": 1,
+            "install_signals": False,
+            "sink": Sink(),
+        }
+        inputs = {"model": "res.partner", "fields": ["name"]}
+        run_watch("pollChangesTrigger", conn, inputs, **options)  # baseline
+        odoo.advance(1)
+        odoo.create("res.partner", name="while away")
+        run_watch("pollChangesTrigger", conn, inputs, reset=True, **options)
+    assert all(created == [] for created, _ in delivered)  # the reset forgot the cursor: new baseline
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM trigger_state").fetchone() == (1,)
+
+
+# --- 7. scheduler logs ---------------------------------------------------------------------------
+
+
+def test_scheduler_skip_lines_are_said_once_per_streak() -> None:
+    folding = SkipFolding()
+    skip = 'Execution of job "poll" skipped: maximum number of running instances reached (1)'
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("apscheduler.scheduler", logging.WARNING, __file__, 1, msg, (), None)
+
+    first = record(skip)
+    assert folding.filter(first) and first.levelname == "INFO" and "still running" in first.getMessage()
+    assert not folding.filter(record(skip)) and not folding.filter(record(skip))
+    assert folding.filter(record("something else"))
+    folding.reset()  # a poll ended: the next streak is said again
+    assert folding.filter(record(skip))
+
+
+def test_watch_routes_scheduler_lines_through_the_json_formatter(tmp_path: Path) -> None:
+    """A poll slower than the interval: APScheduler skips ticks; stderr has one JSON skip line."""
+    odoo = FakeOdoo()
+    odoo.on_call("search_read", lambda: time.sleep(1.2), times=100)
+    with serve_transport(odoo) as url:
+        conn = {"type": "odooApiKey", "baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+        argv = ["watch", "pollChangesTrigger", "--input", '{"model": "res.partner"}', "--interval", "0.2"]
+        argv += ["--state", str(tmp_path / "s.sqlite"), "--max-polls", "2"]
+        status, _, err = run_process(argv, conn, tmp_path)
+    lines = [json.loads(line) for line in err.strip().splitlines()]  # every line is JSON
+    assert status == 0
+    skips = [line for line in lines if "still running" in line["message"]]
+    assert 1 <= len(skips) <= 2  # once per slow poll, not once per 0.2 s tick
+    assert all(line["logger"].startswith(("apscheduler", "odoo_connector")) for line in lines)
