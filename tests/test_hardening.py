@@ -353,6 +353,23 @@ def test_hostile_inputs_are_input_errors(argv_input: str, why: str, tmp_path: Pa
     assert last_error(err)["type"] == "InputError" and not seen
 
 
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize(
+    "parameters",
+    ['{"name": "\\ud800"}', '{"name": ' + "[" * 100 + "]" * 100 + "}", '{"name": NaN}'],
+    ids=["surrogate", "deep", "nan"],
+)
+def test_values_no_schema_can_check_are_refused_before_sending(
+    parameters: str, transport: str, tmp_path: Path
+) -> None:
+    with serve(lambda request: pytest.fail("request sent")) as (url, seen):
+        conn = api_conn(url) if transport == "json2" else basic_conn(url)
+        argv_input = '{"model": "res.partner", "parameters": ' + parameters + "}"
+        status, _, err = run_cli(["run", "createRecord", "--input", argv_input], conn, tmp_path)
+    assert status == 2, err
+    assert last_error(err)["type"] == "InputError" and not seen
+
+
 def test_a_non_utf8_input_file_is_an_input_error(tmp_path: Path) -> None:
     file = tmp_path / "in.json"
     file.write_bytes(b'{"model": "res.partner", "name": "\xff\xfe"}')
