@@ -219,3 +219,112 @@ def test_a_key_given_to_the_wrong_command_says_which_to_use(env, capsys, argv, s
     serve(env, lambda request: pytest.fail("request sent"))
     assert main([*argv, "--input", "{}"]) == 2
     assert json.loads(capsys.readouterr().err.splitlines()[-1])["error"]["message"].endswith(says)
+
+
+# --- what --help, the options and stderr promise (issue 18) --------------------------------------
+
+
+def test_debug_and_quiet_work_before_and_after_the_command(env, capsys):
+    serve(env, lambda request: httpx.Response(200, json=[{"id": 1, "name": "A"}]))
+    argv = ["run", "listRecords", "--input", '{"model": "res.partner", "fields": ["name"]}']
+    assert main(["--quiet", *argv]) == 0
+    assert main([*argv, "--debug"]) == 0
+    assert main(["--debug", "check"]) != 2  # accepted, not "unrecognized arguments"
+
+
+def test_usage_errors_are_the_json_error_line(capsys):
+    assert main(["run"]) == 2
+    error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])["error"]
+    assert error["type"] == "InputError" and "KEY" in error["message"] and "--help" in error["message"]
+
+
+def test_every_stderr_line_is_json_and_the_error_comes_last(env, capsys):
+    calls = []
+
+    def flaky(request):
+        calls.append(request)
+        return httpx.Response(503, text="busy")  # retried (a read), logged, then failed
+
+    serve(env, flaky)
+    env.setattr("time.sleep", lambda seconds: None)
+    assert (
+        main(
+            ["run", "getRecordById", "--input", '{"model": "res.partner", "recordId": 1, "fields": ["name"]}']
+        )
+        == 5
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    assert len(calls) == 3 and any("retrying" in line.get("message", "") for line in lines[:-1])
+    assert set(lines[-1]) == {"error"} and all("error" not in line for line in lines[:-1])
+
+
+def test_help_lists_the_keys_each_command_takes(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "createRecord" in out and "rawHttpRequest" in out and "pollChangesTrigger" not in out
+    assert "--jsonl" in out and "limit" in out
+
+
+@pytest.mark.parametrize("command", ["validate", "describe"])
+def test_manifest_commands_do_not_offer_a_connection(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "--connection" not in capsys.readouterr().out
+
+
+def test_jsonl_honours_limit_and_offset_without_fetch_all(env, capsys):
+    asked: list[dict] = []
+
+    def search_read(request):
+        asked.append(json.loads(request.content))
+        return httpx.Response(200, json=[{"id": 3}, {"id": 4}])
+
+    serve(env, search_read)
+    argv = [
+        "run",
+        "listRecords",
+        "--jsonl",
+        "--input",
+        '{"model":"res.partner","limit":2,"offset":2,"fields":["id"]}',
+    ]
+    assert main(argv) == 0
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [{"id": 3}, {"id": 4}]
+    assert len(asked) == 1 and asked[0]["limit"] == 2 and asked[0]["offset"] == 2
+
+
+def test_unexpected_inputs_are_named_in_a_sentence(env, capsys):
+    serve(env, lambda request: pytest.fail("request sent"))
+    assert main(["run", "listRecords", "--input", '{"model": "res.partner", "context": {}}']) == 2
+    error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])["error"]
+    assert error["message"] == "listRecords has no input 'context'."
+    assert error["hint"].startswith("Its inputs are: ") and "domain" in error["hint"]
+
+
+def test_an_unknown_method_is_not_found_on_both_transports():
+    from odoo_connector.client.mapping import from_json2_error, from_xmlrpc_fault
+    from odoo_connector.errors import NotFoundError
+
+    over_xmlrpc = from_xmlrpc_fault(
+        1,
+        "Traceback (most recent call last):\n  ...\n"
+        "AttributeError: The method 'res.partner.no_such_method' does not exist",
+    )
+    over_json2 = from_json2_error(
+        404,
+        "application/json",
+        json.dumps({"name": "werkzeug.exceptions.NotFound", "message": "404 Not Found"}),
+        model="res.partner",
+        method="no_such_method",
+    )
+    assert type(over_xmlrpc) is type(over_json2) is NotFoundError
+    assert over_xmlrpc.exit_code == over_json2.exit_code == 4
+    assert over_xmlrpc.message == "The method 'res.partner.no_such_method' does not exist"
+
+
+def test_a_bad_key_hint_says_what_to_check_without_guessing():
+    from odoo_connector.errors import AuthenticationError
+
+    hint = AuthenticationError("Invalid apikey").hint
+    assert "90 days" in hint and "revoked" in hint and "Security" in hint and "Add API Key" in hint
+    assert "Account Security" not in hint
