@@ -241,6 +241,48 @@ def _newer_keywords(schema: Any, path: str = "$") -> Iterator[str]:
             yield from _newer_keywords(item, f"{path}[{index}]")
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _types(prop: dict[str, Any]) -> set[str]:
+    declared = prop.get("type")
+    return {declared} if isinstance(declared, str) else set(declared or [])
+
+
+def _form_problems(file: str, schema: dict[str, Any]) -> Iterator[str]:
+    """What a platform needs to draw a form from an input schema: a title and description of the
+    whole, and for every top-level property a title, a description and at least one example. A
+    ``default`` is what the runtime fills in when the input is left out, so it belongs only on an
+    optional input, must itself be valid, and an optional number or flag must declare one (leaving
+    it out always means some value, and the form should show which)."""
+    for key in ("title", "description"):
+        if not _is_text(schema.get(key)):
+            yield f"{file}: $.{key}: missing or empty (the platform shows it above the form)"
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        where = f"{file}: $.properties.{name}"
+        if not isinstance(prop, dict):
+            continue
+        for key in ("title", "description"):
+            if not _is_text(prop.get(key)):
+                yield f"{where}: no {key} (the form shows it beside the input)"
+        examples = prop.get("examples")
+        if not isinstance(examples, list) or not examples:
+            yield f"{where}: no examples (give a non-empty list; each is validated)"
+        if "default" in prop:
+            if name in required:
+                yield f"{where}.default: a required input takes no default (it is never left out)"
+            else:
+                for err in Draft202012Validator(prop).iter_errors(prop["default"]):
+                    yield f"{where}.default: {err.message}"
+        elif name not in required and _types(prop) & {"integer", "number", "boolean"}:
+            yield (
+                f"{where}: an optional {'/'.join(sorted(_types(prop)))} input needs a default "
+                "(the value the runtime uses when it is left out)"
+            )
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     problems: list[str] = []
@@ -273,6 +315,7 @@ def validate_manifest(manifest: Manifest) -> list[str]:
                         f"{file}: {where_kw}: input schemas keep to draft-07 keywords (the runtime's "
                         "compiled check would ignore this one)"
                     )
+                problems.extend(_form_problems(file, schema))
                 validator = Draft202012Validator(schema)
                 for i, example in enumerate(schema.get("examples", [])):
                     for err in validator.iter_errors(example):

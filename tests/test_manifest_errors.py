@@ -113,3 +113,63 @@ def test_an_input_schema_with_a_keyword_the_compiled_check_would_ignore(tree):
         "schemas/actions/updateRecord.input.json: $.dependentRequired: input schemas keep to draft-07 "
         "keywords (the runtime's compiled check would ignore this one)"
     ]
+
+
+def edit_schema(tree: Path, name: str, change) -> None:
+    path = tree / "schemas" / name
+    schema = json.loads(path.read_text())
+    change(schema)
+    path.write_text(json.dumps(schema))
+
+
+def test_an_input_property_without_description_or_examples_is_reported(tree):
+    def change(schema):
+        del schema["properties"]["method"]["description"]
+        del schema["properties"]["timeout"]["examples"]
+        schema["properties"]["headers"]["title"] = " "
+
+    edit_schema(tree, "actions/rawHttpRequest.input.json", change)
+    assert problems(tree) == [
+        "schemas/actions/rawHttpRequest.input.json: $.properties.method: no description "
+        "(the form shows it beside the input)",
+        "schemas/actions/rawHttpRequest.input.json: $.properties.headers: no title "
+        "(the form shows it beside the input)",
+        "schemas/actions/rawHttpRequest.input.json: $.properties.timeout: no examples "
+        "(give a non-empty list; each is validated)",
+    ]
+
+
+def test_a_property_from_common_json_is_held_to_the_same_promise(tree):
+    edit_schema(tree, "common.json", lambda schema: schema["$defs"]["model"].pop("examples"))
+    found = problems(tree)
+    # every unit with a model input reports it, in its own file
+    assert (
+        "schemas/actions/createRecord.input.json: $.properties.model: no examples "
+        "(give a non-empty list; each is validated)"
+    ) in found
+    assert len([p for p in found if "$.properties.model: no examples" in p]) == 10
+
+
+def test_an_input_schema_without_a_description_is_reported(tree):
+    edit_schema(tree, "triggers/pollChangesTrigger.input.json", lambda schema: schema.update(description=""))
+    assert problems(tree) == [
+        "schemas/triggers/pollChangesTrigger.input.json: $.description: missing or empty "
+        "(the platform shows it above the form)"
+    ]
+
+
+def test_defaults_only_on_optional_inputs_valid_and_declared_for_numbers_and_flags(tree):
+    def change(schema):
+        schema["properties"]["model"]["default"] = "res.partner"  # required
+        schema["properties"]["limit"]["default"] = 0  # below its minimum
+        del schema["properties"]["pageSize"]["default"]  # optional integer
+
+    edit_schema(tree, "actions/listRecords.input.json", change)
+    assert problems(tree) == [
+        "schemas/actions/listRecords.input.json: $.properties.model.default: a required input "
+        "takes no default (it is never left out)",
+        "schemas/actions/listRecords.input.json: $.properties.limit.default: 0 is less than the "
+        "minimum of 1",
+        "schemas/actions/listRecords.input.json: $.properties.pageSize: an optional integer input "
+        "needs a default (the value the runtime uses when it is left out)",
+    ]
