@@ -65,6 +65,9 @@ class JsonLinesFormatter(logging.Formatter):
         return _dumps(line)
 
 
+_LINE_ENDS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def _dumps(data: Any, *, indent: int | None = None) -> str:
     """JSON text that can always be written out: Odoo's JSON may carry an unpaired surrogate
     (``"\\ud800"``), which UTF-8 cannot encode; such text is written with ASCII escapes."""
@@ -73,7 +76,9 @@ def _dumps(data: Any, *, indent: int | None = None) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(data, indent=indent, ensure_ascii=True, default=str)
-    return text
+    # Characters that some readers (Python's splitlines, JavaScript before ES2019) take for line
+    # ends are escaped, so one JSON value is always one line to every reader.
+    return text.translate(_LINE_ENDS)
 
 
 def _setup_logging(args: argparse.Namespace) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
-from .connections import Connection, parse_connection
+from .connections import BASIC_AUTH, Connection, parse_connection
 from .errors import InputError
 from .manifest import Manifest, UnitSpec, load_manifest
 
@@ -170,6 +170,28 @@ def check_values(value: Any, where: str = "") -> None:
         elif isinstance(item, list | tuple):
             for index, sub in enumerate(item):
                 stack.append((sub, f"{path}.{index}" if path else str(index), depth + 1))
+
+
+_XMLRPC_INT = (-(2**31), 2**31 - 1)
+
+
+def _check_xmlrpc_numbers(value: Any, path: str = "") -> None:
+    """XML-RPC carries 32-bit integers only; a larger one is refused here, before the login
+    request, rather than by the marshaller after it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _XMLRPC_INT[0] <= value <= _XMLRPC_INT[1]:
+            raise InputError(
+                f"The input {path or '(inputs)'!r} holds {value}, too large for XML-RPC, which carries "
+                "whole numbers from -2147483648 to 2147483647 only.",
+                hint="Use smaller numbers, or the API key connection (JSON-2) for large values.",
+                path=path or None,
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_xmlrpc_numbers(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_xmlrpc_numbers(item, f"{path}.{index}" if path else str(index))
 
 
 def _whole_numbers(schema: Any, value: Any) -> Any:
@@ -320,6 +342,8 @@ def invoke(
             path="connection.type",
         )
     checked = validate_inputs(unit, inputs or {})
+    if conn.type == BASIC_AUTH:
+        _check_xmlrpc_numbers(checked)
     handler = unit.load_handler()
     own_client = client is None
     if own_client:
