@@ -325,8 +325,9 @@ def invoke(
     """Runs an action, data source or trigger by its manifest key and returns its envelope
     (``{"data": …}``; triggers add ``state`` and ``polledNoChanges``).
 
-    ``client`` lets a long-lived caller (the poll runner, a benchmark) reuse one connection pool;
-    when omitted, a client is made for this call and closed after it.
+    ``client`` lets a caller bring its own client (the poll runner, a test). When omitted, the
+    process-wide client for this connection is used (:mod:`odoo_connector.client.pool`): the
+    keep-alive connection, the TLS context and the XML-RPC login are paid once, not per call.
     """
     manifest = manifest or load_manifest()
     try:
@@ -345,22 +346,18 @@ def invoke(
     if conn.type == BASIC_AUTH:
         _check_xmlrpc_numbers(checked)
     handler = unit.load_handler()
-    own_client = client is None
-    if own_client:
-        from .client import make_client
+    if client is None:
+        from . import client as client_module
+        from .client.pool import pooled_client
 
-        client = make_client(conn)
-    try:
-        if unit.kind == "trigger":
-            result = handler(client, checked, state)  # {} is a state too: the trigger refuses it
-            return dict(result)
-        result = handler(client, checked)
-        if isinstance(result, Envelope):
-            return result.as_dict()
-        return {"data": result}
-    finally:
-        if own_client:
-            client.close()
+        client = pooled_client(conn, client_module.make_client)
+    if unit.kind == "trigger":
+        result = handler(client, checked, state)  # {} is a state too: the trigger refuses it
+        return dict(result)
+    result = handler(client, checked)
+    if isinstance(result, Envelope):
+        return result.as_dict()
+    return {"data": result}
 
 
 class Envelope:

@@ -104,13 +104,31 @@ class XmlRpcClient(OdooClient):
     def execute_kw(
         self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
     ) -> Any:
-        """Odoo's ``execute_kw`` as is: the raw building block of the rawRequest action."""
-        return self.rpc(
-            "object",
-            "execute_kw",
-            (self.database, self.uid(), self._password, model, method, list(args), dict(kwargs or {})),
-            idempotent=method in READ_ONLY_METHODS,
-        )
+        """Odoo's ``execute_kw`` as is: the raw building block of the rawRequest action.
+
+        A reused client logs in once. If Odoo then refuses the cached login ("Access Denied": the
+        user was re-created, or its id changed), the login is dropped and the call retried once
+        with a fresh one; Odoo refused the call before running it, so nothing runs twice.
+        """
+        reused_login = self._uid is not None
+        params = (list(args), dict(kwargs or {}))
+        try:
+            return self.rpc(
+                "object",
+                "execute_kw",
+                (self.database, self.uid(), self._password, model, method, *params),
+                idempotent=method in READ_ONLY_METHODS,
+            )
+        except AuthenticationError:
+            if not reused_login:
+                raise
+            self._uid = None
+            return self.rpc(
+                "object",
+                "execute_kw",
+                (self.database, self.uid(), self._password, model, method, *params),
+                idempotent=method in READ_ONLY_METHODS,
+            )
 
     def call(
         self,
