@@ -3,7 +3,9 @@
 The manifest is the product's table of contents: every connection, action, data source and trigger
 with its handler and schemas. Schemas may ``$ref`` shared definitions in ``schemas/common.json``;
 they are inlined at load time so a platform (``describe``) and the validators see one
-self-contained schema per unit.
+self-contained schema per unit. A connection's ``documentation`` is the markdown text itself, not a
+path into this repository: a platform that imports ``describe`` has the manifest and nothing else
+(a wheel installs no README), so a relative reference could never be opened.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -62,6 +65,7 @@ class ConnectionSpec(_Model):
     description: str
     deprecated: bool = False
     deprecation_message: str | None = Field(default=None, alias="deprecationMessage")
+    # Markdown shown with the connection form: how to get the key, which user and rights.
     documentation: str = ""
     fields: list[ConnectionField]
 
@@ -283,6 +287,31 @@ def _form_problems(file: str, schema: dict[str, Any]) -> Iterator[str]:
             )
 
 
+# A markdown link or image whose target is not an absolute URL: `[text](docs/x.md)`.
+_RELATIVE_LINK = re.compile(r"\]\((?!https?://|mailto:)([^)\s]*)")
+
+
+def _connection_problems(conn: ConnectionSpec) -> Iterator[str]:
+    where = f"connector.yaml: connection {conn.key}"
+    doc = conn.documentation.strip()
+    if not doc:
+        yield f"{where}: $.documentation: missing (markdown a platform shows with the form)"
+    elif not re.search(r"\s", doc):
+        yield (
+            f"{where}: $.documentation: {doc!r} is a reference, not the text; a platform has only "
+            "the manifest and cannot open it: put the markdown itself here"
+        )
+    else:
+        for target in _RELATIVE_LINK.findall(doc):
+            yield (
+                f"{where}: $.documentation: the link {target!r} is relative; a platform cannot "
+                "open it (use an absolute https:// URL or say it in the text)"
+            )
+    for i, field in enumerate(conn.fields):
+        if not _is_text(field.description):
+            yield f"{where}: $.fields[{i}] ({field.key}): no description (the form shows it)"
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     problems: list[str] = []
@@ -292,6 +321,7 @@ def validate_manifest(manifest: Manifest) -> list[str]:
         if conn.key in keys:
             problems.append(f"connector.yaml: $.connections: key {conn.key!r} is not unique")
         keys.add(conn.key)
+        problems.extend(_connection_problems(conn))
     for unit in manifest.units():
         where = f"connector.yaml: {unit.kind} {unit.key}"
         if unit.key in keys:

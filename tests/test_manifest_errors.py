@@ -173,3 +173,38 @@ def test_defaults_only_on_optional_inputs_valid_and_declared_for_numbers_and_fla
         "schemas/actions/listRecords.input.json: $.properties.pageSize: an optional integer input "
         "needs a default (the value the runtime uses when it is left out)",
     ]
+
+
+def test_connection_documentation_must_be_the_text_not_a_relative_reference(tree):
+    def change(data):
+        data["connections"][0]["documentation"] = "README.md#connections"
+        data["connections"][1]["documentation"] = "Read [the setup](docs/odoo-setup.md) first."
+        data["connections"][1]["fields"][0]["description"] = ""
+
+    edit_yaml(tree, change)
+    assert problems(tree) == [
+        "connector.yaml: connection odooApiKey: $.documentation: 'README.md#connections' is a "
+        "reference, not the text; a platform has only the manifest and cannot open it: put the "
+        "markdown itself here",
+        "connector.yaml: connection odooBasicAuth: $.documentation: the link 'docs/odoo-setup.md' is "
+        "relative; a platform cannot open it (use an absolute https:// URL or say it in the text)",
+        "connector.yaml: connection odooBasicAuth: $.fields[0] (baseUrl): no description (the form "
+        "shows it)",
+    ]
+
+
+def test_describe_carries_the_connection_documentation_with_only_the_manifest_installed(tree, capsys):
+    """The tree holds connector.yaml and schemas/ only, as a wheel installs them: no README, no
+    docs/. The platform still gets the whole text of each connection's documentation."""
+    assert not (tree / "README.md").exists() and not (tree / "docs").exists()
+    load_manifest.cache_clear()
+    try:
+        assert main(["describe", "--manifest", str(tree / "connector.yaml")]) == 0
+    finally:
+        load_manifest.cache_clear()
+    described = json.loads(capsys.readouterr().out)
+    docs = {conn["key"]: conn["documentation"] for conn in described["connections"]}
+    assert "**My Preferences** → **Security** tab →\n**Add API Key**" in docs["odooApiKey"]
+    assert "**Access Rights** for Set External ID" in docs["odooApiKey"]
+    assert "/web/database/selector" in docs["odooBasicAuth"]
+    assert all(".md#" not in text for text in docs.values())
