@@ -58,7 +58,7 @@ def test_form_strings_become_typed_values():
         "offset": 5,
         "domain": [["is_company", "=", True]],
         "fields": ["name"],
-        "pageSize": 500,
+        "pageSize": 0,  # sized from the rows
     }
 
 
@@ -199,11 +199,33 @@ def test_fuzzed_input_either_validates_or_raises_input_error(key: str, inputs: d
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(key=st.sampled_from(UNIT_KEYS),
-       inputs=st.dictionaries(st.sampled_from(["model", "recordId", "parameters", "externalId", "fields",
-                                                "domain", "limit", "offset", "fetchAll", "order", "url",
-                                                "method", "search", "timeout", "headers", "other"]),
-                              json_values, max_size=6))
+@given(
+    key=st.sampled_from(UNIT_KEYS),
+    inputs=st.dictionaries(
+        st.sampled_from(
+            [
+                "model",
+                "recordId",
+                "parameters",
+                "externalId",
+                "fields",
+                "domain",
+                "limit",
+                "offset",
+                "fetchAll",
+                "order",
+                "url",
+                "method",
+                "search",
+                "timeout",
+                "headers",
+                "other",
+            ]
+        ),
+        json_values,
+        max_size=6,
+    ),
+)
 def test_fast_check_agrees_with_jsonschema(key: str, inputs: dict[str, Any]):
     """The compiled check decides validity alone when it passes: it must never accept what the
     reference validator (JSON Schema 2020-12) refuses, nor the reverse."""

@@ -6,6 +6,7 @@ the ``data`` of the envelope. What Odoo does that surprises is written where it 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -50,8 +51,15 @@ _DEFAULT_TYPES = frozenset(
         "reference",
     }
 )
-_EXTERNAL_ID_GROUP = "Administration / Access Rights (base.group_erp_manager)"
+_EXTERNAL_ID_GROUP = "Access Rights (base.group_erp_manager)"  # its Odoo 19 name
 DEFAULT_PAGE_SIZE = 500
+# fetchAll without a pageSize sizes its pages from the rows it reads: the first page is small, the
+# next ones hold about _PAGE_BYTES of JSON (narrow rows: up to _MAX_PAGE rows, so 20 000 leads with
+# a few fields take 2 requests instead of 41; wide rows: fewer), which also bounds memory per page.
+_FIRST_PAGE = 500
+_MIN_PAGE = 50
+_MAX_PAGE = 20000
+_PAGE_BYTES = 2 * 1024 * 1024
 
 
 def default_fields(client: OdooClient, model: str) -> list[str]:
@@ -267,9 +275,12 @@ def iter_records(
     fields: Sequence[str] | None = None,
     order: str | None = None,
     offset: int = 0,
-    page_size: int = DEFAULT_PAGE_SIZE,
+    page_size: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching record, one page in memory at a time.
+
+    ``page_size`` None sizes pages from what they hold (see ``_PAGE_BYTES``); a number is used
+    as given.
 
     Without an ``order`` it pages by id (``id > last``) rather than by offset, so records created
     or deleted while paging neither shift the pages nor get skipped or repeated. With an ``order``
@@ -282,6 +293,8 @@ def iter_records(
     last_id: int | None = None
     position = offset
     seen = 0
+    adaptive = page_size is None
+    size = _FIRST_PAGE if page_size is None else page_size
     while True:
         page_domain = checked if last_id is None else [*checked, ["id", ">", last_id]]
         page: list[dict[str, Any]] = client.call(
@@ -292,11 +305,15 @@ def iter_records(
             order=sort,
             # one row more than a page tells whether another page follows, so a result that is an
             # exact multiple of the page size costs no trailing empty request
-            limit=page_size + 1,
+            limit=size + 1,
             offset=position if (not keyset or last_id is None) else 0,
         )
-        more = len(page) > page_size
-        del page[page_size:]
+        more = len(page) > size
+        del page[size:]
+        if adaptive and page:
+            sample = page[:: max(1, len(page) // 20)]
+            per_row = max(1, len(json.dumps(sample, separators=(",", ":"), default=str)) // len(sample))
+            size = max(_MIN_PAGE, min(_MAX_PAGE, _PAGE_BYTES // per_row))
         yield from page
         seen += len(page)
         progress.info("%s: %d records read", model, seen)
@@ -318,7 +335,7 @@ def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[di
         fields=inputs.get("fields"),
         order=inputs.get("order"),
         offset=inputs.get("offset", 0),
-        page_size=inputs.get("pageSize", DEFAULT_PAGE_SIZE),
+        page_size=inputs.get("pageSize") or None,  # 0: sized from the rows
     )
 
 
