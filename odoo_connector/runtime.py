@@ -28,14 +28,16 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
 
 from .connections import BASIC_AUTH, Connection, parse_connection
 from .errors import InputError
 from .manifest import Manifest, UnitSpec, load_manifest
+
+if TYPE_CHECKING:  # jsonschema is imported only to word an error (~80 ms of start-up otherwise)
+    from jsonschema import Draft202012Validator
 
 __all__ = ["coerce_inputs", "invoke", "validate_inputs"]
 
@@ -234,6 +236,8 @@ def _fast_check(unit: UnitSpec) -> Callable[[Any], Any]:
 
 
 def _wording_validator(unit: UnitSpec) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = unit.input_schema
     entry = _WORDING.get(id(schema))
     if entry is None or entry[0] is not schema:
