@@ -203,8 +203,8 @@ def test_describe_carries_the_connection_documentation_with_only_the_manifest_in
     finally:
         load_manifest.cache_clear()
     described = json.loads(capsys.readouterr().out)
-    docs = {conn["key"]: conn["documentation"] for conn in described["connections"]}
-    assert "**My Preferences** → **Security** tab →\n**Add API Key**" in docs["odooApiKey"]
+    docs = {conn["key"]: " ".join(conn["documentation"].split()) for conn in described["connections"]}
+    assert "**My Preferences** → **Security** tab → **Add API Key**" in docs["odooApiKey"]
     assert "**Access Rights** for Set External ID" in docs["odooApiKey"]
     assert "/web/database/selector" in docs["odooBasicAuth"]
     assert all(".md#" not in text for text in docs.values())
