@@ -381,3 +381,15 @@ def _restore_connector_logger() -> Iterator[None]:
     saved = (list(logger.handlers), logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _fresh_client_pool() -> Iterator[None]:
+    """Each test starts with no pooled client: ``invoke`` reuses clients (and the XML-RPC login)
+    within a process, and a cassette recorded by one test must not depend on which tests ran
+    before it (the login request would be in one cassette and missing from the next)."""
+    from odoo_connector.client.pool import close_pooled_clients
+
+    close_pooled_clients()
+    yield
+    close_pooled_clients()
