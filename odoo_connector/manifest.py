@@ -255,13 +255,13 @@ def _types(prop: dict[str, Any]) -> set[str]:
 
 
 def _form_problems(file: str, schema: dict[str, Any]) -> Iterator[str]:
-    from jsonschema import Draft202012Validator  # only `validate` needs it
-
     """What a platform needs to draw a form from an input schema: a title and description of the
     whole, and for every top-level property a title, a description and at least one example. A
     ``default`` is what the runtime fills in when the input is left out, so it belongs only on an
     optional input, must itself be valid, and an optional number or flag must declare one (leaving
     it out always means some value, and the form should show which)."""
+    from jsonschema import Draft202012Validator  # only `validate` needs it
+
     for key in ("title", "description"):
         if not _is_text(schema.get(key)):
             yield f"{file}: $.{key}: missing or empty (the platform shows it above the form)"
