@@ -132,7 +132,7 @@ class _ConnectionBase(BaseModel):
     port: Port | None = None
     database: str
     # seconds one request may take in all (client/http.py: deadline); None = the default, 120 s
-    timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
+    timeout: Annotated[float, Field(ge=1, le=3600)] | None = None
 
     @field_validator("database")
     @classmethod

@@ -233,8 +233,9 @@ def access_hint(groups: list[str]) -> str:
     if groups:
         names = ", ".join(f'"{g}"' for g in groups)
         return (
-            f"Ask an Odoo administrator to add the API user to the group {names} "
-            "(Settings → Users → the user → Access Rights), or use a user who has it."
+            f"Ask an Odoo administrator to add the API user to the group {names} (Settings → "
+            "Users & Companies → Users → the user's form; with developer mode on, also Settings → "
+            "Users & Companies → Groups), or use a user who has it."
         )
     return (
         "The API user lacks the rights for this. Ask an Odoo administrator to grant the needed "

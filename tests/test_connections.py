@@ -132,3 +132,20 @@ def test_connection_from_env_lists_what_is_missing():
     with pytest.raises(InputError) as err:
         connection_from_env({"ODOO_URL": "https://a.b", "ODOO_USERNAME": "u"})
     assert "ODOO_DB" in err.value.message and "ODOO_PASSWORD" in err.value.message
+
+
+@pytest.mark.parametrize("timeout", [0.5, 0, -1, 3601, "abc", "٣"])
+def test_a_timeout_outside_one_to_3600_seconds_is_refused(timeout):
+    from odoo_connector.errors import ConnectionSettingsError
+
+    with pytest.raises(ConnectionSettingsError) as err:
+        parse_connection(
+            {
+                "type": "odooApiKey",
+                "baseUrl": "https://acme.odoo.com",
+                "database": "acme",
+                "apiKey": KEY,
+                "timeout": timeout,
+            }
+        )
+    assert err.value.path == "timeout" and err.value.exit_code == 3
