@@ -133,6 +133,34 @@ class _ConnectionBase(BaseModel):
     database: str
     # seconds one request may take in all (client/http.py: deadline); None = the default, 120 s
     timeout: Annotated[float, Field(ge=1, le=3600)] | None = None
+    # defaults for every call's context (odoo_connector/context.py); a call's context overrides them
+    company_id: Annotated[int, Field(ge=1, le=2147483647)] | None = Field(default=None, alias="companyId")
+    language: str | None = None
+    timezone: str | None = None
+
+    @field_validator("language", "timezone")
+    @classmethod
+    def _context_text(cls, value: str | None, info: Any) -> str | None:
+        from .context import odoo_context
+
+        if value is None or not value.strip():
+            return None
+        key = "language" if info.field_name == "language" else "timezone"
+        try:
+            odoo_context({key: value.strip()})
+        except Exception:  # the context module words it for inputs; here it is a connection field
+            example = "fr_FR or en_US" if key == "language" else "Europe/Brussels"
+            raise ValueError(f"must be like {example}") from None
+        return value.strip()
+
+    def default_context(self) -> dict[str, Any]:
+        """Odoo context keys for the connection's defaults (empty when none is set)."""
+        from .context import odoo_context
+
+        return odoo_context(
+            {"companyId": self.company_id, "language": self.language, "timezone": self.timezone},
+            where="connection",
+        )
 
     @field_validator("database")
     @classmethod
@@ -208,7 +236,7 @@ class BasicAuthConnection(_ConnectionBase):
 
 Connection = ApiKeyConnection | BasicAuthConnection
 
-_FIELD_NAMES = {"base_url": "baseUrl", "api_key": "apiKey"}
+_FIELD_NAMES = {"base_url": "baseUrl", "api_key": "apiKey", "company_id": "companyId"}
 
 
 def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
@@ -227,6 +255,14 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
                 f"The port must be a whole number from 1 to 65535, not {text!r}.", path="port"
             )
         values["port"] = int(text)
+    if "companyId" in values and isinstance(values["companyId"], str):
+        text = values["companyId"].strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 10):
+            raise ConnectionSettingsError(
+                f"The companyId must be a company id (a whole number of 1 or more), not {text!r}.",
+                path="companyId",
+            )
+        values["companyId"] = int(text)
     if "timeout" in values and isinstance(values["timeout"], str):
         text = values["timeout"].strip()
         try:
@@ -269,7 +305,8 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
 
 
 def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
-    """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT`` and ``ODOO_API_KEY`` or
+    """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT``, ``ODOO_COMPANY_ID``,
+    ``ODOO_LANGUAGE``, ``ODOO_TIMEZONE`` and ``ODOO_API_KEY`` or
     ``ODOO_USERNAME``/``ODOO_PASSWORD``; the API key wins when both are set, because JSON-2 is the
     supported API and XML-RPC is deprecated."""
     env = os.environ if environ is None else environ
@@ -278,6 +315,9 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
         "port": env.get("ODOO_PORT") or None,
         "database": env.get("ODOO_DB", ""),
         "timeout": env.get("ODOO_TIMEOUT") or None,
+        "companyId": env.get("ODOO_COMPANY_ID") or None,
+        "language": env.get("ODOO_LANGUAGE") or None,
+        "timezone": env.get("ODOO_TIMEZONE") or None,
     }
     missing = [name for name, key in (("ODOO_URL", "baseUrl"), ("ODOO_DB", "database")) if not data[key]]
     if env.get("ODOO_API_KEY"):

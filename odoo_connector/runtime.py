@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from .connections import BASIC_AUTH, Connection, parse_connection
-from .errors import InputError
+from .context import odoo_context
+from .context import using as using_context
+from .errors import AccessDeniedError, InputError, OdooConnectorError
 from .manifest import Manifest, UnitSpec, load_manifest
 
 if TYPE_CHECKING:  # jsonschema is imported only to word an error (~80 ms of start-up otherwise)
@@ -350,18 +352,59 @@ def invoke(
     if conn.type == BASIC_AUTH:
         _check_xmlrpc_numbers(checked)
     handler = unit.load_handler()
+    call_context = odoo_context(checked.get("context")) if isinstance(checked.get("context"), Mapping) else {}
+    if "context" in checked:
+        checked["context"] = call_context  # a handler passing it on sends Odoo's own keys
     if client is None:
         from . import client as client_module
         from .client.pool import pooled_client
 
         client = pooled_client(conn, client_module.make_client)
-    if unit.kind == "trigger":
-        result = handler(client, checked, state)  # {} is a state too: the trigger refuses it
-        return dict(result)
-    result = handler(client, checked)
+    with using_context(call_context):
+        language = call_context.get("lang") or conn.language
+        if isinstance(language, str):
+            _check_language(client, language)
+        try:
+            if unit.kind == "trigger":
+                result = handler(client, checked, state)  # {} is a state too: the trigger refuses it
+                return dict(result)
+            result = handler(client, checked)
+        except AccessDeniedError as exc:
+            if "unauthorized or invalid companies" in exc.message:
+                raise _company_error(client, exc) from None
+            raise
     if isinstance(result, Envelope):
         return result.as_dict()
     return {"data": result}
+
+
+def _check_language(client: Any, language: str) -> None:
+    """Odoo silently ignores a language that is not active (names stay untranslated): say so."""
+    active = client.active_languages()
+    if language not in active:
+        raise InputError(
+            f"The language {language!r} is not active in this Odoo.",
+            hint=f"Active languages: {', '.join(sorted(active))}. An administrator activates more "
+            "under Settings → Languages.",
+            path="context.language",
+        )
+
+
+def _company_error(client: Any, error: AccessDeniedError) -> AccessDeniedError:
+    """Odoo's "Access to unauthorized or invalid companies" names neither; list the user's."""
+    try:
+        companies = client.user_companies()
+    except OdooConnectorError:
+        return error
+    listed = ", ".join(f"{c['id']} ({c['name']})" for c in companies)
+    return AccessDeniedError(
+        error.message,
+        hint=f"This user may work in the companies {listed}: give one of these ids as companyId, or "
+        "ask an Odoo administrator to add the company to the user's Allowed Companies.",
+        groups=[],
+        odoo_name=error.odoo_name,
+        status=error.status,
+    )
 
 
 class Envelope:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from ..connections import Connection
+from ..context import current as current_context
 from ..errors import UnsupportedServerError
 from .http import DEFAULT_DEADLINE, HttpSession
 
@@ -63,6 +64,8 @@ class OdooClient(abc.ABC):
         # fields_get answers per model, kept for this connection's lifetime: field lists change
         # only when modules are installed, and each saved call is a server-side key check.
         self._fields_cache: dict[str, dict[str, dict[str, Any]]] = {}
+        self._default_context = connection.default_context()
+        self._languages: list[str] | None = None
         self.session = HttpSession(
             connection.url,
             headers=self._auth_headers(),
@@ -85,9 +88,17 @@ class OdooClient(abc.ABC):
         ids: Sequence[int] | None = None,
         *,
         context: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Runs ``model.method`` on the server and returns its JSON-able result."""
+        """Runs ``model.method`` on the server and returns its JSON-able result.
+
+        ``idempotent`` says whether the call may be sent again after a timeout or a 502/503/504,
+        when Odoo may have run it already. None (the default) decides by the method: only
+        ``READ_ONLY_METHODS`` are. True is for a caller that knows a write gives the same end
+        state however often it runs: a ``load`` whose every row names its record by external ID
+        (actions/batch.py). Never pass True for ``create`` or a ``load`` that creates by position.
+        """
 
     def _checked(self, model: str, method: str, result: Any) -> Any:
         """``result`` if it has the shape Odoo gives ``method``, else UnsupportedServerError."""
@@ -123,6 +134,26 @@ class OdooClient(abc.ABC):
     @abc.abstractmethod
     def uid(self) -> int:
         """The authenticated user's id (one call at most per connection)."""
+
+    def effective_context(self, explicit: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """The context a call carries: the connection's defaults, then the invocation's
+        (:func:`odoo_connector.context.using`), then the one passed to ``call``; None if empty.
+        The one place where context is merged, for every action, picklist and trigger."""
+        merged = {**self._default_context, **(current_context() or {}), **(explicit or {})}
+        return merged or None
+
+    def active_languages(self) -> list[str]:
+        """Codes of the active languages (``res.lang.get_installed``), asked once per client."""
+        if self._languages is None:
+            self._languages = [str(row[0]) for row in self.call("res.lang", "get_installed")]
+        return self._languages
+
+    def user_companies(self) -> list[dict[str, Any]]:
+        """The companies this user may work in, ``[{"id", "name"}]``."""
+        rows = self.call("res.users", "read", [self.uid()], fields=["company_ids"])
+        ids = rows[0]["company_ids"] if rows else []
+        companies = self.call("res.company", "read", ids, fields=["name"]) if ids else []
+        return [{"id": c["id"], "name": c["name"]} for c in companies]
 
     def whoami(self) -> UserInfo:
         uid = self.uid()

@@ -38,19 +38,21 @@ class Json2Client(OdooClient):
         ids: Sequence[int] | None = None,
         *,
         context: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         body: dict[str, Any] = dict(kwargs)
         if ids is not None:
             body["ids"] = list(ids)
-        if context:
-            body["context"] = dict(context)
+        merged = self.effective_context(context)  # connection defaults < invocation < this call
+        if merged:
+            body["context"] = merged
         response = self.session.request(
             "POST",
             f"/json/2/{model}/{method}",
             content=json.dumps(body, separators=(",", ":")).encode(),
             headers={"Content-Type": "application/json"},
-            idempotent=method in READ_ONLY_METHODS,
+            idempotent=method in READ_ONLY_METHODS if idempotent is None else idempotent,
         )
         if response.is_success:
             try:

@@ -102,7 +102,13 @@ class XmlRpcClient(OdooClient):
         return self._uid
 
     def execute_kw(
-        self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
+        self,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool | None = None,
     ) -> Any:
         """Odoo's ``execute_kw`` as is: the raw building block of the rawRequest action.
 
@@ -112,12 +118,13 @@ class XmlRpcClient(OdooClient):
         """
         reused_login = self._uid is not None
         params = (list(args), dict(kwargs or {}))
+        retry = method in READ_ONLY_METHODS if idempotent is None else idempotent
         try:
             return self.rpc(
                 "object",
                 "execute_kw",
                 (self.database, self.uid(), self._password, model, method, *params),
-                idempotent=method in READ_ONLY_METHODS,
+                idempotent=retry,
             )
         except AuthenticationError:
             if not reused_login:
@@ -127,7 +134,7 @@ class XmlRpcClient(OdooClient):
                 "object",
                 "execute_kw",
                 (self.database, self.uid(), self._password, model, method, *params),
-                idempotent=method in READ_ONLY_METHODS,
+                idempotent=retry,
             )
 
     def call(
@@ -137,6 +144,7 @@ class XmlRpcClient(OdooClient):
         ids: Sequence[int] | None = None,
         *,
         context: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         # execute_kw takes the record ids as the first positional argument of record methods
@@ -145,9 +153,12 @@ class XmlRpcClient(OdooClient):
         for name in _POSITIONAL.get(method, ()):
             if name in kwargs:
                 args.append(kwargs.pop(name))
-        if context:
-            kwargs["context"] = dict(context)
-        return self._checked(model, method, self.execute_kw(model, method, args, kwargs))
+        merged = self.effective_context(context)  # connection defaults < invocation < this call
+        if merged:
+            kwargs["context"] = merged
+        return self._checked(
+            model, method, self.execute_kw(model, method, args, kwargs, idempotent=idempotent)
+        )
 
     def server_version(self) -> ServerInfo:
         info = self.rpc("common", "version", (), idempotent=True)
