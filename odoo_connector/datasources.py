@@ -10,7 +10,7 @@ from .actions.models import fetch_models
 from .client import OdooClient
 from .runtime import Envelope
 
-__all__ = ["select_model", "select_record_by_id"]
+__all__ = ["select_company", "select_language", "select_model", "select_record_by_id"]
 
 
 def select_model(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -56,6 +56,19 @@ def select_method(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
     if search:
         options = [o for o in options if search in f"{o['key']} {o['description']}".casefold()]
     return Envelope(options[:limit], truncated=len(options) > limit, **extra)
+
+
+def select_company(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The companies this user may work in, for a ``companyId``: read from the user's allowed
+    companies, not searched, so a connection's default company does not hide the others."""
+    return [{"key": str(c["id"]), "label": c["name"]} for c in client.user_companies()]
+
+
+def select_language(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The active languages (``res.lang.get_installed``), for a ``language``: a language that is
+    not active is ignored by Odoo, so only these are offered."""
+    rows = client.call("res.lang", "get_installed")
+    return [{"key": str(code), "label": str(name)} for code, name in rows]
 
 
 def select_company(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -150,9 +150,18 @@ class OdooClient(abc.ABC):
 
     def user_companies(self) -> list[dict[str, Any]]:
         """The companies this user may work in, ``[{"id", "name"}]``."""
-        rows = self.call("res.users", "read", [self.uid()], fields=["company_ids"])
+        # allowed_company_ids null: Odoo's own default, so a wrong companyId in the connection or
+        # the call (the reason this is asked, often) does not make this read fail too
+        rows = self.call(
+            "res.users", "read", [self.uid()], fields=["company_ids"], context={"allowed_company_ids": None}
+        )
         ids = rows[0]["company_ids"] if rows else []
-        companies = self.call("res.company", "read", ids, fields=["name"]) if ids else []
+        # with all of them allowed for this read: a default company in the context would hide the rest
+        companies = (
+            self.call("res.company", "read", ids, fields=["name"], context={"allowed_company_ids": ids})
+            if ids
+            else []
+        )
         return [{"id": c["id"], "name": c["name"]} for c in companies]
 
     def whoami(self) -> UserInfo:

@@ -5,7 +5,8 @@ a plain dict. Building a client per call costs a TLS context (~17 ms of CPU, eve
 over XML-RPC, a login (one more round trip, ~375 ms on a real Odoo 19): the connector was 3 times (JSON-2)
 and 42 times (XML-RPC) slower per call than a reused ``xmlrpc.client`` (issue 19). So clients are kept,
 keyed by everything that makes two connections the same one: type, URL, database, login, a
-SHA-256 of the secret (never the secret itself), the timeout, and the factory that built them (a
+SHA-256 of the secret (never the secret itself), the timeout, the default context (company,
+language, time zone), and the factory that built them (a
 test or an embedder that swaps ``make_client`` gets its own clients).
 
 Bounded (least recently used first out), thread-safe, and closed at interpreter exit. A login that
@@ -37,7 +38,8 @@ def connection_identity(connection: Connection) -> tuple[Any, ...]:
     """What makes two connections the same; safe to keep in memory and log (no secret in it)."""
     digest = hashlib.sha256("\0".join(connection.secrets()).encode("utf-8")).hexdigest()
     login = getattr(connection, "username", "")
-    return (connection.type, connection.url, connection.database, login, digest, connection.timeout)
+    defaults = (connection.company_id, connection.language, connection.timezone)  # the client's context
+    return (connection.type, connection.url, connection.database, login, digest, connection.timeout, *defaults)
 
 
 def pooled_client(connection: Connection, factory: Callable[[Connection], OdooClient]) -> OdooClient:
