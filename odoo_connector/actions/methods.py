@@ -187,8 +187,10 @@ def _call(
         named.update(positional)
     try:
         if args and isinstance(client, XmlRpcClient):
-            if context:
-                named["context"] = dict(context)
+            # execute_kw is sent as is: merge the connection's defaults as client.call does
+            merged = client.effective_context(context)
+            if merged:
+                named["context"] = merged
             head: list[Any] = [list(ids)] if ids is not None else []
             return client.execute_kw(model, method, [*head, *args], named)
         return client.call(model, method, ids, context=context or None, **named)
@@ -260,7 +262,7 @@ def call_method(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]
         inputs.get("recordIds"),
         inputs.get("args") or [],
         inputs.get("kwargs") or {},
-        inputs.get("context") or None,
+        None,  # the action's ``context`` input rides with every call (odoo_connector.context)
     )
     return _outcome(result)
 
@@ -271,16 +273,16 @@ def call_method(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]
 def run_wizard(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Creates one wizard record with the active records in its context, then presses its button.
 
-    The context both calls carry is the caller's ``context`` with ``active_model``,
-    ``active_ids`` and ``active_id`` (the first id) set from the inputs: wizards read their
+    The context both calls carry is the caller's ``context`` (which the runtime already applies
+    to every call) with ``active_model``, ``active_ids`` and ``active_id`` (the first id) set
+    from the inputs, which win over the same keys in ``context``: wizards read their
     records from there (``sale.advance.payment.inv`` invoices the orders in ``active_ids``). The
     wizard is a transient model: Odoo's vacuum removes it, so nothing is left to clean. Neither
     call is retried after a timeout.
     """
     wizard_model: str = inputs["wizardModel"]
     active_ids: list[int] = list(inputs["activeIds"])
-    context = {
-        **(inputs.get("context") or {}),
+    context = {  # over the action's ``context`` input, which rides with every call
         "active_model": inputs["activeModel"],
         "active_ids": active_ids,
         "active_id": active_ids[0],
@@ -350,8 +352,7 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
     if attachment_ids:
         kwargs["attachment_ids"] = attachment_ids
     try:
-        context = inputs.get("context") or None
-        result = client.call(model, "message_post", [record_id], context=context, **kwargs)
+        result = client.call(model, "message_post", [record_id], **kwargs)
     except OdooConnectorError as exc:
         if attachment_ids:
             try:
