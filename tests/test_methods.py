@@ -26,7 +26,7 @@ from odoo_connector.actions.methods import _BY_MODEL, action_records, curated_me
 from odoo_connector.cli import main
 from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
-from odoo_connector.errors import InputError, NotFoundError, OdooValidationError
+from odoo_connector.errors import AccessDeniedError, InputError, NotFoundError, OdooValidationError
 
 pytestmark = pytest.mark.recordable
 
@@ -313,6 +313,24 @@ def test_call_method_with_positional_args_as_admin_names_them_from_api_doc(admin
         "result": [{"id": 3}],
         "records": None,
     }
+
+
+def test_call_method_access_error_names_the_group(conn):
+    with pytest.raises(AccessDeniedError) as err:
+        run(conn, "callMethod", model="ir.config_parameter", method="search_count", kwargs={"domain": []})
+    assert err.value.groups == ["Role / Administrator"]
+    assert "Role / Administrator" in err.value.hint
+
+
+def test_call_method_context_takes_the_friendly_names(conn, cleanup, prefix):
+    """includeArchived is Odoo's active_test, inverted; the runtime translates it for every call."""
+    partner = run(conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} Friendly"})
+    cleanup.append(("res.partner", partner))
+    run(conn, "callMethod", model="res.partner", method="action_archive", recordIds=[partner])
+    count = {"model": "res.partner", "method": "search_count", "kwargs": {"domain": [["id", "=", partner]]}}
+    assert run(conn, "callMethod", **count) == {"result": 0, "records": None}
+    archived = run(conn, "callMethod", **count, context={"includeArchived": True})
+    assert archived == {"result": 1, "records": None}
 
 
 def test_call_method_unknown_method_is_not_found(conn):
