@@ -113,21 +113,42 @@ def test_create_record_missing_required_field_reports_odoo_message(conn):
     assert "Missing required value" in err.value.message
 
 
-def test_create_record_with_external_id_as_non_admin_creates_nothing(conn, prefix):
-    with pytest.raises(AccessDeniedError) as err:
+def test_create_record_with_external_id_as_non_admin_sets_both_or_neither(conn, cleanup, prefix):
+    xid = f"__import__.{prefix.replace('-', '_')}_xid"
+    with pytest.raises(OdooValidationError) as err:
         run(
             conn,
             "createRecord",
             model="res.partner",
-            parameters={"name": f"{prefix} XID"},
-            externalId=f"__import__.{prefix.replace('-', '_')}_xid",
+            parameters={"name": f"{prefix} XID", "country_id": 2147483000},
+            externalId=f"{xid}_refused",
         )
-    assert "Access Rights" in err.value.groups
-    assert "base.group_erp_manager" in err.value.hint
+    assert err.value.message == (
+        "Field 'country_id': No matching record found for database id '2147483000' in field 'Country'. "
+        "Nothing was written."
+    )
+    with pytest.raises(NotFoundError):
+        run(conn, "getRecordByExternalId", externalId=f"{xid}_refused")
     left = run(
         conn, "listRecords", model="res.partner", domain=[["name", "=", f"{prefix} XID"]], fields=["name"]
     )
     assert left == []
+    record_id = run(
+        conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} XID"}, externalId=xid
+    )
+    cleanup.append(("res.partner", record_id))
+    found = run(conn, "getRecordByExternalId", externalId=xid, fields=["name"])
+    assert found == {
+        "externalId": xid,
+        "model": "res.partner",
+        "id": record_id,
+        "record": {"id": record_id, "name": f"{prefix} XID"},
+    }
+    with pytest.raises(OdooValidationError) as taken:
+        run(conn, "createRecord", model="res.partner", parameters={"name": "dup"}, externalId=xid)
+    assert (
+        taken.value.message == f"The external ID {xid!r} is already used by res.partner record {record_id}."
+    )
 
 
 def test_create_record_with_external_id_as_admin_sets_both(admin_conn, prefix):

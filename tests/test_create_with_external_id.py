@@ -1,5 +1,6 @@
-"""createRecord with an external ID ends with both or neither, even when Odoo fails half-way:
-scenarios a cassette cannot reach (a race on the external ID, a failing clean-up)."""
+"""createRecord with an external ID ends with both or neither, for an ordinary user: one ``load``
+(Odoo's import, one transaction) writes the record and its external ID. Scenarios a cassette
+cannot reach: the exact calls, a taken ID, a refused row, a timeout on the write."""
 
 from __future__ import annotations
 
@@ -12,25 +13,31 @@ import pytest
 from odoo_connector import invoke
 from odoo_connector.client import Json2Client
 from odoo_connector.connections import parse_connection
-from odoo_connector.errors import AccessDeniedError, OdooValidationError
+from odoo_connector.errors import InputError, OdooValidationError, TransportError
 
 CONN = {"type": "odooApiKey", "baseUrl": "http://odoo.test", "database": "odoo19", "apiKey": "test-key"}
 INPUTS = {"model": "res.partner", "parameters": {"name": "Acme"}, "externalId": "__import__.acme"}
-UNIQUE = {
-    "name": "psycopg2.errors.UniqueViolation",
-    "message": 'duplicate key value violates unique constraint "ir_model_data_module_name_uniq_index"',
+NOT_FOUND = {
+    "name": "builtins.ValueError",
+    "message": "External ID not found in the system: __import__.acme",
 }
-FORBIDDEN = {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to delete 'Contact'"}
+FIELDS = {
+    "name": {"type": "char", "string": "Name"},
+    "country_id": {"type": "many2one", "relation": "res.country"},
+}
 
 
 def odoo(answers: dict[str, Any]) -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
-    """Answers ``model/method`` from ``answers``: a value (200) or ``(status, error body)``."""
+    """Answers ``model/method`` from ``answers``: a value (200), ``(status, error body)``, or an
+    exception to raise (a lost answer)."""
     calls: list[tuple[str, dict[str, Any]]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         route = request.url.path.removeprefix("/json/2/")
         calls.append((route, json.loads(request.content)))
         answer = answers[route]
+        if isinstance(answer, Exception):
+            raise answer
         if isinstance(answer, tuple):
             return httpx.Response(answer[0], json=answer[1])
         return httpx.Response(200, json=answer)
@@ -38,80 +45,122 @@ def odoo(answers: dict[str, Any]) -> tuple[Json2Client, list[tuple[str, dict[str
     return Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler)), calls  # type: ignore[arg-type]
 
 
-def test_the_record_and_its_external_id_are_created_in_three_calls():
+def test_the_record_and_its_external_id_are_written_by_one_load():
     client, calls = odoo(
-        {"ir.model.data/search_read": [], "res.partner/create": [42], "ir.model.data/create": [7]}
+        {
+            "ir.model.data/check_object_reference": (500, NOT_FOUND),
+            "res.partner/fields_get": FIELDS,
+            "res.partner/load": {"ids": [42], "messages": [], "nextrow": 0},
+        }
     )
     assert invoke("createRecord", CONN, INPUTS, client=client) == {"data": 42}
-    assert [route for route, _ in calls] == [
-        "ir.model.data/search_read",
-        "res.partner/create",
-        "ir.model.data/create",
+    assert calls == [
+        ("ir.model.data/check_object_reference", {"module": "__import__", "xml_id": "acme"}),
+        ("res.partner/fields_get", calls[1][1]),
+        (
+            "res.partner/load",
+            {
+                "fields": ["id", "name"],
+                "data": [["__import__.acme", "Acme"]],
+                "context": {"tz": "UTC", "active_test": False},
+            },
+        ),
     ]
-    assert calls[2][1] == {
-        "vals_list": [{"module": "__import__", "name": "acme", "model": "res.partner", "res_id": 42}]
-    }
 
 
-def test_an_external_id_in_use_is_refused_before_creating():
-    client, calls = odoo(
-        {
-            "ir.model.data/search_read": [
-                {"id": 3, "module": "__import__", "name": "acme", "model": "res.partner", "res_id": 9}
-            ]
-        }
-    )
-    with pytest.raises(OdooValidationError, match=r"already used by res\.partner record 9"):
-        invoke("createRecord", CONN, INPUTS, client=client)
-    assert [route for route, _ in calls] == ["ir.model.data/search_read"]
-
-
-def test_a_user_without_the_group_is_refused_before_creating():
-    client, calls = odoo(
-        {
-            "ir.model.data/search_read": (
-                403,
-                {
-                    "name": "odoo.exceptions.AccessError",
-                    "message": "You are not allowed to access 'Model Data' (ir.model.data) records."
-                    "\n\nThis operation is allowed for the following groups:\n\t- Access Rights"
-                    "\n\nContact your administrator.",
-                },
-            )
-        }
-    )
-    with pytest.raises(AccessDeniedError) as err:
-        invoke("createRecord", CONN, INPUTS, client=client)
-    assert err.value.groups == ["Access Rights"] and "base.group_erp_manager" in err.value.hint
-    assert len(calls) == 1
-
-
-def test_when_the_external_id_fails_after_creating_the_record_is_removed():
-    client, calls = odoo(
-        {
-            "ir.model.data/search_read": [],
-            "res.partner/create": [42],
-            "ir.model.data/create": (500, UNIQUE),
-            "res.partner/unlink": True,
-        }
-    )
+def test_an_external_id_in_use_is_refused_before_writing():
+    client, calls = odoo({"ir.model.data/check_object_reference": ["res.partner", 9]})
     with pytest.raises(OdooValidationError) as err:
         invoke("createRecord", CONN, INPUTS, client=client)
-    assert "was removed again, so nothing was created" in err.value.message
-    assert "duplicate key value" in err.value.message
-    assert calls[-1] == ("res.partner/unlink", {"ids": [42]})
+    assert err.value.message == "The external ID '__import__.acme' is already used by res.partner record 9."
+    assert [route for route, _ in calls] == ["ir.model.data/check_object_reference"]
 
 
-def test_when_the_clean_up_fails_too_the_error_names_the_record_left_behind():
+def test_an_external_id_under_an_odoo_module_is_refused_before_any_request():
+    client, calls = odoo({})
+    with pytest.raises(InputError) as err:
+        invoke("createRecord", CONN, {**INPUTS, "externalId": "base.main_partner"}, client=client)
+    assert "the Odoo module 'base'" in err.value.message and err.value.path == "externalId"
+    assert calls == []
+
+
+def test_a_row_odoo_refuses_writes_neither_and_says_why():
     client, _ = odoo(
         {
-            "ir.model.data/search_read": [],
-            "res.partner/create": [42],
-            "ir.model.data/create": (500, UNIQUE),
-            "res.partner/unlink": (403, FORBIDDEN),
+            "ir.model.data/check_object_reference": (500, NOT_FOUND),
+            "res.partner/fields_get": FIELDS,
+            "res.partner/load": {
+                "ids": False,
+                "messages": [
+                    {
+                        "rows": {"from": 0, "to": 0},
+                        "type": "error",
+                        "field": "country_id",
+                        "message": "No matching record found for database id '999' in field 'Country'",
+                    }
+                ],
+                "nextrow": 0,
+            },
         }
     )
     with pytest.raises(OdooValidationError) as err:
-        invoke("createRecord", CONN, INPUTS, client=client)
-    assert "Record 42 was left behind without an external ID" in err.value.message
-    assert "setExternalId" in err.value.hint
+        invoke(
+            "createRecord", CONN, {**INPUTS, "parameters": {"name": "Acme", "country_id": 999}}, client=client
+        )
+    assert err.value.message == (
+        "Field 'country_id': No matching record found for database id '999' in field 'Country'. "
+        "Nothing was written."
+    )
+    assert err.value.path == "parameters.country_id"
+
+
+def test_a_value_load_cannot_express_is_refused_before_writing():
+    client, calls = odoo(
+        {"ir.model.data/check_object_reference": (500, NOT_FOUND), "res.partner/fields_get": FIELDS}
+    )
+    with pytest.raises(InputError) as err:
+        invoke(
+            "createRecord",
+            CONN,
+            {**INPUTS, "parameters": {"name": "Acme", "country_id": "BE"}},
+            client=client,
+        )
+    assert err.value.message.startswith("res.partner.country_id is a many2one field to res.country")
+    assert err.value.path == "parameters.country_id"
+    assert [route for route, _ in calls] == ["ir.model.data/check_object_reference", "res.partner/fields_get"]
+
+
+def test_a_timeout_on_the_write_is_retried_because_it_names_its_record_by_external_id():
+    """Sending the same load again updates the record the first one created: never a second
+    record. So this one write is retried after a timeout, unlike create."""
+    attempts = {"load": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        route = request.url.path.removeprefix("/json/2/")
+        if route == "res.partner/load":
+            attempts["load"] += 1
+            if attempts["load"] == 1:
+                raise httpx.ReadTimeout("timed out", request=request)
+            return httpx.Response(200, json={"ids": [42], "messages": [], "nextrow": 0})
+        if route == "res.partner/fields_get":
+            return httpx.Response(200, json=FIELDS)
+        return httpx.Response(500, json=NOT_FOUND)
+
+    client = Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client.session.sleep = lambda seconds: None
+    assert invoke("createRecord", CONN, INPUTS, client=client) == {"data": 42}
+    assert attempts["load"] == 2
+
+
+def test_a_timeout_on_a_plain_create_is_not_retried():
+    attempts = {"create": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts["create"] += 1
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    client = Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client.session.sleep = lambda seconds: None
+    with pytest.raises(TransportError):
+        invoke("createRecord", CONN, {"model": "res.partner", "parameters": {"name": "Acme"}}, client=client)
+    assert attempts["create"] == 1

@@ -14,6 +14,7 @@ from typing import Any
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
+from .batch import check_external_id, highest_id, load_one
 
 __all__ = [
     "create_record",
@@ -143,49 +144,58 @@ def _create_external_id(client: OdooClient, module: str, name: str, model: str, 
     return int(ids[0] if isinstance(ids, list) else ids)
 
 
-def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
-    """Creates one record; with ``externalId`` the end state is both or neither.
+def _refuse_taken(client: OdooClient, external_id: str) -> bool:
+    """Refuses an external ID that already names a record this user can see.
 
-    The external ID is checked first (free, and the user may create it), so the common failures
-    happen before anything is written. If setting it still fails (a race), the new record is
-    deleted again; if even that fails, the error names the record left behind.
+    ``check_object_reference`` is open to every user (``ir.model.data`` is not) and answers "not
+    found" with an error: the free case. ``[model, false]`` is not proof of a record: Odoo 19
+    answers it for a record the user cannot read, and also, from a worker's cache, for the
+    record of a ``load`` that failed and was rolled back (observed: the ID stays "taken" by a
+    record that never existed). Refusing then would block the retry after a fixed value, so
+    the write goes ahead, and True says the caller must check that it created a record.
+    """
+    module, name = split_external_id(external_id)
+    try:
+        model, res_id = client.call("ir.model.data", "check_object_reference", module=module, xml_id=name)
+    except OdooValidationError as exc:
+        if "External ID not found" in exc.message:
+            return False
+        raise
+    if res_id:
+        raise OdooValidationError(
+            f"The external ID {external_id!r} is already used by {model} record {res_id}.",
+            hint="Choose another external ID, or change that record with upsertRecord or updateRecord.",
+        )
+    return True
+
+
+def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
+    """Creates one record; with ``externalId`` the record and its external ID are written by one
+    ``load`` (Odoo's import), one transaction, so the end state is both or neither, and an
+    ordinary user may do it (``ir.model.data`` itself needs the Access Rights group).
+
+    Before that write: an external ID under an Odoo module's name is refused, and one that is
+    taken too (``load`` would update its record instead of creating one). Values go through
+    :mod:`odoo_connector.values`, so what ``load`` cannot express is refused with the field named.
     """
     model: str = inputs["model"]
     external_id: str | None = inputs.get("externalId")
     if external_id:
-        module, name = split_external_id(external_id)
-        taken = _find_external_ids(client, module, name)
-        if taken:
-            row = taken[0]
+        check_external_id(client, external_id)
+        uncertain = _refuse_taken(client, external_id)
+        # new ids come from a sequence: an id at or below the highest before the write is an update
+        before = highest_id(client, model) if uncertain else None
+        new_id = load_one(client, model, external_id, inputs["parameters"])
+        if before is not None and new_id <= before:
             raise OdooValidationError(
-                f"The external ID {external_id!r} is already used by {row['model']} record {row['res_id']}.",
-                hint="Choose another external ID, or update that record with updateRecord.",
+                f"The external ID {external_id!r} was already used by {model} record {new_id}, which "
+                "Odoo did not show this user before writing: that record was updated with these "
+                "values; no record was created.",
+                hint="Use upsertRecord when updating the record behind an external ID is intended.",
             )
+        return new_id
     result = client.call(model, "create", vals_list=[dict(inputs["parameters"])])
-    new_id = int(result[0] if isinstance(result, list) else result)
-    if external_id:
-        try:
-            _create_external_id(client, module, name, model, new_id)
-        except OdooConnectorError as exc:
-            try:
-                client.call(model, "unlink", [new_id])
-            except OdooConnectorError as cleanup:
-                raise type(exc)(
-                    f"{model} record {new_id} was created, but its external ID {external_id!r} could "
-                    f"not be set ({exc.message}) and the record could not be removed again "
-                    f"({cleanup.message}). Record {new_id} was left behind without an external ID.",
-                    hint="Set the external ID with setExternalId, or delete the record.",
-                    detail=exc.detail,
-                ) from None
-            raise type(exc)(
-                f"The external ID {external_id!r} could not be set ({exc.message}); the new {model} "
-                f"record {new_id} was removed again, so nothing was created.",
-                hint=exc.hint,
-                detail=exc.detail,
-                odoo_name=exc.odoo_name,
-                status=exc.status,
-            ) from None
-    return new_id
+    return int(result[0] if isinstance(result, list) else result)
 
 
 def update_record(client: OdooClient, inputs: Mapping[str, Any]) -> bool:

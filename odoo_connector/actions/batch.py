@@ -1,0 +1,635 @@
+"""Many records per request, on Odoo's import engine: upsertRecord and the batch actions.
+
+``model.load(fields, data)`` is the engine behind Odoo's Import button, and it is public. One call
+writes many rows in **one transaction**: any failing row and nothing is written (``ids`` false,
+``messages`` naming the row, 0-based, the field and Odoo's words). A column ``id`` holds an
+external ID: an existing one updates its record, a new one creates the record *and* the external
+ID, which Odoo writes itself, so this works for an ordinary user (``ir.model.data`` is otherwise
+the Access Rights group's). A column ``.id`` holds a database id to update ("" creates).
+Values travel as text, converted per field type by :mod:`odoo_connector.values`.
+
+What this module adds on top, and why:
+
+* **Batches** of at most ``batchSize`` consecutive rows that write the same fields: an empty cell
+  clears its field in ``load``, so rows with different fields never share a call.
+* **onError** ``stop``: a batch is all or nothing; the first failing batch ends the run with an
+  error naming the row's index in the input, its field and Odoo's message, and saying which
+  batches were written (``exc.report`` holds the per-row report). ``skip``: a failing batch is
+  sent again without the rows Odoo named, and split in halves while a failure names no row (as
+  Odoo's own import isolates bad rows), so every good row is written once.
+* **created** without an extra request per batch: new records get ids from Odoo's sequence, so a
+  record created by this run has an id above the model's highest id before the run (one
+  ``search`` per run) and was not seen earlier in the run; anything else was updated.
+* **Retries**: a batch whose every row names its record by external ID gives the same records
+  however often it runs, so only that call is marked idempotent (retried after a timeout).
+  Creating by position or by matchFields is not retried: Odoo may have created the rows.
+* **External IDs under a module's name** (``base.…``, ``sale.…``) are refused before sending: Odoo
+  deletes records it does not find in that module's data when the module is upgraded, and
+  ``load`` would happily overwrite Odoo's own records (``base.main_partner``).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..client import OdooClient
+from ..errors import (
+    AccessDeniedError,
+    InputError,
+    OdooConnectorError,
+    OdooRequestError,
+    OdooValidationError,
+    ServerError,
+    TransportError,
+    UnsupportedServerError,
+    parse_groups,
+)
+from ..values import ValueRefused, load_row
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "STANDARD_MODULES",
+    "check_external_id",
+    "create_records",
+    "delete_records",
+    "highest_id",
+    "load_one",
+    "update_records",
+    "upsert_record",
+    "upsert_records",
+]
+
+progress = logging.getLogger("odoo_connector.progress")
+log = logging.getLogger("odoo_connector.batch")
+
+# bench/batch_upsert.py against a real Odoo 19 (bench/RESULTS.md): the per-row cost stops falling
+# at a few hundred rows, while a failing batch costs more to isolate the bigger it is.
+DEFAULT_BATCH_SIZE = 500
+# Datetimes are UTC strings both ways (load reads them in the context's timezone), and archived
+# records are found by their id or external ID like active ones.
+_LOAD_CONTEXT = {"tz": "UTC", "active_test": False}
+# Odoo's own prefixes for imported and exported records: never a module's.
+_FREE_PREFIXES = frozenset({"__import__", "__export__"})
+# Technical names of Odoo's standard modules, refused without asking the server; the server's own
+# list (ir.module.module, readable by every internal user) covers the rest, when readable.
+STANDARD_MODULES = frozenset(
+    [
+        "account",
+        "analytic",
+        "auth_signup",
+        "base",
+        "base_automation",
+        "base_import",
+        "base_setup",
+        "board",
+        "bus",
+        "calendar",
+        "contacts",
+        "crm",
+        "delivery",
+        "digest",
+        "event",
+        "fleet",
+        "gamification",
+        "google_calendar",
+        "hr",
+        "hr_expense",
+        "hr_holidays",
+        "hr_recruitment",
+        "hr_timesheet",
+        "html_editor",
+        "iap",
+        "im_livechat",
+        "l10n_generic_coa",
+        "link_tracker",
+        "lunch",
+        "mail",
+        "mass_mailing",
+        "membership",
+        "mrp",
+        "payment",
+        "phone_validation",
+        "point_of_sale",
+        "portal",
+        "pos_restaurant",
+        "product",
+        "project",
+        "purchase",
+        "rating",
+        "repair",
+        "resource",
+        "sale",
+        "sale_management",
+        "sale_stock",
+        "sales_team",
+        "sms",
+        "snailmail",
+        "spreadsheet",
+        "stock",
+        "stock_account",
+        "survey",
+        "uom",
+        "utm",
+        "web",
+        "web_editor",
+        "web_tour",
+        "website",
+        "website_sale",
+    ]
+)
+_module_checks: weakref.WeakKeyDictionary[OdooClient, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def _is_module(client: OdooClient, module: str) -> bool:
+    """Whether the server knows a module of that name (installed or not: installing it later
+    would put the records at risk too). One ``search_count`` per prefix and connection."""
+    known = _module_checks.setdefault(client, {})
+    if module not in known:
+        try:
+            count = client.call("ir.module.module", "search_count", domain=[["name", "=", module]])
+        except AccessDeniedError:
+            log.warning(
+                "cannot read the module list; checking external IDs against Odoo's standard modules only"
+            )
+            count = 0
+        known[module] = bool(count)
+    return known[module]
+
+
+def external_id_problem(client: OdooClient, external_id: str) -> str | None:
+    """Why ``external_id`` may not be written, or None."""
+    module = external_id.partition(".")[0]
+    if module in _FREE_PREFIXES:
+        return None
+    if module in STANDARD_MODULES or _is_module(client, module):
+        return (
+            f"The external ID {external_id!r} is under the name of the Odoo module {module!r}: Odoo "
+            "deletes such records when that module is upgraded, and writing it could overwrite "
+            "Odoo's own data. Use __import__ or a prefix of your own (e.g. shop.customer_42)."
+        )
+    return None
+
+
+def check_external_id(client: OdooClient, external_id: str) -> None:
+    problem = external_id_problem(client, external_id)
+    if problem:
+        raise InputError(problem, path="externalId", hint="Use __import__.<name> or your own prefix.")
+
+
+@dataclass(eq=False)  # rows are keyed by identity
+class _Row:
+    index: int  # in the input, firstIndex added
+    position: int  # in this call's records
+    columns: tuple[str, ...] = ()
+    cells: list[str] = field(default_factory=list)
+    match: tuple[Any, ...] | None = None
+    record_id: int | None = None
+    error: dict[str, Any] | None = None
+    done: bool = False
+    created: bool = False
+
+
+def _row_error(exc: OdooConnectorError | ValueRefused, field_name: str | None = None) -> dict[str, Any]:
+    if isinstance(exc, ValueRefused):
+        return {"type": "InputError", "message": exc.message, "field": exc.field}
+    out = exc.to_dict()
+    out.pop("hint", None)
+    if field_name:
+        out["field"] = field_name
+    return out
+
+
+_KEY_INPUTS = {".id": "recordId", "id": "externalId"}
+
+
+def _message_error(message: Mapping[str, Any]) -> dict[str, Any]:
+    """One of load's messages as a row error."""
+    text = str(message.get("message") or "Odoo refused the row.")
+    groups = parse_groups(text)
+    out: dict[str, Any] = {"type": "AccessDeniedError" if groups else "OdooValidationError", "message": text}
+    if message.get("field"):
+        # load's key columns, named as the row's inputs: ``.id`` is recordId, ``id`` externalId
+        out["field"] = _KEY_INPUTS.get(message["field"], message["field"])
+    if groups:
+        out["missingGroups"] = groups
+    return out
+
+
+class _Run:
+    """One batch action over one call's records; see the module docstring for the rules."""
+
+    def __init__(self, client: OdooClient, op: str, inputs: Mapping[str, Any]) -> None:
+        self.client = client
+        self.op = op  # create | update | upsert | delete
+        self.model: str = inputs["model"]
+        self.match_fields: list[str] = list(inputs.get("matchFields") or [])
+        self.batch_size: int = inputs.get("batchSize") or DEFAULT_BATCH_SIZE
+        self.skip = inputs.get("onError", "stop") == "skip"
+        self.first = int(inputs.get("firstIndex", 0))
+        self.rows = [_Row(self.first + i, i) for i in range(len(inputs["records"]))]
+        self.single = bool(inputs.get("_single"))  # upsertRecord, createRecord: no batch wording
+        self.written_batches = 0
+        self.watermark: int | None = None
+        self.seen: set[int] = set()
+        self._prepare(inputs["records"])
+
+    # -- before sending --------------------------------------------------------------------------
+
+    def _prepare(self, records: Sequence[Mapping[str, Any]]) -> None:
+        fields = self.client.fields_get(self.model) if self.op != "delete" else {}
+        for row, record in zip(self.rows, records, strict=True):
+            try:
+                self._prepare_row(row, record, fields)
+            except ValueRefused as exc:
+                row.error, where = _row_error(exc), f"parameters.{exc.field}"
+            except InputError as exc:
+                row.error, where = _row_error(exc), exc.path or ""
+            if row.error and not self.skip:
+                parts = [] if self.single else [f"records.{row.position}"]
+                parts += [where] if where else []
+                text = row.error["message"] if self.single else f"Row {row.index}: {row.error['message']}"
+                raise InputError(f"{text} Nothing was written.", path=".".join(parts) or None)
+
+    def _prepare_row(self, row: _Row, record: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
+        if self.op == "delete":
+            row.record_id = int(record["recordId"])
+            return
+        values = dict(record.get("parameters") or {})
+        columns, cells = load_row(self.model, fields, values)
+        key_column, key = "", ""
+        if self.op == "update":
+            row.record_id = int(record["recordId"])
+            key_column, key = ".id", str(row.record_id)
+        elif self.op == "upsert":
+            external_id = record.get("externalId")
+            if external_id:
+                problem = external_id_problem(self.client, external_id)
+                if problem:
+                    raise InputError(problem, path="externalId")
+                key_column, key = "id", external_id
+            elif self.match_fields:
+                missing = [f for f in self.match_fields if f not in values]
+                if missing:
+                    raise ValueRefused(
+                        missing[0],
+                        f"matchFields names {missing[0]!r}, which this row does not set in parameters.",
+                    )
+                row.match = tuple(_plain(values[f]) for f in self.match_fields)
+                key_column = ".id"
+            else:
+                raise InputError(
+                    "This row has no externalId, and no matchFields were given: nothing says which "
+                    "record it is."
+                )
+        row.columns = ((key_column,) if key_column else ()) + columns
+        row.cells = ([key] if key_column else []) + cells
+
+    def batches(self) -> Iterator[list[_Row]]:
+        """Consecutive good rows, at most batch_size, with the same columns; a repeated match key
+        starts a new batch (two rows matching nothing would otherwise both create)."""
+        batch: list[_Row] = []
+        keys: set[tuple[Any, ...]] = set()
+        for row in self.rows:
+            if row.error:
+                continue
+            if batch and (
+                len(batch) >= self.batch_size
+                or row.columns != batch[0].columns
+                or (row.match is not None and row.match in keys)
+            ):
+                yield batch
+                batch, keys = [], set()
+            batch.append(row)
+            if row.match is not None:
+                keys.add(row.match)
+        if batch:
+            yield batch
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        total = len(self.rows)
+        number = 0
+        for number, batch in enumerate(self.batches(), start=1):
+            try:
+                if self.skip:
+                    self._write_skipping(batch)
+                else:
+                    self._write_or_stop(batch, number)
+            except OdooConnectorError as exc:
+                raise self._stopped(exc, batch, number) from None
+            done = sum(1 for r in self.rows if r.done or r.error)
+            progress.info("%s: %d of %d rows done (%d batches)", self.model, done, total, number)
+        return self.report()
+
+    def _write_or_stop(self, batch: list[_Row], number: int) -> None:
+        named, whole = self._attempt(batch)
+        if named:
+            row, error = next(iter(named.items()))
+            row.error = error
+            cls = AccessDeniedError if error["type"] == "AccessDeniedError" else OdooValidationError
+            field_name: str | None = error.get("field")
+            parts = [] if self.single else [f"records.{row.position}"]
+            if field_name:
+                parts.append(field_name if field_name in _KEY_INPUTS.values() else f"parameters.{field_name}")
+            where = f"Row {row.index}" if not self.single else ""
+            if field_name:
+                where = f"{where}, field {field_name!r}" if where else f"Field {field_name!r}"
+            raise cls(
+                f"{where}: {error['message']}" if where else error["message"], path=".".join(parts) or None
+            )
+        if whole is not None:
+            raise whole
+
+    def _write_skipping(self, batch: list[_Row]) -> None:
+        pending = [batch]
+        while pending:
+            part = pending.pop()
+            named, whole = self._attempt(part)
+            if not named and whole is None:
+                continue
+            if whole is not None and _unanswered(whole):
+                raise whole  # whether Odoo wrote the rows is unknown: never send them again
+            for row, error in named.items():
+                row.error = error
+            rest = [r for r in part if r.error is None]
+            if named and len(rest) < len(part):
+                if rest:
+                    pending.append(rest)
+            elif len(part) == 1:
+                part[0].error = (
+                    _row_error(whole)
+                    if whole is not None
+                    else {"type": "OdooValidationError", "message": "Odoo refused the row."}
+                )
+            else:
+                half = len(part) // 2
+                pending += [part[half:], part[:half]]
+
+    def _attempt(self, part: list[_Row]) -> tuple[dict[_Row, dict[str, Any]], OdooConnectorError | None]:
+        """Sends ``part`` once. Returns the rows Odoo named with their errors, or the error of a
+        failure that names no row; both empty when it was written."""
+        if self.op == "delete":
+            return self._attempt_delete(part)
+        named: dict[_Row, dict[str, Any]] = {}
+        if any(r.match is not None for r in part):
+            named = self._resolve_matches(part)
+            if named:
+                return named, None
+        by_xid = part[0].columns[:1] == ("id",)
+        if by_xid and self.watermark is None:
+            self.watermark = highest_id(self.client, self.model)
+        try:
+            answer = self.client.call(
+                self.model,
+                "load",
+                fields=list(part[0].columns),
+                data=[r.cells for r in part],
+                context=_LOAD_CONTEXT,
+                idempotent=by_xid,
+            )
+        except (OdooRequestError, ServerError) as exc:
+            return {}, exc
+        ids, messages = _load_answer(self.client, self.model, answer, len(part))
+        if ids is None:
+            for message in messages:
+                rows = message.get("rows") or {}
+                start, end = rows.get("from"), rows.get("to")
+                if (
+                    message.get("type") == "error"
+                    and isinstance(start, int)
+                    and start == end
+                    and 0 <= start < len(part)
+                ):
+                    named.setdefault(part[start], _message_error(message))
+            if named:
+                return named, None
+            first = next((m for m in messages if m.get("type") == "error"), {})
+            return {}, OdooValidationError(
+                str(first.get("message") or "Odoo refused the batch."), odoo_name="load"
+            )
+        for row, record_id in zip(part, ids, strict=True):
+            row.record_id, row.done = record_id, True
+            if self.op == "create":
+                row.created = True
+            elif by_xid:
+                row.created = record_id > (self.watermark or 0) and record_id not in self.seen
+            elif self.op == "upsert":
+                row.created = row.cells[0] == ""
+            self.seen.add(record_id)
+        self.written_batches += 1
+        return {}, None
+
+    def _resolve_matches(self, part: list[_Row]) -> dict[_Row, dict[str, Any]]:
+        """One exact search for the rows' match keys: 0 found → create, 1 → update, more → the
+        row's error, listing the ids (nothing of it is written)."""
+        keys = list(dict.fromkeys(r.match for r in part if r.match is not None))
+        domain: list[Any] = ["|"] * (len(keys) - 1)
+        for key in keys:
+            terms = [[name, "=", value] for name, value in zip(self.match_fields, key, strict=True)]
+            domain += ["&"] * (len(terms) - 1) + terms
+        found = self.client.call(
+            self.model, "search_read", domain=domain, fields=self.match_fields, context={"active_test": False}
+        )
+        hits: dict[tuple[Any, ...], list[int]] = {}
+        for record in found:
+            hits.setdefault(tuple(_plain(record.get(f)) for f in self.match_fields), []).append(
+                int(record["id"])
+            )
+        named: dict[_Row, dict[str, Any]] = {}
+        for row in part:
+            ids = sorted(hits.get(row.match or (), []))
+            if len(ids) > 1:
+                shown = ", ".join(
+                    f"{f}={v!r}" for f, v in zip(self.match_fields, row.match or (), strict=True)
+                )
+                named[row] = {
+                    "type": "OdooValidationError",
+                    "message": f"{len(ids)} {self.model} records match {shown}: ids {ids}.",
+                    "field": self.match_fields[0],
+                    "ids": ids,
+                }
+            else:
+                row.cells[0] = str(ids[0]) if ids else ""
+        return named
+
+    def _attempt_delete(
+        self, part: list[_Row]
+    ) -> tuple[dict[_Row, dict[str, Any]], OdooConnectorError | None]:
+        ids = [r.record_id or 0 for r in part]
+        try:
+            self.client.call(self.model, "unlink", ids)
+        except (OdooRequestError, ServerError) as exc:
+            if _unanswered(exc):
+                return {}, exc
+            there = set(
+                self.client.call(
+                    self.model, "search", domain=[["id", "in", ids]], context={"active_test": False}
+                )
+            )
+            named = {
+                r: {
+                    "type": "NotFoundError",
+                    "message": f"No {self.model} record with id {r.record_id} (it does not exist or "
+                    "was deleted).",
+                }
+                for r in part
+                if r.record_id not in there
+            }
+            return named, (None if named else exc)
+        for row in part:
+            row.done = True
+        self.written_batches += 1
+        return {}, None
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def report(self, stopped_at: int | None = None) -> dict[str, Any]:
+        rows: list[dict[str, Any]] = []
+        for row in self.rows:
+            if row.done:
+                entry: dict[str, Any] = {"index": row.index, "id": row.record_id}
+                if self.op != "delete":
+                    entry["created"] = row.created
+            elif row.error:
+                entry = {"index": row.index, "error": row.error}
+            else:
+                why = (
+                    f"not written: the run stopped at row {stopped_at}"
+                    if stopped_at is not None
+                    else "not written"
+                )
+                entry = {"index": row.index, "error": {"type": "NotWritten", "message": why}}
+            rows.append(entry)
+        done = [r for r in self.rows if r.done]
+        return {
+            "rows": rows,
+            "written": len(done),
+            "created": sum(1 for r in done if r.created),
+            "failed": len(self.rows) - len(done),
+            "batches": self.written_batches,
+        }
+
+    def _stopped(self, exc: OdooConnectorError, batch: list[_Row], number: int) -> OdooConnectorError:
+        """``exc`` (same type, so the same exit status) with where the run stopped and what it
+        wrote before; ``report`` holds the per-row report."""
+        written = [r for r in self.rows if r.done]
+        unknown = _unanswered(exc)
+        fate = (
+            f"Batch {number} (rows {batch[0].index} to {batch[-1].index}) may or may not have been written: "
+            "Odoo gave no answer. Check those records before sending them again"
+            + (
+                " (this batch names its records by external ID: sending it again is safe)."
+                if batch[0].columns[:1] == ("id",)
+                else "."
+            )
+            if unknown
+            else f"Nothing of batch {number} (rows {batch[0].index} to {batch[-1].index}) was written."
+        )
+        n = self.written_batches
+        before = (
+            f"{n} batch{'es were' if n != 1 else ' was'} written before it "
+            f"({len(written)} rows, {written[0].index} to {written[-1].index})."
+            if written
+            else "No batch was written before it."
+        )
+        stopped = copy.copy(exc)
+        said = exc.message if exc.message.rstrip().endswith((".", "!", "?")) else f"{exc.message}."
+        if self.single:
+            stopped.message = f"{said} " + (
+                "Odoo gave no answer: check the record." if unknown else "Nothing was written."
+            )
+        else:
+            stopped.message = f"{said} {fate} {before} Rows after it were not sent."
+        stopped.args = (stopped.message,)
+        stopped.report = self.report(stopped_at=batch[0].index)  # type: ignore[attr-defined]
+        return stopped
+
+
+def highest_id(client: OdooClient, model: str) -> int:
+    """The model's highest record id (archived included), 0 for none: every record created after
+    this call has a higher one (ids come from a sequence)."""
+    top = client.call(model, "search", domain=[], order="id desc", limit=1, context={"active_test": False})
+    return int(top[0]) if top else 0
+
+
+def _unanswered(exc: OdooConnectorError) -> bool:
+    """True when Odoo may have run the request: no answer (timeout, connection lost), or a
+    gateway's 502/503/504 rather than Odoo's own error (which rolls the transaction back)."""
+    return isinstance(exc, TransportError) or (isinstance(exc, ServerError) and exc.odoo_name is None)
+
+
+def _plain(value: Any) -> Any:
+    """A match value as Odoo's search compares it: a many2one's [id, name] is its id, None false."""
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+        return value[0]
+    return False if value is None else value
+
+
+def _load_answer(
+    client: OdooClient, model: str, answer: Any, rows: int
+) -> tuple[list[int] | None, list[dict[str, Any]]]:
+    if isinstance(answer, dict) and isinstance(answer.get("messages", []), list):
+        ids = answer.get("ids")
+        messages = [m for m in answer.get("messages", []) if isinstance(m, dict)]
+        if ids is False:
+            return None, messages
+        if (
+            isinstance(ids, list)
+            and len(ids) == rows
+            and all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        ):
+            return ids, messages
+    raise UnsupportedServerError(
+        f"{client.connection.url} answered {model}.load with {str(answer)[:80]!r}, not Odoo's "
+        '{"ids", "messages"} for the rows sent.',
+        hint="Check the base URL points at an Odoo 19 server.",
+    )
+
+
+def _handler(op: str) -> Callable[[OdooClient, Mapping[str, Any]], dict[str, Any]]:
+    def handler(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return _Run(client, op, inputs).run()
+
+    return handler
+
+
+create_records = _handler("create")
+create_records.__doc__ = (
+    "createRecords: rows of ``parameters``, created in batches (not retried after a timeout)."
+)
+update_records = _handler("update")
+update_records.__doc__ = "updateRecords: rows of ``recordId`` and ``parameters``, written in batches."
+upsert_records = _handler("upsert")
+upsert_records.__doc__ = "upsertRecords: rows by ``externalId`` (safe to send again) or by ``matchFields``."
+delete_records = _handler("delete")
+delete_records.__doc__ = "deleteRecords: rows of ``recordId``, deleted in batches."
+
+
+def upsert_record(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """One record by external ID or matchFields: the batch path with one row, so both behave
+    alike; more than one match is an error listing the ids, and nothing is changed."""
+    if bool(inputs.get("externalId")) == bool(inputs.get("matchFields")):
+        raise InputError("Give either externalId or matchFields: they say which record to create or update.")
+    if inputs.get("externalId"):
+        check_external_id(client, inputs["externalId"])
+    record = {"parameters": inputs["parameters"], "externalId": inputs.get("externalId")}
+    run = _Run(client, "upsert", {**inputs, "records": [record], "onError": "stop", "_single": True})
+    row = run.run()["rows"][0]
+    return {"id": row["id"], "created": row["created"]}
+
+
+def load_one(client: OdooClient, model: str, external_id: str, parameters: Mapping[str, Any]) -> int:
+    """Creates or updates the record behind ``external_id`` with ``parameters`` in one ``load``
+    (one transaction: the record and its external ID together or neither). Used by createRecord,
+    which checks first that the external ID is free."""
+    records = [{"externalId": external_id, "parameters": parameters}]
+    run = _Run(client, "upsert", {"model": model, "records": records, "_single": True})
+    run.watermark = 0  # createRecord does not report created: no search for it
+    row = run.run()["rows"][0]
+    return int(row["id"])
