@@ -184,7 +184,7 @@ def _scrub_text(body: bytes, patterns: _Patterns, *, markup: bool) -> bytes:
 def scrub_request(request: Any) -> Any:
     """Applied by vcrpy before a request is recorded *and* before one is matched on replay, so
     it must leave a replayed request (placeholders already) as it is."""
-    request.uri = _normalise_uri(request.uri)
+    request.uri = scrub_access_tokens(_normalise_uri(request.uri))
     for name in list(request.headers):
         lowered = name.lower()
         if lowered == "authorization":
@@ -202,6 +202,7 @@ def scrub_request(request: Any) -> Any:
             request.body = _scrub_json_call(raw)
         else:
             request.body = _scrub_text(raw, _long_secret_patterns(), markup=False)
+        request.body = _scrub_access_token_body(request.body, markup="/xmlrpc/" in request.uri)
     return request
 
 
@@ -217,12 +218,13 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
             continue
         if lowered == "content-type":
             content_type = " ".join(headers[name]).lower()
-        headers[name] = [_replace_tokens(str(v), patterns) for v in headers[name]]
+        headers[name] = [scrub_access_tokens(_replace_tokens(str(v), patterns)) for v in headers[name]]
     body = response.get("body", {}).get("string")
     if isinstance(body, str):
         body = body.encode()
     if isinstance(body, bytes) and body:
         clean = _trim_debug(_scrub_response_body(body, content_type, patterns))
+        clean = _scrub_access_token_body(clean, markup="xml" in content_type or "html" in content_type)
         if clean != body:
             response["body"]["string"] = clean
     return response
@@ -272,6 +274,46 @@ def _trim_debug(body: bytes) -> bytes:
         data["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
         return json.dumps(data).encode()
     return body
+
+
+# --- portal access tokens ---------------------------------------------------------------------
+#
+# ``get_portal_url`` answers a link with an ``access_token`` that opens the document to anyone
+# holding it (getRecordPdf). It is replaced wherever it appears: as the ``access_token=`` query
+# parameter (request URIs, answers, Location headers) and as the value of an ``access_token``
+# field (JSON ``"access_token": "…"``, an XML-RPC struct member). Every form of the placeholder
+# (as is, percent-encoded by the HTTP client on replay, escaped in XML) is left alone, so scrubbing
+# twice changes nothing and a replayed request matches the recorded one.
+
+ACCESS_TOKEN_PLACEHOLDER = "<ACCESS_TOKEN>"
+_TOKEN_PARAM = re.compile(r"(access_token=)[^&#\"'<>\s\\]+")
+_TOKEN_JSON_FIELD = re.compile(r'("access_token"\s*:\s*")(?!<ACCESS_TOKEN>")((?:[^"\\]|\\.)+)(")')
+_TOKEN_XML_MEMBER = re.compile(
+    r"(<name>access_token</name>\s*<value>(?:<string>)?)(?!&lt;ACCESS_TOKEN&gt;)([^<]+)(<)"
+)
+
+
+def scrub_access_tokens(text: str, *, markup: bool = False) -> str:
+    """``text`` with every portal access token replaced by the placeholder (escaped in markup)."""
+    placeholder = html.escape(ACCESS_TOKEN_PLACEHOLDER) if markup else ACCESS_TOKEN_PLACEHOLDER
+    text = _TOKEN_PARAM.sub(lambda m: m.group(1) + placeholder, text)
+    text = _TOKEN_JSON_FIELD.sub(lambda m: m.group(1) + ACCESS_TOKEN_PLACEHOLDER + m.group(3), text)
+    return _TOKEN_XML_MEMBER.sub(
+        lambda m: m.group(1) + html.escape(ACCESS_TOKEN_PLACEHOLDER) + m.group(3), text
+    )
+
+
+def _scrub_access_token_body(body: Any, *, markup: bool) -> Any:
+    if isinstance(body, str):
+        return scrub_access_tokens(body, markup=markup) if "access_token" in body else body
+    if not isinstance(body, bytes) or b"access_token" not in body:
+        return body
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body  # binary (a PDF): a token is text and is not in it unencoded
+    clean = scrub_access_tokens(text, markup=markup)
+    return body if clean == text else clean.encode()
 
 
 @pytest.fixture(scope="session")
