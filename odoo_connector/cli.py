@@ -238,9 +238,57 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = _read_json_arg(args.input, "--input")
     if getattr(args, "jsonl", False):
         return _run_jsonl(args.key, conn, inputs)
+    if getattr(args, "output", None):
+        return _run_to_file(args.key, conn, inputs, Path(args.output))
     from .runtime import invoke
 
     _emit(invoke(args.key, conn, inputs))
+    return EXIT_OK
+
+
+def _run_to_file(key: str, conn: Any, inputs: Any, path: Path) -> int:
+    """``run KEY --output FILE``: the result's base64 ``content`` (downloadAttachment,
+    getRecordPdf) is written to FILE as bytes, atomically (a failed run leaves no partial file, and
+    an existing FILE stays until the new one is whole), and the rest is printed without it."""
+    import base64
+
+    from .errors import InputError
+    from .manifest import load_manifest
+    from .runtime import invoke
+
+    try:
+        data_schema = load_manifest().unit(key).output_schema["properties"]["data"]
+    except KeyError:
+        data_schema = {}  # an unknown key: invoke names the known ones
+    if data_schema and "content" not in data_schema.get("properties", {}):
+        raise InputError(
+            "--output writes the file of an action whose result has base64 content "
+            f"(downloadAttachment, getRecordPdf), not of {key}."
+        )
+    if path.is_dir():
+        raise InputError(f"--output {str(path)!r} is a directory; name the file to write.")
+    result = invoke(key, conn, inputs)
+    data = dict(result["data"])
+    content = base64.b64decode(data.pop("content"))
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain new file would be, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"Cannot write --output {str(path)!r}: {exc.strerror}.") from None
+        raise
+    _emit({**result, "data": data})
     return EXIT_OK
 
 
@@ -455,6 +503,12 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         action="store_true",
         help="listRecords only: one record per line; with fetchAll every record, streamed; "
         "otherwise the page limit and offset select",
+    )
+    run.add_argument(
+        "--output",
+        metavar="FILE",
+        help="for an action returning a file (downloadAttachment, getRecordPdf): write its bytes to "
+        "FILE and print the rest of the result without content",
     )
     run.set_defaults(func=cmd_run)
 
