@@ -238,6 +238,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = _read_json_arg(args.input, "--input")
     if getattr(args, "jsonl", False):
         return _run_jsonl(args.key, conn, inputs)
+    if getattr(args, "input_jsonl", None):
+        return _run_input_jsonl(args.key, conn, inputs, args.input_jsonl)
     if getattr(args, "output", None):
         return _run_to_file(args.key, conn, inputs, Path(args.output))
     from .runtime import invoke
@@ -289,6 +291,62 @@ def _run_to_file(key: str, conn: Any, inputs: Any, path: Path) -> int:
             raise InputError(f"Cannot write --output {str(path)!r}: {exc.strerror}.") from None
         raise
     _emit({**result, "data": data})
+    return EXIT_OK
+
+
+def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
+    """``run KEY --input-jsonl FILE``: a batch action's ``records`` read from JSON Lines (one row
+    per line, ``-`` for stdin; the other inputs from --input). Rows are sent in chunks of 20
+    batches as they are read, so memory stays flat whatever the file's size, and each row's report
+    is printed as one JSON line once its chunk is written, indexed by its row in the file (blank
+    lines not counted). With onError stop, the run ends at the first failing batch: the chunk's
+    report is printed, then the error."""
+    from .errors import InputError, OdooConnectorError
+    from .runtime import invoke
+
+    if not isinstance(inputs, dict) or "records" in inputs:
+        raise InputError("With --input-jsonl the rows come from the file: give the other inputs in --input.")
+    size = 20 * int(inputs.get("batchSize") or 500)
+    totals = {"written": 0, "created": 0, "failed": 0}
+    first = 0
+
+    def send(chunk: list[Any]) -> None:
+        try:
+            data = invoke(key, conn, {**inputs, "records": chunk, "firstIndex": first})["data"]
+        except OdooConnectorError as exc:
+            for row in getattr(exc, "report", {}).get("rows", []):
+                _emit(row, indent=None)
+            raise
+        for row in data["rows"]:
+            _emit(row, indent=None)
+        for name in totals:
+            totals[name] += data[name]
+
+    try:
+        stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"Cannot read --input-jsonl file {source!r}: {exc.strerror}.") from None
+    with stream:
+        chunk: list[Any] = []
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                chunk.append(json.loads(line))
+            except ValueError as exc:
+                raise InputError(f"Line {number} of {source} is not valid JSON: {exc}.") from None
+            if len(chunk) >= size:
+                send(chunk)
+                first, chunk = first + len(chunk), []
+        if chunk:
+            send(chunk)
+    logging.getLogger("odoo_connector.progress").info(
+        "%s: %d rows written (%d created), %d failed",
+        key,
+        totals["written"],
+        totals["created"],
+        totals["failed"],
+    )
     return EXIT_OK
 
 
@@ -503,6 +561,12 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         action="store_true",
         help="listRecords only: one record per line; with fetchAll every record, streamed; "
         "otherwise the page limit and offset select",
+    )
+    run.add_argument(
+        "--input-jsonl",
+        metavar="FILE",
+        help="batch actions (createRecords, updateRecords, upsertRecords, deleteRecords): read the "
+        "records from a JSON Lines file (- for stdin), streamed; prints one report line per row",
     )
     run.add_argument(
         "--output",

@@ -133,6 +133,9 @@ class FakeOdoo(httpx.BaseTransport):
         self._sequences: dict[str, int] = {}
         self.calls: list[tuple[str, str]] = []
         self._hooks: list[_Hook] = []
+        # load: external ID -> (model, id); loads to commit and then answer with a timeout
+        self.external_ids: dict[str, tuple[str, int]] = {}
+        self.lose_load_answers = 0
         declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
@@ -373,6 +376,58 @@ class FakeOdoo(httpx.BaseTransport):
 
     def _m_context_get(self, model: str) -> dict[str, Any]:
         return {"lang": "en_US", "tz": "UTC", "uid": UID}
+
+    def _m_load(self, model: str, fields: list[str], data: list[list[str]]) -> dict[str, Any]:
+        """Odoo's import engine, the part the batch actions send: columns ``id`` (an external ID:
+        existing → write, new → create and remember it), ``.id`` (a database id; "" creates) and
+        plain fields as text ("" is False, a boolean's "1"/"0"). One transaction: any bad row
+        (an unknown ``.id``, an empty ``name``) and nothing is written, with a message per row.
+        ``lose_load_answers`` makes the next loads run and commit, then time out."""
+        for name in fields:
+            if name not in ("id", ".id") and name.split("/")[0] not in self.fields[model]:
+                raise OdooFault("value", f"Invalid field name {name!r}")
+        messages: list[dict[str, Any]] = []
+        plans: list[tuple[str | None, int | None, dict[str, Any]]] = []
+        for position, row in enumerate(data):
+            cells = dict(zip(fields, row, strict=True))
+            xid, dbid = cells.pop("id", "") or None, cells.pop(".id", "")
+            vals = {k: self._load_value(model, k, v) for k, v in cells.items()}
+            record_id = int(dbid) if dbid else None
+            error = None
+            if record_id is not None and record_id not in self.tables[model]:
+                error = {"field": ".id", "message": f"Unknown database identifier '{dbid}'"}
+            elif "name" in vals and not vals["name"]:
+                error = {"message": "Contacts require a name"}
+            if error:
+                messages.append({"rows": {"from": position, "to": position}, "type": "error", **error})
+            plans.append((xid, record_id, vals))
+        if messages:
+            return {"ids": False, "messages": messages, "nextrow": 0}
+        ids: list[int] = []
+        tx = self.begin()
+        for xid, record_id, vals in plans:
+            if xid and xid in self.external_ids:
+                record_id = self.external_ids[xid][1]
+            if record_id is None:
+                record_id = tx.create(model, **vals)
+                if xid:
+                    self.external_ids[xid] = (model, record_id)
+            else:
+                tx.write(model, record_id, **vals)
+            ids.append(record_id)
+        tx.commit()
+        if self.lose_load_answers > 0:
+            self.lose_load_answers -= 1
+            raise httpx.ReadTimeout("the fake lost the answer after committing")
+        return {"ids": ids, "messages": [], "nextrow": 0}
+
+    def _load_value(self, model: str, column: str, text: str) -> Any:
+        name = column.split("/")[0]
+        if self.fields[model].get(name) == "boolean":
+            return text not in ("", "0", "false", "False")
+        if column.endswith("/.id"):
+            return int(text) if text else False
+        return text if text != "" else False
 
     # -- storage helpers -------------------------------------------------------------------------
 

@@ -1,0 +1,136 @@
+"""The batch actions against the stateful fake Odoo, for what a cassette cannot reach: an answer
+lost after Odoo committed a batch (retried only when every row names its record by external ID,
+and then never a duplicate), and the CLI's streamed JSON Lines input run twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from odoo_connector import client as client_module
+from odoo_connector import invoke
+from odoo_connector.cli import main
+from odoo_connector.errors import TransportError
+
+from .fakes import FakeOdoo, fake_client, fake_connection
+from .fakes.odoo import API_KEY, DATABASE
+
+CONN = {"type": "odooApiKey", "baseUrl": "http://fake.test", "database": DATABASE, "apiKey": API_KEY}
+
+
+def rows(count: int, start: int = 0, suffix: str = "") -> list[dict[str, Any]]:
+    return [
+        {
+            "externalId": f"__import__.p{i}",
+            "parameters": {"name": f"P{i}{suffix}", "email": f"p{i}@example.com"},
+        }
+        for i in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def fake() -> FakeOdoo:
+    return FakeOdoo()
+
+
+def client_for(fake: FakeOdoo) -> Any:
+    client = fake_client(fake, fake_connection("json2"))
+    client.session.sleep = lambda seconds: None
+    return client
+
+
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_a_lost_answer_to_an_upsert_by_external_id_is_retried_and_never_duplicates(fake, transport):
+    client = fake_client(fake, fake_connection(transport))
+    client.session.sleep = lambda seconds: None
+    fake.lose_load_answers = 1  # the second batch commits, then its answer is lost
+    first = invoke(
+        "upsertRecords", CONN, {"model": "res.partner", "records": rows(5), "batchSize": 2}, client=client
+    )
+    assert [method for method in fake.methods() if method == "load"] == ["load"] * 4  # 3 batches, 1 retry
+    assert sorted(r["name"] for r in fake.tables["res.partner"].values()) == [f"P{i}" for i in range(5)]
+    assert first["data"]["created"] == 5 and first["data"]["batches"] == 3
+    ids = [r["id"] for r in first["data"]["rows"]]
+    again = invoke(
+        "upsertRecords", CONN, {"model": "res.partner", "records": rows(5), "batchSize": 2}, client=client
+    )
+    assert [(r["id"], r["created"]) for r in again["data"]["rows"]] == [(i, False) for i in ids]
+    assert len(fake.tables["res.partner"]) == 5
+
+
+def test_a_lost_answer_to_a_create_batch_is_not_retried_and_the_error_says_so(fake):
+    client = client_for(fake)
+    fake.lose_load_answers = 1
+    records = [{"parameters": {"name": f"C{i}"}} for i in range(3)]
+    with pytest.raises(TransportError) as err:
+        invoke(
+            "createRecords", CONN, {"model": "res.partner", "records": records, "batchSize": 2}, client=client
+        )
+    assert fake.methods().count("load") == 1
+    assert "Batch 1 (rows 0 to 1) may or may not have been written: Odoo gave no answer." in err.value.message
+    assert "No batch was written before it." in err.value.message
+    assert len(fake.tables["res.partner"]) == 2  # it was: sending it again would have made 4
+
+
+def test_the_cli_syncs_a_json_lines_file_in_chunks_and_a_rerun_changes_nothing(
+    fake, tmp_path, monkeypatch, capsys
+):
+    for name in ("ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ODOO_URL", "http://fake.test")
+    monkeypatch.setenv("ODOO_DB", DATABASE)
+    monkeypatch.setenv("ODOO_API_KEY", API_KEY)
+    monkeypatch.setattr(
+        client_module, "make_client", lambda connection, **options: fake_client(fake, connection)
+    )
+    source = Path(tmp_path, "partners.jsonl")
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows(45)) + "\n")
+    args = [
+        "run",
+        "upsertRecords",
+        "--input",
+        '{"model": "res.partner", "batchSize": 2}',
+        "--input-jsonl",
+        str(source),
+    ]
+
+    assert main(args) == 0
+    report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["index"] for r in report] == list(range(45)) and all(r["created"] for r in report)
+    # 45 rows, batches of 2, chunks of 40 rows: 23 loads, one search for the id watermark per chunk
+    assert fake.methods().count("load") == 23 and fake.methods().count("search") == 2
+
+    assert main(args) == 0
+    again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert again == [{**r, "created": False} for r in report]
+    assert len(fake.tables["res.partner"]) == 45
+
+
+def test_the_cli_stops_at_a_bad_row_and_prints_what_its_chunk_wrote(fake, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ODOO_URL", "http://fake.test")
+    monkeypatch.setenv("ODOO_DB", DATABASE)
+    monkeypatch.setenv("ODOO_API_KEY", API_KEY)
+    monkeypatch.setattr(
+        client_module, "make_client", lambda connection, **options: fake_client(fake, connection)
+    )
+    lines = rows(3)
+    lines[2]["parameters"]["name"] = ""
+    source = Path(tmp_path, "partners.jsonl")
+    source.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    args = [
+        "run",
+        "upsertRecords",
+        "--input",
+        '{"model": "res.partner", "batchSize": 2}',
+        "--input-jsonl",
+        str(source),
+    ]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    report = [json.loads(line) for line in captured.out.splitlines()]
+    assert [("id" in r, r["index"]) for r in report] == [(True, 0), (True, 1), (False, 2)]
+    error = json.loads(captured.err.strip().splitlines()[-1])["error"]
+    assert error["message"].startswith("Row 2: Contacts require a name. Nothing of batch 2 (rows 2 to 2)")
