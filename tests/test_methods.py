@@ -14,6 +14,7 @@ partner that a done delivery still references is archived instead.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,18 +108,38 @@ def new_order(
 
 # --- the recipes (docs/recipes.md) ----------------------------------------------------------------
 
+RECIPES = Path(__file__).parent.parent / "docs" / "recipes.md"
+# The example ids the recipes are written with, and what each stands for.
+EXAMPLE_IDS = {"order": 42, "delivery": 17, "move": 31, "partner": 7}
+
+
+def _swap(value: Any, ids: dict[int, int]) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ids.get(value, value)
+    if isinstance(value, dict):
+        return {k: _swap(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap(v, ids) for v in value]
+    return value
+
+
+def recipe(key: str, nth: int = 0, **ids: int) -> list[str]:
+    """The ``nth`` ``odoo-connector run KEY --input '…'`` line of docs/recipes.md as argv, its
+    example ids replaced by the test's records: the recipe as written, on this server's data."""
+    lines = [
+        shlex.split(line)
+        for line in RECIPES.read_text().splitlines()
+        if line.startswith("odoo-connector run ")
+    ]
+    found = [words for words in lines if words[2] == key]
+    given = json.loads(found[nth][found[nth].index("--input") + 1])
+    swapped = _swap(given, {EXAMPLE_IDS[name]: value for name, value in ids.items()})
+    return ["run", key, "--input", json.dumps(swapped)]
+
 
 def test_recipe_confirm_a_quotation(conn, sales, prefix, product, tmp_path, capsys):
     order = new_order(conn, sales, prefix, product, 2)
-    confirmed = cli(
-        tmp_path,
-        capsys,
-        conn,
-        "run",
-        "callMethod",
-        "--input",
-        json.dumps({"model": "sale.order", "method": "action_confirm", "recordIds": [order]}),
-    )
+    confirmed = cli(tmp_path, capsys, conn, *recipe("callMethod", 0, order=order))
     assert confirmed == {"data": {"result": True, "records": None}}
     state = run(conn, "getRecordById", model="sale.order", recordId=order, fields=["state", "invoice_status"])
     assert state == {"id": order, "state": "sale", "invoice_status": "to invoice"}
@@ -128,27 +149,9 @@ def test_recipe_invoice_a_sales_order_through_the_wizard(
     conn, sales, prefix, product, transport, tmp_path, capsys
 ):
     order = new_order(conn, sales, prefix, product, 2)
-    run(conn, "callMethod", model="sale.order", method="action_confirm", recordIds=[order])
-    invoiced = cli(
-        tmp_path,
-        capsys,
-        conn,
-        "run",
-        "runWizard",
-        "--input",
-        json.dumps(
-            {
-                "wizardModel": "sale.advance.payment.inv",
-                "activeModel": "sale.order",
-                "activeIds": [order],
-                "parameters": {"advance_payment_method": "delivered"},
-                "method": "create_invoices",
-            }
-        ),
-    )
-    after = run(
-        conn, "getRecordById", model="sale.order", recordId=order, fields=["invoice_status", "invoice_ids"]
-    )
+    cli(tmp_path, capsys, conn, *recipe("callMethod", 0, order=order))
+    invoiced = cli(tmp_path, capsys, conn, *recipe("runWizard", 0, order=order))
+    after = cli(tmp_path, capsys, conn, *recipe("getRecordById", 0, order=order))["data"]
     assert after["invoice_status"] == "invoiced" and len(after["invoice_ids"]) == 1
     if transport == "json2":
         action = invoiced["data"]["result"]
@@ -166,18 +169,20 @@ def test_recipe_invoice_a_sales_order_through_the_wizard(
 
 def test_recipe_validate_a_delivery_with_a_backorder(conn, sales, prefix, product, tmp_path, capsys):
     order = new_order(conn, sales, prefix, product, 3)
-    run(conn, "callMethod", model="sale.order", method="action_confirm", recordIds=[order])
-    picking = run(conn, "getRecordById", model="sale.order", recordId=order, fields=["picking_ids"])[
-        "picking_ids"
-    ][0]
-    moves = run(
-        conn, "listRecords", model="stock.move", domain=[["picking_id", "=", picking]], fields=["quantity"]
-    )
-    assert moves == [{"id": moves[0]["id"], "quantity": 3.0}]
+    cli(tmp_path, capsys, conn, *recipe("callMethod", 0, order=order))
+    picking = cli(tmp_path, capsys, conn, *recipe("getRecordById", 1, order=order))["data"]["picking_ids"][0]
+    moves = cli(tmp_path, capsys, conn, *recipe("listRecords", 0, delivery=picking))["data"]
+    assert moves == [
+        {
+            "id": moves[0]["id"],
+            "product_id": [product, f"{prefix} Widget"],
+            "product_uom_qty": 3.0,
+            "quantity": 3.0,
+        }
+    ]
     # only 1 of the 3 units leaves today
-    run(conn, "updateRecord", model="stock.move", recordId=moves[0]["id"], parameters={"quantity": 1})
-    validate = {"model": "stock.picking", "method": "button_validate", "recordIds": [picking]}
-    asked = cli(tmp_path, capsys, conn, "run", "callMethod", "--input", json.dumps(validate))
+    cli(tmp_path, capsys, conn, *recipe("updateRecord", 0, move=moves[0]["id"]))
+    asked = cli(tmp_path, capsys, conn, *recipe("callMethod", 1, delivery=picking))
     action = asked["data"]["result"]
     assert asked["data"]["records"] == {"model": "stock.backorder.confirmation", "ids": []}
     assert (action["type"], action["res_model"], action["target"]) == (
@@ -185,19 +190,10 @@ def test_recipe_validate_a_delivery_with_a_backorder(conn, sales, prefix, produc
         "stock.backorder.confirmation",
         "new",
     )
-    assert action["context"] == {
-        "button_validate_picking_ids": [picking],
-        "default_show_transfers": False,
-        "default_pick_ids": [[4, picking]],
-    }
-    backorder_wizard = {
-        "wizardModel": "stock.backorder.confirmation",
-        "activeModel": "stock.picking",
-        "activeIds": [picking],
-        "context": action["context"],
-        "method": "process",
-    }
-    done = cli(tmp_path, capsys, conn, "run", "runWizard", "--input", json.dumps(backorder_wizard))
+    backorder_wizard = recipe("runWizard", 1, delivery=picking)
+    # the recipe passes the action's context as it came
+    assert json.loads(backorder_wizard[-1])["context"] == action["context"]
+    done = cli(tmp_path, capsys, conn, *backorder_wizard)
     assert done == {"data": {"result": True, "records": None}}
     assert (
         run(conn, "getRecordById", model="stock.picking", recordId=picking, fields=["state"])["state"]
@@ -208,15 +204,7 @@ def test_recipe_validate_a_delivery_with_a_backorder(conn, sales, prefix, produc
     )
     assert [r["state"] for r in rest] == ["assigned"]
     # the backorder holds the other 2 units; validating it whole asks nothing more
-    final = cli(
-        tmp_path,
-        capsys,
-        conn,
-        "run",
-        "callMethod",
-        "--input",
-        json.dumps({**validate, "recordIds": [rest[0]["id"]]}),
-    )
+    final = cli(tmp_path, capsys, conn, *recipe("callMethod", 1, delivery=rest[0]["id"]))
     assert final == {"data": {"result": True, "records": None}}
     assert run(conn, "getRecordById", model="sale.order", recordId=order, fields=["delivery_status"]) == {
         "id": order,
@@ -227,14 +215,7 @@ def test_recipe_validate_a_delivery_with_a_backorder(conn, sales, prefix, produc
 def test_recipe_post_a_note(conn, cleanup, prefix, tmp_path, capsys):
     partner = run(conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} Noted"})
     cleanup.append(("res.partner", partner))
-    note = {
-        "model": "res.partner",
-        "recordId": partner,
-        "body": "Called the customer <about> the delivery.",
-        "type": "note",
-        "attachments": [{"name": "call.txt", "content": "SGVsbG8="}],
-    }
-    posted = cli(tmp_path, capsys, conn, "run", "postMessage", "--input", json.dumps(note))
+    posted = cli(tmp_path, capsys, conn, *recipe("postMessage", 0, partner=partner))
     message_id = posted["data"]
     message = run(
         conn,
@@ -244,7 +225,7 @@ def test_recipe_post_a_note(conn, cleanup, prefix, tmp_path, capsys):
         fields=["body", "message_type", "subtype_id", "model", "res_id", "attachment_ids"],
     )
     assert {k: message[k] for k in ("body", "message_type", "model", "res_id")} == {
-        "body": "<p>Called the customer &lt;about&gt; the delivery.</p>",
+        "body": "<p>Called the customer about the delivery.</p>",
         "message_type": "comment",
         "model": "res.partner",
         "res_id": partner,
@@ -416,6 +397,10 @@ def test_post_message_notifies_partners(conn, cleanup, prefix):
     assert message["body"] == "<p>Shipped <b>today</b></p>"
     assert message["partner_ids"] == [partner]
     assert message["subtype_id"][1] == "Discussions"
+    # without bodyIsHtml the body is text: Odoo escapes it
+    plain = run(conn, "postMessage", model="res.partner", recordId=partner, body="Size <b> & co")
+    shown = run(conn, "getRecordById", model="mail.message", recordId=plain, fields=["body"])
+    assert shown == {"id": plain, "body": "<p>Size &lt;b&gt; &amp; co</p>"}
 
 
 def test_post_message_on_a_model_without_chatter_or_a_missing_record(conn):
