@@ -412,6 +412,31 @@ def test_post_message_on_a_model_without_chatter_or_a_missing_record(conn):
     assert "No res.partner record with id 2147483000" in missing.value.message
 
 
+def test_post_message_that_fails_removes_its_attachments_again(conn, cleanup, prefix):
+    partner = run(conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} Failed post"})
+    cleanup.append(("res.partner", partner))
+    with pytest.raises(NotFoundError) as err:
+        run(
+            conn,
+            "postMessage",
+            model="res.partner",
+            recordId=partner,
+            body="x",
+            partnerIds=[2147483000],
+            attachments=[{"name": "a.txt", "content": "SGVsbG8="}],
+        )
+    # Odoo's own words: the missing record is the partner to notify, not the one posted on
+    assert "res.partner(2147483000,)" in err.value.message
+    left = run(
+        conn,
+        "listRecords",
+        model="ir.attachment",
+        domain=[["res_model", "=", "res.partner"], ["res_id", "=", partner]],
+        fields=["name"],
+    )
+    assert left == []
+
+
 def test_post_message_refuses_attachments_that_are_not_base64(conn):
     with pytest.raises(InputError) as err:
         invoke(

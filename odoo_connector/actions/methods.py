@@ -374,7 +374,7 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
                 status=exc.status,
                 hint="Post on a model with a chatter, such as res.partner, sale.order or crm.lead.",
             ) from None
-        if isinstance(exc, NotFoundError):
+        if isinstance(exc, NotFoundError) and f"{model}({record_id},)" in exc.message:
             raise NotFoundError(
                 f"No {model} record with id {record_id} (it does not exist or was deleted). "
                 f"Odoo said: {exc.message}",
