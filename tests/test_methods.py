@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -27,7 +28,13 @@ from odoo_connector.actions.methods import _BY_MODEL, action_records, curated_me
 from odoo_connector.cli import main
 from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
-from odoo_connector.errors import AccessDeniedError, InputError, NotFoundError, OdooValidationError
+from odoo_connector.errors import (
+    AccessDeniedError,
+    InputError,
+    NotFoundError,
+    OdooValidationError,
+    TransportError,
+)
 
 pytestmark = pytest.mark.recordable
 
@@ -329,6 +336,44 @@ def test_call_method_refuses_private_and_odd_names_before_sending(conn):
     with pytest.raises(InputError) as err:
         invoke("callMethod", conn, {"model": "res.partner", "method": "read", "kwargs": {"context": {}}})
     assert err.value.path == "kwargs"
+
+
+@pytest.mark.parametrize(
+    ("key", "inputs", "attempts"),
+    [
+        ("callMethod", {"model": "sale.order", "method": "action_confirm", "recordIds": [42]}, 1),
+        (
+            "runWizard",
+            {
+                "wizardModel": "sale.advance.payment.inv",
+                "activeModel": "sale.order",
+                "activeIds": [42],
+                "method": "create_invoices",
+            },
+            1,
+        ),
+        ("postMessage", {"model": "res.partner", "recordId": 7, "body": "x"}, 1),
+        # a read-only method is the one exception: tried again, as every read is
+        ("callMethod", {"model": "sale.order", "method": "search_count", "kwargs": {"domain": []}}, 3),
+    ],
+    ids=["callMethod", "runWizard", "postMessage", "callMethod-read"],
+)
+def test_a_call_that_times_out_is_sent_once(conn, monkeypatch, key, inputs, attempts):
+    """Odoo may have run the method before the answer was lost: pressing the button again could
+    confirm twice or create a second invoice, so the client's policy sends it once."""
+    client = make_client(parse_connection(conn))
+    client._uid = 2  # logged in already: only the method's own request is counted
+    sent: list[str] = []
+
+    def too_slow(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append(path)
+        raise httpx.ReadTimeout("no answer")
+
+    monkeypatch.setattr(client.session.client, "request", too_slow)
+    monkeypatch.setattr(client.session, "sleep", lambda seconds: None)
+    with client, pytest.raises(TransportError):
+        invoke(key, conn, inputs, client=client)
+    assert len(sent) == attempts
 
 
 def test_action_records_reads_res_id_or_an_id_domain():
