@@ -24,6 +24,7 @@ from odoo_connector import invoke, load_manifest, make_client, parse_connection
 from odoo_connector.actions import files
 from odoo_connector.cli import main
 from odoo_connector.errors import (
+    AccessDeniedError,
     InputError,
     NotFoundError,
     OdooConnectorError,
@@ -41,6 +42,7 @@ def vcr_config(vcr_config: dict[str, Any]) -> dict[str, Any]:
     """The fake Odoo below (``http://fake.odoo``) is an ``httpx.MockTransport``: its requests
     pass the cassette by, so those tests neither need nor write one."""
     return {**vcr_config, "ignore_hosts": ["fake.odoo"]}
+
 
 HELLO = b"Hello, attachment!\n"
 HELLO_SHA1 = hashlib.sha1(HELLO, usedforsecurity=False).hexdigest()
@@ -145,6 +147,18 @@ def test_upload_to_a_missing_record_is_not_found_and_creates_no_file(conn, clean
         fields=["name"],
     )
     assert orphans == []
+
+
+def test_upload_to_a_record_the_user_may_only_read_names_the_record(conn):
+    # every internal user reads their company; only administrators may change it
+    with pytest.raises(AccessDeniedError) as err:
+        run(
+            conn, "uploadAttachment", model="res.company", recordId=1, fileName="logo.txt", content=b64(HELLO)
+        )
+    assert err.value.message == (
+        "This user may not attach files to res.company record 1: Odoo allows it only on records the "
+        "user may change. Odoo said: Sorry, you are not allowed to access this document."
+    )
 
 
 def test_download_over_the_limit_names_size_and_limit_and_never_fetches_the_content(

@@ -41,6 +41,7 @@ import httpx
 from ..client import OdooClient
 from ..client.http import deadline, timeouts
 from ..errors import (
+    AccessDeniedError,
     InputError,
     NotFoundError,
     OdooConnectorError,
@@ -106,11 +107,11 @@ def _checked_base64(content: str, max_bytes: int, file_name: str) -> tuple[str, 
     limit is refused before a byte is decoded; the rest is decoded in chunks to check it and hash
     it without holding the whole file as bytes."""
     text = "".join(content.split()) if _WHITESPACE.search(content) else content
-    padding = len(text) - len(text.rstrip("="))
-    size = len(text) // 4 * 3 - min(padding, 2)
+    padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0  # rstrip would copy it
+    size = len(text) // 4 * 3 - padding
     if size > max_bytes:
         raise _too_large(f"The file {file_name!r}", size, max_bytes)
-    if len(text) % 4 or padding > 2 or not _BASE64.fullmatch(text):
+    if len(text) % 4 or not _BASE64.fullmatch(text):
         raise InputError(
             f"The input 'content' of {file_name!r} is not valid base64 (standard alphabet A-Z a-z "
             "0-9 + /, padded with = to a multiple of 4 characters).",
@@ -156,8 +157,20 @@ def upload_attachment(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str
     if inputs.get("mimetype"):
         values["mimetype"] = inputs["mimetype"]
     del datas
-    result = client.call("ir.attachment", "create", vals_list=[values])
-    values.clear()
+    try:
+        result = client.call("ir.attachment", "create", vals_list=[values])
+    except AccessDeniedError as exc:
+        # Odoo's words ("not allowed to access this document") do not say which document
+        raise AccessDeniedError(
+            f"This user may not attach files to {model} record {record_id}: Odoo allows it only on "
+            f"records the user may change. Odoo said: {exc.message}",
+            groups=exc.groups,
+            odoo_name=exc.odoo_name,
+            status=exc.status,
+            detail=exc.detail,
+        ) from None
+    finally:
+        values.clear()
     attachment_id = int(result[0] if isinstance(result, list) else result)
     rows = client.call("ir.attachment", "read", [attachment_id], fields=_META_FIELDS)
     if not rows:
@@ -277,6 +290,10 @@ def _portal_path(client: OdooClient, model: str, record_id: int) -> str:
         register_secret(token)
     if not url.startswith("/") or url.startswith("//"):
         raise _no_document(model, "its portal link is not a page of this server")
+    try:
+        check_same_origin_path(client.session.base_url, url)
+    except InputError:
+        raise _no_document(model, "its portal link is not a page of this server") from None
     return url
 
 
