@@ -481,6 +481,15 @@ def cmd_watch(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_workbench(args: argparse.Namespace) -> int:
+    """The workbench's web stack is an extra: imported here only, so the CLI never loads it, and a
+    missing extra says how to install it."""
+    from .manifest import load_manifest
+    from .workbench import serve
+
+    return serve(manifest=load_manifest(args.manifest), port=args.port, open_browser=args.open)
+
+
 class _UsageError(Exception):
     pass
 
@@ -611,6 +620,15 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         help="stop after N polls (default: run until stopped)",
     )
     watch.set_defaults(func=cmd_watch)
+
+    workbench = sub.add_parser(
+        "workbench",
+        parents=[common],
+        help="a web page on 127.0.0.1 to try every unit (needs the extra odoo-connector[workbench])",
+    )
+    workbench.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    workbench.add_argument("--open", action="store_true", help="open the page in the default browser")
+    workbench.set_defaults(func=cmd_workbench)
     return parser
 
 

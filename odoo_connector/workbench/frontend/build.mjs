@@ -1,0 +1,39 @@
+// Rebuild ../static/jsonforms.bundle.js and its license notice, ../static/jsonforms.LICENSES.txt:
+// `npm ci && npm run build` (node 18+). Both outputs are committed, so the Python package, CI and
+// users never need node.
+import { build } from 'esbuild';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const result = await build({
+  entryPoints: ['src/index.jsx'],
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020'],
+  jsx: 'automatic',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  legalComments: 'eof',
+  metafile: true,
+  outfile: '../static/jsonforms.bundle.js',
+  logLevel: 'info',
+});
+
+// Every npm package whose code is in the bundle, with its version and license text.
+const packages = new Set();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  if (match) packages.add(match[1]);
+}
+const sections = [...packages].sort().map((name) => {
+  const dir = join('node_modules', name);
+  const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)/i.test(f));
+  const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `License: ${meta.license}`;
+  return `${name} ${meta.version} (${meta.license})\n${'-'.repeat(72)}\n${text}\n`;
+});
+writeFileSync(
+  '../static/jsonforms.LICENSES.txt',
+  'jsonforms.bundle.js bundles the following npm packages (built by ../frontend/build.mjs).\n\n' +
+    sections.join('\n'),
+);

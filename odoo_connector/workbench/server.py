@@ -1,0 +1,228 @@
+"""The workbench's ASGI app: the page, its static files and five JSON routes over :class:`Session`.
+
+Routes hold no logic of their own; they parse the request, call the session (which calls
+``invoke``) and answer JSON that has passed through :meth:`Session.outgoing`. The page is meant for
+one person on this machine, and it can use a stored connection, so:
+
+* it listens on 127.0.0.1 only, and answers only requests addressed to 127.0.0.1 or localhost
+  (a web page elsewhere cannot reach it through DNS rebinding);
+* every request carries the random token printed with the URL (``?token=`` for the page and its
+  files, the ``X-Workbench-Token`` header for the JSON routes), as Jupyter does; without it the
+  answer is 403 and nothing else;
+* the page runs only its own scripts (a Content-Security-Policy) and sends no Referer, so the
+  token in its URL does not travel.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import threading
+import webbrowser
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..manifest import Manifest
+from .session import Session, error_view
+
+__all__ = ["create_app", "run", "running"]
+
+log = logging.getLogger("odoo_connector.workbench")
+
+STATIC = Path(__file__).resolve().parent / "static"
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+
+class TokenGate:
+    """Refuses every HTTP request that does not carry the token (query ``token`` or header
+    ``X-Workbench-Token``), compared in constant time, and adds the security headers."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = b""
+        for name, value in scope.get("headers", []):
+            if name == b"x-workbench-token":
+                given = value
+        if not given:
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            given = (query.get("token") or [""])[0].encode()
+        if not secrets.compare_digest(given, self.token):
+            refusal = Response(
+                "This workbench needs the token from the URL that `odoo-connector workbench` printed.\n",
+                status_code=403,
+                media_type="text/plain",
+                headers=_HEADERS,
+            )
+            await refusal(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.lower().encode(), v.encode()) for k, v in _HEADERS.items()]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(manifest: Manifest, token: str, session: Session | None = None) -> Starlette:
+    """The app for one page; ``session`` lets a test look inside."""
+    session = session or Session(manifest)
+    page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", token)
+
+    def answer(payload: Any, status: int = 200) -> JSONResponse:
+        return JSONResponse(session.outgoing(payload), status_code=status)
+
+    async def body(request: Request) -> dict[str, Any]:
+        try:
+            data = json.loads(await request.body() or b"{}")
+        except ValueError:
+            data = None
+        return data if isinstance(data, dict) else {}
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    async def static(request: Request) -> Response:
+        name = request.path_params["name"]
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC or not path.is_file():
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return FileResponse(path)
+
+    async def describe(request: Request) -> Response:
+        # The page is drawn from what a platform gets: describe() and nothing else.
+        return answer(manifest.describe())
+
+    def connection_get(request: Request) -> Response:
+        return answer(session.connection_view())
+
+    async def connection_post(request: Request) -> Response:
+        data = await body(request)
+        fields = data.get("fields")
+        try:
+            view = session.save_connection(str(data.get("type")), fields if isinstance(fields, dict) else {})
+        except Exception as exc:
+            return answer({"error": error_view(exc)})
+        return answer(view)
+
+    def check(request: Request) -> Response:
+        try:
+            return answer({"result": session.check()})
+        except Exception as exc:
+            return answer({"error": error_view(exc)})
+
+    async def run_unit(request: Request) -> Response:
+        data = await body(request)
+        key = str(data.get("key", ""))
+        given = data.get("inputs")
+        inputs: dict[str, Any] = given if isinstance(given, dict) else {}
+        reset = bool(data.get("reset"))
+        # invoke blocks on Odoo: run it in the thread pool, not on the event loop
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            result = await run_in_threadpool(session.run, key, inputs, reset=reset)
+            payload: dict[str, Any] = {"result": result}
+        except Exception as exc:
+            payload = {"error": error_view(exc)}
+        payload["command"] = session.command_line(key, inputs)
+        return answer(payload)
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/static/{name}", static),
+            Route("/api/describe", describe),
+            Route("/api/connection", connection_get, methods=["GET"]),
+            Route("/api/connection", connection_post, methods=["POST"]),
+            Route("/api/check", check, methods=["POST"]),
+            Route("/api/run", run_unit, methods=["POST"]),
+        ],
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"]),
+            Middleware(TokenGate, token=token),
+        ],
+    )
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))  # loopback only, whatever the machine's interfaces
+    sock.listen(128)
+    return sock
+
+
+@contextmanager
+def running(manifest: Manifest, port: int = 0, session: Session | None = None) -> Iterator[str]:
+    """The workbench in a background thread for as long as the block runs; yields the URL with
+    its token (tests use it with port 0: any free port)."""
+    token = secrets.token_urlsafe(32)
+    sock = _bind(port)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(manifest, token, session), log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            threading.Event().wait(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/?token={token}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def run(*, manifest: Manifest, port: int = 8765, open_browser: bool = False) -> int:
+    """Serves until Ctrl-C. The URL (with its token) is printed on stdout as JSON, like every
+    result of the CLI, and logged for whoever reads stderr."""
+    token = secrets.token_urlsafe(32)
+    sock = _bind(port)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/?token={token}"
+    print(json.dumps({"url": url}), flush=True)
+    log.info("workbench at %s (Ctrl-C stops it)", url)
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(manifest, token), log_level="warning", lifespan="off", access_log=False)
+    )
+    server.run(sockets=[sock])
+    return 0

@@ -1,0 +1,308 @@
+// The workbench page: plain JavaScript over the JSON routes of odoo_connector/workbench/server.py.
+// Everything it draws comes from /api/describe (the manifest as a platform imports it): the
+// connection form from the connection fields, each unit's form from its input JSON Schema through
+// JSON Forms (window.WorkbenchForms, built from ../frontend), the pickers from x-dataSource.
+'use strict';
+
+const token = new URLSearchParams(window.location.search).get('token') || '';
+const state = { manifest: null, units: {}, connection: null, connectionVersion: 0, current: null, form: null, options: {} };
+
+async function api(path, payload) {
+  const init = { headers: { 'X-Workbench-Token': token } };
+  if (payload !== undefined) {
+    init.method = 'POST';
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(payload);
+  }
+  const response = await fetch(path, init);
+  if (!response.ok) throw new Error((await response.text()) || response.statusText);
+  return response.json();
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+// The connection documentation is markdown; this shows paragraphs, lists, **bold** and `code`
+// from escaped text (never as HTML from the manifest).
+function markdown(text) {
+  const box = el('div');
+  for (const block of text.split(/\n\s*\n/)) {
+    const lines = block.trim().split('\n');
+    const list = lines.every((l, i) => /^\s*- /.test(l) || (i > 0 && /^\s+\S/.test(l)));
+    const parent = list ? el('ul') : el('p');
+    const items = list ? block.trim().split(/\n(?=\s*- )/).map((l) => l.replace(/^\s*- /, '')) : [lines.join(' ')];
+    for (const item of items) {
+      const target = list ? el('li') : parent;
+      for (const part of item.replace(/\s+/g, ' ').split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
+        if (part.startsWith('**')) target.append(el('strong', { text: part.slice(2, -2) }));
+        else if (part.startsWith('`')) target.append(el('code', { text: part.slice(1, -1) }));
+        else target.append(part);
+      }
+      if (list) parent.append(target);
+    }
+    box.append(parent);
+  }
+  return box;
+}
+
+function showError(box, error) {
+  box.hidden = false;
+  box.className = 'result error';
+  box.replaceChildren(
+    el('div', { class: 'error-type', text: error.type }),
+    el('div', { class: 'error-message', text: error.message }),
+    error.hint ? el('div', { class: 'error-hint', text: 'Hint: ' + error.hint }) : null,
+    error.path ? el('div', { class: 'error-path', text: 'Input: ' + error.path }) : null,
+  );
+}
+
+// -- connection --------------------------------------------------------------------------------
+
+function connectionSpec(key) {
+  return state.manifest.connections.find((c) => c.key === key);
+}
+
+function drawConnectionForm() {
+  const kind = document.getElementById('connection-type').value;
+  const spec = connectionSpec(kind);
+  const saved = state.connection && state.connection.type === kind ? state.connection : { fields: {}, secretsSet: [] };
+  document.getElementById('connection-description').textContent = spec.description;
+  const deprecated = document.getElementById('connection-deprecated');
+  deprecated.hidden = !spec.deprecated;
+  deprecated.textContent = spec.deprecated ? 'Deprecated: ' + (spec.deprecationMessage || '') : '';
+  document.getElementById('connection-doc-text').replaceChildren(markdown(spec.documentation || ''));
+  const fields = document.getElementById('connection-fields');
+  fields.replaceChildren();
+  for (const field of spec.fields) {
+    const id = 'conn-' + field.key;
+    const isSet = field.secret && saved.secretsSet.includes(field.key);
+    const value = saved.fields[field.key];
+    let placeholder = field.example !== null && field.example !== undefined ? 'e.g. ' + field.example : '';
+    if (field.default !== null && field.default !== undefined) placeholder = 'default ' + field.default;
+    if (isSet) placeholder = 'saved on the server; leave empty to keep it';
+    const input = el('input', {
+      id,
+      name: field.key,
+      type: field.secret || field.type === 'password' ? 'password' : field.type === 'integer' ? 'number' : 'text',
+      placeholder,
+      required: field.required && !isSet,
+      autocomplete: field.secret ? 'new-password' : 'off',
+    });
+    if (!field.secret && value !== undefined) input.value = String(value);
+    fields.append(el('div', { class: 'conn-field', 'data-field': field.key },
+      el('label', { for: id, text: field.label + (field.required ? ' *' : '') }),
+      input,
+      el('div', { class: 'input-description', text: field.description }),
+      el('div', { class: 'wb-error', id: id + '-error' }),
+    ));
+  }
+}
+
+async function saveConnection(event) {
+  event.preventDefault();
+  const kind = document.getElementById('connection-type').value;
+  const fields = {};
+  for (const field of connectionSpec(kind).fields) {
+    const input = document.getElementById('conn-' + field.key);
+    fields[field.key] = input.value;
+    if (field.secret) input.value = ''; // the page keeps no secret once it is sent
+    document.getElementById('conn-' + field.key + '-error').textContent = '';
+  }
+  const box = document.getElementById('connection-result');
+  box.hidden = false;
+  box.className = 'result';
+  box.textContent = 'Saving…';
+  const saved = await api('/api/connection', { type: kind, fields });
+  if (saved.error) {
+    showError(box, saved.error);
+    const slot = saved.error.path && document.getElementById('conn-' + saved.error.path + '-error');
+    if (slot) slot.textContent = saved.error.message;
+    return;
+  }
+  state.connection = saved;
+  state.connectionVersion += 1;
+  state.options = {};
+  drawConnectionForm();
+  box.textContent = 'Testing the connection…';
+  const checked = await api('/api/check', {});
+  if (checked.error) {
+    showError(box, checked.error);
+  } else {
+    const r = checked.result;
+    box.className = 'result ok';
+    box.replaceChildren(
+      el('div', { class: 'ok-title', text: 'Connected' }),
+      el('dl', {},
+        el('dt', { text: 'Odoo version' }), el('dd', { id: 'check-version', text: String(r.server.version) }),
+        el('dt', { text: 'Database' }), el('dd', { id: 'check-database', text: String(r.database) }),
+        el('dt', { text: 'User' }), el('dd', { id: 'check-user', text: `${r.user.name} (${r.user.login}, id ${r.user.id})` }),
+        el('dt', { text: 'URL' }), el('dd', { text: r.url }),
+      ),
+    );
+  }
+  if (state.current) selectUnit(state.current.key); // the pickers reload against the new connection
+}
+
+// -- units -------------------------------------------------------------------------------------
+
+const GROUPS = [['actions', 'Actions'], ['dataSources', 'Data sources (picklists)'], ['triggers', 'Triggers']];
+
+function drawUnitList() {
+  const nav = document.getElementById('unit-list');
+  for (const [group, title] of GROUPS) {
+    const list = el('ul');
+    for (const unit of state.manifest[group]) {
+      unit.group = group;
+      state.units[unit.key] = unit;
+      const button = el('button', { type: 'button', class: 'unit-button', 'data-key': unit.key, title: unit.description },
+        el('span', { class: 'unit-label', text: unit.label }),
+        el('span', { class: 'unit-key', text: unit.key }),
+        el('span', { class: 'unit-summary', text: unit.description }));
+      button.addEventListener('click', () => selectUnit(unit.key));
+      list.append(el('li', {}, button));
+    }
+    nav.append(el('div', { class: 'unit-group' }, el('h3', { text: title }), list));
+  }
+}
+
+function valueMissing(value) {
+  return value === undefined || value === null || value === '';
+}
+
+// How a picker gets its options: run its data source with the inputs it requires, taken from the
+// inputs of the same name in this form (selectRecordById's model is the form's model).
+function optionsFor(path, dataSource, root) {
+  const source = state.units[dataSource];
+  if (!state.connection || !state.connection.type) return { key: 'none', waitingFor: 'Save a connection to load this list.' };
+  if (!source) return { key: 'unknown', waitingFor: `Unknown data source ${dataSource}.` };
+  const inputs = {};
+  const missing = [];
+  for (const name of source.inputs.required || []) {
+    const value = root ? root[name] : undefined;
+    if (valueMissing(value)) missing.push((source.inputs.properties[name] || {}).title || name);
+    else inputs[name] = value;
+  }
+  const key = `${state.connectionVersion} ${dataSource} ${JSON.stringify(inputs)}`;
+  if (missing.length) return { key: 'wait ' + key, waitingFor: `Choose ${missing.join(', ')} first.` };
+  return {
+    key,
+    load() {
+      if (!state.options[key]) {
+        state.options[key] = api('/api/run', { key: dataSource, inputs }).then((answer) => {
+          if (answer.error) {
+            delete state.options[key];
+            throw new Error(`${answer.error.type}: ${answer.error.message}`);
+          }
+          return { options: answer.result.data, truncated: !!answer.result.truncated };
+        });
+      }
+      return state.options[key];
+    },
+  };
+}
+
+// The inputs' declared defaults, filled in from the start: the form then shows what will run
+// (an unchecked box whose default is true would say the opposite of what invoke does).
+function defaults(schema) {
+  const data = {};
+  for (const [name, prop] of Object.entries(schema.properties || {})) {
+    if (prop.default !== undefined) data[name] = JSON.parse(JSON.stringify(prop.default));
+  }
+  return data;
+}
+
+function formSchema(schema) {
+  const copy = JSON.parse(JSON.stringify(schema));
+  delete copy.$schema; // JSON Forms' validator is draft-07; the server validates anyway (invoke)
+  return copy;
+}
+
+function selectUnit(key) {
+  const unit = state.units[key];
+  state.current = unit;
+  for (const button of document.querySelectorAll('.unit-button')) {
+    button.classList.toggle('selected', button.dataset.key === key);
+  }
+  document.getElementById('unit-empty').hidden = true;
+  document.getElementById('unit-body').hidden = false;
+  document.getElementById('unit-title').textContent = `${unit.label} (${unit.key})`;
+  document.getElementById('unit-description').textContent = unit.description;
+  document.getElementById('unit-run').textContent = unit.group === 'triggers' ? 'Poll once' : 'Run';
+  document.getElementById('unit-reset').hidden = unit.group !== 'triggers';
+  document.getElementById('unit-example-output').textContent = JSON.stringify(unit.example, null, 2);
+  document.getElementById('unit-output-schema').textContent = JSON.stringify(unit.output, null, 2);
+  document.getElementById('unit-result').hidden = true;
+  document.getElementById('unit-command-box').hidden = true;
+  if (state.form) state.form.unmount();
+  const holder = document.getElementById('unit-form');
+  const mountPoint = el('div');
+  holder.replaceChildren(mountPoint);
+  state.form = window.WorkbenchForms.mount(mountPoint, {
+    schema: formSchema(unit.inputs),
+    data: defaults(unit.inputs),
+    picker: { optionsFor },
+  });
+}
+
+async function runUnit(reset) {
+  const unit = state.current;
+  const box = document.getElementById('unit-result');
+  const inputs = state.form.getData() || {};
+  state.form.setErrors([]);
+  box.hidden = false;
+  box.className = 'result';
+  box.textContent = 'Running…';
+  const answer = await api('/api/run', { key: unit.key, inputs, reset: !!reset });
+  document.getElementById('unit-command-box').hidden = false;
+  document.getElementById('unit-command').textContent = answer.command;
+  if (answer.error) {
+    showError(box, answer.error);
+    if (answer.error.path) {
+      state.form.setErrors([{
+        instancePath: '/' + answer.error.path.split('.').join('/'),
+        message: answer.error.message,
+        keyword: 'connector',
+        schemaPath: '',
+        params: {},
+      }]);
+    }
+    return;
+  }
+  box.className = 'result ok';
+  box.replaceChildren(el('pre', { id: 'unit-output', text: JSON.stringify(answer.result, null, 2) }));
+}
+
+async function start() {
+  state.manifest = await api('/api/describe');
+  document.getElementById('manifest-name').textContent = `${state.manifest.label} connector ${state.manifest.version}`;
+  const select = document.getElementById('connection-type');
+  for (const conn of state.manifest.connections) {
+    select.append(el('option', { value: conn.key, text: conn.label + (conn.deprecated ? ' (deprecated)' : '') }));
+  }
+  state.connection = await api('/api/connection');
+  if (state.connection.type) select.value = state.connection.type;
+  select.addEventListener('change', drawConnectionForm);
+  drawConnectionForm();
+  document.getElementById('connection-form').addEventListener('submit', saveConnection);
+  drawUnitList();
+  document.getElementById('unit-run').addEventListener('click', () => runUnit(false));
+  document.getElementById('unit-reset').addEventListener('click', () => runUnit(true));
+  document.getElementById('unit-example').addEventListener('click', () => {
+    const example = (state.current.inputs.examples || [])[0];
+    if (example) state.form.setData({ ...defaults(state.current.inputs), ...JSON.parse(JSON.stringify(example)) });
+  });
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((error) => {
+  document.body.prepend(el('p', { class: 'result error', text: 'The workbench could not start: ' + error.message }));
+});
