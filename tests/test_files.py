@@ -462,7 +462,8 @@ def _portal(response: httpx.Response) -> dict[str, Any]:
     }
 
 
-def test_get_record_pdf_sends_neither_api_key_nor_cookie_and_drops_the_cookies_it_gets(fake_conn):
+def test_get_record_pdf_sends_neither_api_key_nor_cookie_and_drops_the_cookies_it_gets(fake_conn, caplog):
+    caplog.set_level("DEBUG")  # httpx logs each request's URL at INFO
     pdf = b"%PDF-1.4\n%%EOF\n"
     answer = httpx.Response(
         200,
@@ -487,6 +488,9 @@ def test_get_record_pdf_sends_neither_api_key_nor_cookie_and_drops_the_cookies_i
     assert get.headers["X-Odoo-Database"] == "fake"
     assert "Authorization" not in get.headers and "Cookie" not in get.headers
     assert redact(FAKE_TOKEN) == "<redacted>"
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("vcr"))  # not vcrpy's
+    assert "GET http://fake.odoo/my/orders/4?access_token=<redacted>&report_type=pdf" in logged
+    assert FAKE_TOKEN not in logged
 
 
 def test_get_record_pdf_without_wkhtmltopdf_says_the_administrator_must_install_it(fake_conn):

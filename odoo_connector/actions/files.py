@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -308,6 +309,18 @@ def _filename(disposition: str, fallback: str) -> str:
     return fallback
 
 
+class _RedactHttpxLog(logging.Filter):
+    """httpx logs every request's URL at INFO ("HTTP Request: GET /my/orders/3?access_token=…"):
+    in a host application that logs INFO, that line would carry the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+_HTTPX_LOG = logging.getLogger("httpx")
+
+
 def _get_document(client: OdooClient, path: str, model: str, record_id: int) -> httpx.Response:
     """A plain GET of the portal link on the connection's own server, within the connection's
     deadline, redirects refused.
@@ -329,6 +342,8 @@ def _get_document(client: OdooClient, path: str, model: str, record_id: int) -> 
         request.headers.pop(name, None)
     saved = list(session.client.cookies.jar)
     session.request_count += 1
+    quiet = _RedactHttpxLog()
+    _HTTPX_LOG.addFilter(quiet)
     try:
         with deadline(session.deadline):
             response = session.client.send(request, follow_redirects=False)
@@ -343,6 +358,7 @@ def _get_document(client: OdooClient, path: str, model: str, record_id: int) -> 
             f"GET {where} failed: {redact(str(exc) or type(exc).__name__, session.secrets)}"
         ) from None
     finally:
+        _HTTPX_LOG.removeFilter(quiet)
         session.client.cookies.jar.clear()
         for cookie in saved:
             session.client.cookies.jar.set_cookie(cookie)
