@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 __all__ = [
     "ConnectionField",
     "ConnectionSpec",
+    "Lifecycle",
     "Manifest",
     "ManifestError",
     "UnitSpec",
@@ -68,6 +69,31 @@ class ConnectionSpec(_Model):
     fields: list[ConnectionField]
 
 
+class Lifecycle(_Model):
+    """A trigger a platform must set up and take down: Odoo pushes to it (recordWebhookTrigger).
+
+    Each entry is ``module:function``: ``subscribe(connection, inputs, webhookUrl)`` returns the
+    subscription state; ``unsubscribe(connection, state)`` removes what subscribe created;
+    ``receive(state, request)`` turns one incoming request into the records to emit and the next
+    state. The unit's ``handler`` stays the poll a platform runs on a schedule.
+    """
+
+    subscribe: str
+    unsubscribe: str
+    receive: str
+
+    def functions(self) -> dict[str, str]:
+        return {"subscribe": self.subscribe, "unsubscribe": self.unsubscribe, "receive": self.receive}
+
+
+def _import(path: str) -> Callable[..., Any]:
+    module_name, _, attr = path.partition(":")
+    target = getattr(importlib.import_module(module_name), attr)
+    if not callable(target):
+        raise TypeError(f"{path} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
 class UnitSpec(_Model):
     key: str
     label: str
@@ -78,18 +104,20 @@ class UnitSpec(_Model):
     output: str
     example: str
     kind: Kind = "action"
+    lifecycle: Lifecycle | None = None  # triggers Odoo pushes to; see Lifecycle
     # Filled at load time from the files named above.
     input_schema: dict[str, Any] = Field(default_factory=dict, exclude=True)
     output_schema: dict[str, Any] = Field(default_factory=dict, exclude=True)
     example_payload: Any = Field(default=None, exclude=True)
 
     def load_handler(self) -> Callable[..., Any]:
-        module_name, _, attr = self.handler.partition(":")
-        module = importlib.import_module(module_name)
-        handler = getattr(module, attr)
-        if not callable(handler):
-            raise TypeError(f"{self.handler} is not callable")
-        return handler  # type: ignore[no-any-return]
+        return _import(self.handler)
+
+    def load_lifecycle(self, name: Literal["subscribe", "unsubscribe", "receive"]) -> Callable[..., Any]:
+        """One of the unit's lifecycle functions; KeyError when the unit declares none."""
+        if self.lifecycle is None:
+            raise KeyError(f"{self.key} declares no lifecycle")
+        return _import(self.lifecycle.functions()[name])
 
 
 class Manifest(_Model):
@@ -130,7 +158,12 @@ class Manifest(_Model):
         ):
             out[group] = [
                 {
-                    **unit.model_dump(by_alias=True, exclude={"inputs", "output", "example", "kind"}),
+                    **unit.model_dump(
+                        by_alias=True,
+                        # a lifecycle is shown only where there is one
+                        exclude={"inputs", "output", "example", "kind"}
+                        | (set() if unit.lifecycle else {"lifecycle"}),
+                    ),
                     "inputs": unit.input_schema,
                     "output": unit.output_schema,
                     "example": unit.example_payload,
@@ -215,6 +248,39 @@ def _inline(schema: Any, common: dict[str, Any], origin: Path) -> Any:
 
 
 _EXPECTED_PARAMS = {"action": 2, "dataSource": 2, "trigger": 3}
+# Required positional parameters of each lifecycle function (more may follow with defaults).
+_LIFECYCLE_PARAMS = {
+    "subscribe": "(connection, inputs, webhookUrl)",
+    "unsubscribe": "(connection, state)",
+    "receive": "(state, request)",
+}
+
+
+def _lifecycle_problems(unit: UnitSpec, where: str) -> Iterator[str]:
+    """Each lifecycle function imports and takes the documented parameters."""
+    if unit.lifecycle is None:
+        return
+    if unit.kind != "trigger":
+        yield f"{where}: $.lifecycle: only a trigger has a lifecycle"
+    for name, path in unit.lifecycle.functions().items():
+        try:
+            function = _import(path)
+        except Exception as exc:
+            yield f"{where}: $.lifecycle.{name}: {path!r} does not import: {exc}"
+            continue
+        shape = _LIFECYCLE_PARAMS[name]
+        required = [
+            p
+            for p in inspect.signature(function).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
+        if len(required) != shape.count(",") + 1:
+            yield (
+                f"{where}: $.lifecycle.{name}: {path} takes {len(required)} required "
+                f"parameters; it takes {shape}"
+            )
+
+
 # Keywords newer than draft-07: the runtime's compiled input check (fastjsonschema) would
 # silently ignore them, so input schemas must not use them (output schemas may).
 _NEWER_THAN_DRAFT7 = frozenset(
@@ -366,6 +432,7 @@ def validate_manifest(manifest: Manifest) -> list[str]:
                     problems.append(f"{unit.example}: {err.json_path}: {err.message}")
             except SchemaError:
                 pass
+        problems.extend(_lifecycle_problems(unit, where))
         try:
             handler = unit.load_handler()
         except Exception as exc:

@@ -203,6 +203,7 @@ def scrub_request(request: Any) -> Any:
         else:
             request.body = _scrub_text(raw, _long_secret_patterns(), markup=False)
         request.body = _scrub_access_token_body(request.body, markup="/xmlrpc/" in request.uri)
+        request.body = scrub_webhook_secrets(request.body)
     return request
 
 
@@ -225,6 +226,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, bytes) and body:
         clean = _trim_debug(_scrub_response_body(body, content_type, patterns))
         clean = _scrub_access_token_body(clean, markup="xml" in content_type or "html" in content_type)
+        clean = scrub_webhook_secrets(clean)
         if clean != body:
             response["body"]["string"] = clean
     return response
@@ -314,6 +316,26 @@ def _scrub_access_token_body(body: Any, *, markup: bool) -> Any:
         return body  # binary (a PDF): a token is text and is not in it unencoded
     clean = scrub_access_tokens(text, markup=markup)
     return body if clean == text else clean.encode()
+
+
+# --- webhook subscription secrets ----------------------------------------------------------------
+#
+# recordWebhookTrigger puts a random secret in the URL of the rules it creates (``token=ocwh_…``):
+# it is in the create request and in every read of the action. It is replaced wherever it
+# appears, so a replayed subscribe (with a new random secret) matches the recorded one. The
+# placeholder has the secret's alphabet, so JSON and XML stay as they were.
+
+WEBHOOK_SECRET_PLACEHOLDER = "ocwh_WEBHOOK_SECRET"
+_WEBHOOK_SECRET = re.compile(rb"ocwh_[A-Za-z0-9_-]{16,}")
+
+
+def scrub_webhook_secrets(body: Any) -> Any:
+    """``body`` (bytes or text) with every subscription secret replaced by the placeholder."""
+    if isinstance(body, str):
+        return _WEBHOOK_SECRET.sub(WEBHOOK_SECRET_PLACEHOLDER.encode(), body.encode()).decode()
+    if isinstance(body, bytes) and b"ocwh_" in body:
+        return _WEBHOOK_SECRET.sub(WEBHOOK_SECRET_PLACEHOLDER.encode(), body)
+    return body
 
 
 @pytest.fixture(scope="session")

@@ -41,8 +41,12 @@ from ..actions.records import default_fields
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import InputError
+from .dedupe import in_window, same_change
 
 __all__ = ["RESET_HINT", "STATE_VERSION", "poll_changes"]
+
+# Which (id, write_date) pairs were already emitted is decided by .dedupe, shared with
+# recordWebhookTrigger, so a change is emitted once whichever trigger path sees it first.
 
 STATE_VERSION = 1
 _FMT = "%Y-%m-%d %H:%M:%S"
@@ -53,6 +57,7 @@ _MAX_EXCLUSION_TERMS = 4000
 
 
 def _shift(stamp: str, seconds: int) -> str:
+    # Here rather than in .dedupe: this module's clock is the one tests skew.
     return (datetime.strptime(stamp, _FMT) - timedelta(seconds=seconds)).strftime(_FMT)
 
 
@@ -253,7 +258,7 @@ def poll_changes(
         key, stamp = str(row["id"]), row["write_date"]
         if newest is None or stamp > newest:
             newest = stamp
-        if seen.get(key) == stamp:
+        if same_change(seen.get(key), stamp):
             continue
         new_seen[key] = stamp
         if key in queued:
@@ -293,8 +298,7 @@ def _result(
     lookback: int,
 ) -> dict[str, Any]:
     if cursor is not None:
-        horizon = _shift(cursor, lookback)
-        seen = {k: v for k, v in seen.items() if v >= horizon}
+        seen = in_window(seen, _shift(cursor, lookback))
     return {
         "data": {"created": created, "updated": updated},
         "state": {"version": STATE_VERSION, "model": model, "cursor": cursor, "seen": seen},

@@ -11,6 +11,12 @@ that lose or repeat records against a real server:
   ``search_read`` from now with an Odoo error; ``fake.on_call(...)`` runs any action (a write by
   "another user") just before a call is served.
 * **Cost**: ``fake.calls`` logs every HTTP request as ``(model or endpoint, method)``.
+* **Webhooks** (``fake.install_automation()``): ``base.automation`` rules with "Send Webhook
+  Notification" actions, stored like Odoo's; after each commit a matching rule posts Odoo's body
+  (``{"_action", "_id", "_model", "id", <fields>}``, datetimes with microseconds) through
+  ``fake.send_webhook(url, body)``. ``fake.drop_webhooks(n)`` loses the next n posts (Odoo sends
+  once, never retries), ``fake.webhook_copies = k`` sends each one k times (one create arrived as
+  13 identical posts on a real Odoo 19).
 
 Errors are answered the way Odoo 19 answers them (see the connector's ``client/mapping.py``):
 JSON-2 bodies ``{"name", "message", "arguments", "context", "debug"}`` with Odoo's statuses,
@@ -19,6 +25,8 @@ XML-RPC faults with Odoo's integer codes.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Mapping
@@ -95,6 +103,7 @@ class Transaction:
     def __init__(self, odoo: FakeOdoo) -> None:
         self.odoo = odoo
         self.stamp = odoo.now()
+        self.micro = odoo.clock.strftime(FMT + ".%f")  # what Odoo's webhook bodies show
         self._ops: list[Callable[[], None]] = []
 
     def create(self, model: str, **vals: Any) -> int:
@@ -113,9 +122,11 @@ class Transaction:
         self._ops.append(lambda: self.odoo._delete(model, id_list))
 
     def commit(self) -> None:
+        self.odoo._changes = []
         for op in self._ops:
             op()
         self._ops.clear()
+        self.odoo._after_commit(self)
 
 
 class FakeOdoo(httpx.BaseTransport):
@@ -136,6 +147,13 @@ class FakeOdoo(httpx.BaseTransport):
         # load: external ID -> (model, id); loads to commit and then answer with a timeout
         self.external_ids: dict[str, tuple[str, int]] = {}
         self.lose_load_answers = 0
+        # automation rules and their webhooks (install_automation)
+        self._changes: list[tuple[str, str, int, dict[str, Any]]] = []
+        self.automation_allowed = True
+        self.webhook_copies = 1
+        self._webhooks_to_drop = 0
+        self.webhooks_sent: list[tuple[str, bytes]] = []
+        self.send_webhook: Callable[[str, bytes], None] = _post_webhook
         declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
@@ -307,6 +325,8 @@ class FakeOdoo(httpx.BaseTransport):
                     hook.action()
         if model not in self.tables:
             raise OdooFault("notfound", f"Object {model} doesn't exist")
+        if model in _ADMIN_MODELS and not self.automation_allowed:
+            raise OdooFault("access", _ADMIN_ONLY.format(model=model))
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             raise OdooFault("notfound", f"The method {method!r} does not exist on the model {model!r}")
@@ -348,6 +368,8 @@ class FakeOdoo(httpx.BaseTransport):
         return len(self._search(model, domain, 0, None, None))
 
     def _m_create(self, model: str, vals_list: Any) -> Any:
+        if model == "base.automation":
+            return self._create_rules(vals_list if isinstance(vals_list, list) else [vals_list])
         tx = self.begin()
         many = vals_list if isinstance(vals_list, list) else [vals_list]
         ids = [tx.create(model, **vals) for vals in many]
@@ -444,15 +466,22 @@ class FakeOdoo(httpx.BaseTransport):
 
     def _insert(self, model: str, record_id: int, vals: Mapping[str, Any], stamp: str) -> None:
         self.tables[model][record_id] = {"id": record_id, **vals, "create_date": stamp, "write_date": stamp}
+        self._changes.append(("create", model, record_id, {}))
 
     def _update(self, model: str, ids: list[int], vals: Mapping[str, Any], stamp: str) -> None:
         for record_id in ids:
             if record_id in self.tables[model]:
                 self.tables[model][record_id].update(vals, write_date=stamp)
+                self._changes.append(("write", model, record_id, {}))
 
     def _delete(self, model: str, ids: list[int]) -> None:
         for record_id in ids:
-            self.tables[model].pop(record_id, None)
+            gone = self.tables[model].pop(record_id, None)
+            if gone is not None:
+                self._changes.append(("unlink", model, record_id, gone))
+            if model == "base.automation":  # Odoo deletes a rule's actions with it
+                for action_id in (gone or {}).get("action_server_ids", []):
+                    self.tables["ir.actions.server"].pop(action_id, None)
 
     def _field_list(self, model: str, fields: list[str] | None) -> list[str]:
         names = list(fields) if fields else list(self.fields[model])
@@ -479,6 +508,119 @@ class FakeOdoo(httpx.BaseTransport):
             descending = direction.strip().lower() == "desc"
             rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)  # type: ignore[misc]
         return rows[offset : offset + limit if limit else None]
+
+    # -- automation rules and their webhooks -----------------------------------------------------
+
+    def install_automation(self) -> None:
+        """What installing Automation Rules (base_automation) adds, as far as webhooks go."""
+        self.add_model("ir.model", {"model": "char"})
+        self.add_model("ir.model.fields", {"model": "char"})
+        rule_fields = {"model_id": "many2one", "trigger": "selection", "filter_domain": "char"}
+        self.add_model("base.automation", {**rule_fields, "action_server_ids": "one2many"})
+        self.add_model(
+            "ir.actions.server",
+            {
+                "model_id": "many2one",
+                "state": "selection",
+                "usage": "selection",
+                "webhook_url": "char",
+                "webhook_field_ids": "many2many",
+                "base_automation_id": "many2one",
+            },
+        )
+        for model in list(self.fields):
+            models, fields = self.tables["ir.model"], self.tables["ir.model.fields"]
+            model_id = self._next_id("ir.model")
+            models[model_id] = {"id": model_id, "name": model, "model": model}
+            for name in self.fields[model]:
+                field_id = self._next_id("ir.model.fields")
+                fields[field_id] = {"id": field_id, "name": name, "model": model}
+
+    def drop_webhooks(self, count: int) -> None:
+        """The next ``count`` webhook posts are lost (a receiver down or slower than 1 s)."""
+        self._webhooks_to_drop += count
+
+    def rules(self) -> list[dict[str, Any]]:
+        return list(self.tables.get("base.automation", {}).values())
+
+    def _create_rules(self, vals_list: list[dict[str, Any]]) -> list[int]:
+        ids = []
+        for vals in vals_list:
+            rule = {k: v for k, v in vals.items() if k != "action_server_ids"}
+            self._check_fields("base.automation", rule)
+            rule_id = self._next_id("base.automation")
+            actions = []
+            for command in vals.get("action_server_ids", []):
+                if list(command[:2]) != [0, 0]:
+                    raise OdooFault("value", f"The fake creates actions only, not {command!r}")
+                action = dict(command[2])
+                action["webhook_field_ids"] = [
+                    i for cmd in action.get("webhook_field_ids", []) for i in cmd[2]
+                ]
+                self._check_fields("ir.actions.server", action)
+                action_id = self._next_id("ir.actions.server")
+                stored = {"id": action_id, **action, "base_automation_id": rule_id}
+                self.tables["ir.actions.server"][action_id] = stored
+                actions.append(action_id)
+            self.tables["base.automation"][rule_id] = {"id": rule_id, **rule, "action_server_ids": actions}
+            ids.append(rule_id)
+        return ids
+
+    def _after_commit(self, tx: Transaction) -> None:
+        """Like Odoo: after the commit, every matching rule's webhook action posts."""
+        changes, self._changes = self._changes, []
+        if "base.automation" not in self.tables:
+            return
+        triggers = {"create": "on_create_or_write", "write": "on_create_or_write", "unlink": "on_unlink"}
+        for kind, model, record_id, gone in changes:
+            record = gone or self.tables[model].get(record_id)
+            if record is None:
+                continue
+            if kind == "create":
+                record["_create_micro"] = tx.micro
+            if kind in ("create", "write"):
+                record["_write_micro"] = tx.micro
+            for rule in self.rules():
+                model_row = self.tables["ir.model"].get(rule["model_id"], {})
+                if model_row.get("model") != model or rule["trigger"] != triggers[kind]:
+                    continue
+                domain = ast.literal_eval(rule["filter_domain"]) if rule.get("filter_domain") else []
+                if not _compile(domain, self.fields[model], model)(record):
+                    continue
+                for action_id in rule["action_server_ids"]:
+                    self._post(self.tables["ir.actions.server"][action_id], model, record)
+
+    def _post(self, action: Mapping[str, Any], model: str, record: Mapping[str, Any]) -> None:
+        names = [self.tables["ir.model.fields"][i]["name"] for i in action["webhook_field_ids"]]
+        body: dict[str, Any] = {"_action": f"{action['name']}(#{action['id']})", "_id": record["id"]}
+        body["_model"] = model
+        for name in sorted({*names, "id"}):
+            value = record.get(name, False)
+            if name == "create_date":
+                value = record.get("_create_micro") or f"{record['create_date']}.000000"
+            elif name == "write_date":
+                value = record.get("_write_micro") or f"{record['write_date']}.000000"
+            body[name] = value
+        data = json.dumps(body).encode()
+        for _ in range(self.webhook_copies):
+            if self._webhooks_to_drop:
+                self._webhooks_to_drop -= 1
+                continue
+            self.webhooks_sent.append((action["webhook_url"], data))
+            self.send_webhook(action["webhook_url"], data)
+
+
+_ADMIN_MODELS = frozenset({"base.automation", "ir.actions.server"})
+_ADMIN_ONLY = (
+    "You are not allowed to access '{model}' records.\n\nThis operation is allowed for the following "
+    "groups:\n\t- Role / Administrator\n\nContact your administrator to request access if necessary."
+)
+
+
+def _post_webhook(url: str, body: bytes) -> None:
+    """Odoo's way: one POST, a 1-second timeout, every failure ignored."""
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=1.0)
 
 
 class _XmlFault(Exception):

@@ -1,0 +1,323 @@
+"""recordWebhookTrigger without a server: the receiver on bodies a real Odoo 19 posted, and the
+stateful fake for what a recording cannot show (lost posts, repeated posts, the poll seeing a
+change before its webhook arrives, rights)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from odoo_connector import invoke
+from odoo_connector.errors import AccessDeniedError, InputError, NotFoundError, redact
+from odoo_connector.manifest import load_manifest, validate_manifest
+from odoo_connector.triggers.webhook import Unauthorized, receive, subscribe, unsubscribe
+from tests.fakes import FakeOdoo, fake_client, fake_connection
+
+BODIES = json.loads((Path(__file__).parent / "fixtures" / "webhook_bodies.json").read_text())["posts"]
+URL = "https://hooks.example.com/odoo"
+MODEL = "res.partner"
+
+
+class Subscribed:
+    """A fake Odoo with Automation Rules, one subscription, and Odoo's posts kept in a queue so a
+    test decides when (and whether) they reach the receiver."""
+
+    def __init__(self, transport: str = "json2", inputs: dict[str, Any] | None = None) -> None:
+        self.odoo = FakeOdoo()
+        self.odoo.install_automation()
+        self.conn = fake_connection(transport)
+        self.client = fake_client(self.odoo, self.conn)
+        self.inputs = {"model": MODEL, "fields": ["name", "email"], **(inputs or {})}
+        self.posts: list[tuple[str, bytes]] = []
+        self.odoo.send_webhook = lambda url, body: self.posts.append((url, body))
+        self.state = subscribe(self.conn, self.inputs, URL, client=self.client)
+        self.emitted: Counter[tuple[str, int]] = Counter()
+
+    def deliver(self) -> list[tuple[str, int]]:
+        """Hands every queued post to the receiver; returns what it emitted, in order."""
+        out = []
+        posts, self.posts = self.posts, []
+        for url, body in posts:
+            result = receive(self.state, {"url": url, "body": body}, self.inputs)
+            self.state = result["state"]
+            out += [(branch, r["id"]) for branch, rows in result["data"].items() for r in rows]
+        self.emitted.update(out)
+        return out
+
+    def reconcile(self) -> list[tuple[str, int]]:
+        result = invoke("recordWebhookTrigger", self.conn, self.inputs, state=self.state, client=self.client)
+        self.state = result["state"]
+        out = [(branch, r["id"]) for branch, rows in result["data"].items() for r in rows]
+        self.emitted.update(out)
+        return out
+
+
+def _recorded(state: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    """The recorded posts, each with this subscription's secret in its URL."""
+    return [{"query": f"token={token}&event={p['event']}", "body": p["body"].encode()} for p in BODIES]
+
+
+def _state_and_token(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], str]:
+    monkeypatch.setattr("secrets.token_urlsafe", lambda n: "recorded-secret-0123456789abcdef")
+    sub = Subscribed()
+    return sub.state, "ocwh_recorded-secret-0123456789abcdef"
+
+
+# --- the receiver on what a real Odoo posted ---------------------------------------------------
+
+
+def test_recorded_posts_emit_each_change_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """13 identical posts of one create, two copies of each write (two of them in one second, told
+    apart only by microseconds), one deletion: 1 created, 3 updated, 1 deleted."""
+    state, token = _state_and_token(monkeypatch)
+    emitted = []
+    for request in _recorded(state, token):
+        result = receive(state, request)
+        state = result["state"]
+        emitted += [(b, r["id"], r.get("email")) for b, rows in result["data"].items() for r in rows]
+    assert emitted == [
+        ("created", 217, "a@example.com"),
+        ("updated", 217, "b@example.com"),
+        ("updated", 217, "c@example.com"),
+        ("updated", 217, "d@example.com"),
+        ("deleted", 217, "d@example.com"),
+    ]
+    assert state["deleted"] == {"217": "2026-12-02 20:12:07.864816"}
+    assert state["received"] == {}
+
+
+def test_a_record_is_emitted_as_the_api_shows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    state, token = _state_and_token(monkeypatch)
+    result = receive(state, _recorded(state, token)[0])
+    assert result["data"]["created"] == [
+        {
+            "category_id": [],
+            "country_id": False,
+            "create_date": "2026-12-02 20:12:03",
+            "display_name": "oc-explore 1",
+            "email": "a@example.com",
+            "id": 217,
+            "name": "oc-explore 1",
+            "write_date": "2026-12-02 20:12:03",
+        }
+    ]
+    assert result["state"]["received"] == {"217": "2026-12-02 20:12:03.728644"}
+    assert result["polledNoChanges"] is False
+
+
+@pytest.mark.parametrize(
+    "query", ["event=change", "token=&event=change", "token=ocwh_wrong&event=change", "token=x"]
+)
+def test_a_post_without_the_secret_is_refused_with_401(monkeypatch: pytest.MonkeyPatch, query: str) -> None:
+    state, _ = _state_and_token(monkeypatch)
+    with pytest.raises(Unauthorized) as caught:
+        receive(state, {"query": query, "body": BODIES[0]["body"]})
+    assert caught.value.status_code == 401
+    assert caught.value.message == "The webhook request does not carry this subscription's secret."
+
+
+def test_the_secret_is_never_stored_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    state, token = _state_and_token(monkeypatch)
+    receive(state, _recorded(state, token)[0])
+    assert token not in json.dumps(state)
+    assert redact(f"posted to {URL}?token={token}&event=change") == (
+        f"posted to {URL}?token=<redacted>&event=change"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "The webhook body is not JSON."),
+        (b'{"_model": "crm.lead", "id": 1}', "The webhook body is not an Odoo webhook for res.partner."),
+        (b'{"_model": "res.partner", "id": 1}', "The webhook body has no record id or write_date."),
+    ],
+)
+def test_a_body_that_is_not_odoos_is_refused(
+    monkeypatch: pytest.MonkeyPatch, body: bytes, message: str
+) -> None:
+    state, token = _state_and_token(monkeypatch)
+    with pytest.raises(InputError) as caught:
+        receive(state, {"query": f"token={token}&event=change", "body": body})
+    assert caught.value.message == message
+
+
+def test_a_state_not_written_by_subscribe_is_refused() -> None:
+    with pytest.raises(InputError) as caught:
+        receive({"version": 1}, {"query": "token=x", "body": b"{}"})
+    assert caught.value.message == (
+        "The subscription state is not one recordWebhookTrigger wrote: ruleIds is not a list of ids."
+    )
+
+
+# --- subscribe and unsubscribe on the fake --------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_subscribe_creates_two_named_rules_posting_to_the_url_with_a_secret(transport: str) -> None:
+    sub = Subscribed(transport, {"domain": [["is_company", "=", True]]})
+    rules = sorted(sub.odoo.rules(), key=lambda r: r["id"])
+    assert [(r["name"], r["trigger"], r["filter_domain"]) for r in rules] == [
+        (
+            "odoo-connector: res.partner → hooks.example.com",
+            "on_create_or_write",
+            "[['is_company', '=', True]]",
+        ),
+        (
+            "odoo-connector: res.partner → hooks.example.com (deleted)",
+            "on_unlink",
+            "[['is_company', '=', True]]",
+        ),
+    ]
+    actions = sub.odoo.tables["ir.actions.server"]
+    assert sorted(actions) == sub.state["actionIds"] and [r["id"] for r in rules] == sub.state["ruleIds"]
+    urls = [actions[i]["webhook_url"] for i in sub.state["actionIds"]]
+    assert all(u.startswith(f"{URL}?token=ocwh_") for u in urls)
+    assert [u.rsplit("&", 1)[1] for u in urls] == ["event=change", "event=delete"]
+    field_names = {
+        sub.odoo.tables["ir.model.fields"][i]["name"]
+        for i in actions[urls and sub.state["actionIds"][0]]["webhook_field_ids"]
+    }
+    assert field_names == {"name", "email", "create_date", "write_date"}
+    assert sub.state["poll"] == {"version": 1, "model": MODEL, "cursor": None, "seen": {}}
+
+
+def test_unsubscribe_removes_exactly_its_rules_and_is_idempotent() -> None:
+    sub = Subscribed()
+    other = subscribe(sub.conn, {"model": MODEL}, "https://other.example.com/x", client=sub.client)
+    assert unsubscribe(sub.conn, sub.state, client=sub.client) == {
+        "ruleIds": sub.state["ruleIds"],
+        "actionIds": sub.state["actionIds"],
+    }
+    assert sorted(r["id"] for r in sub.odoo.rules()) == other["ruleIds"]
+    assert sorted(sub.odoo.tables["ir.actions.server"]) == other["actionIds"]
+    assert unsubscribe(sub.conn, sub.state, client=sub.client) == {"ruleIds": [], "actionIds": []}
+
+
+def test_an_ordinary_user_is_told_to_use_an_administrator_or_the_poll_trigger() -> None:
+    odoo = FakeOdoo()
+    odoo.install_automation()
+    odoo.automation_allowed = False
+    conn = fake_connection("json2")
+    with pytest.raises(AccessDeniedError) as caught:
+        subscribe(conn, {"model": MODEL}, URL, client=fake_client(odoo, conn))
+    assert caught.value.message.startswith(
+        "Odoo refused to create the automation rules that send res.partner's webhooks: You are not "
+        "allowed to access 'base.automation' records."
+    )
+    assert caught.value.groups == ["Role / Administrator"]
+    assert caught.value.hint == (
+        "Use a connection of a user with Role / Administrator, or pollChangesTrigger needs no "
+        "administrator rights and no module: it polls instead."
+    )
+    assert odoo.rules() == []
+
+
+def test_without_automation_rules_installed_the_error_names_the_module() -> None:
+    odoo = FakeOdoo()
+    conn = fake_connection("xmlrpc")
+    with pytest.raises(NotFoundError) as caught:
+        subscribe(conn, {"model": MODEL}, URL, client=fake_client(odoo, conn))
+    assert caught.value.message == (
+        "The Odoo module Automation Rules (base_automation) is not installed, so Odoo cannot send webhooks."
+    )
+    assert "pollChangesTrigger" in caught.value.hint
+
+
+def test_a_field_the_model_lacks_is_refused_before_any_rule_exists() -> None:
+    odoo = FakeOdoo()
+    odoo.install_automation()
+    conn = fake_connection("json2")
+    with pytest.raises(InputError) as caught:
+        subscribe(conn, {"model": MODEL, "fields": ["name", "vat"]}, URL, client=fake_client(odoo, conn))
+    assert caught.value.message == "The model res.partner has no field(s) vat."
+    assert odoo.rules() == []
+
+
+# --- loss and duplication -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_repeated_posts_emit_each_change_once(transport: str) -> None:
+    sub = Subscribed(transport)
+    sub.odoo.webhook_copies = 13
+    a = sub.odoo.create(MODEL, name="A")
+    sub.odoo.advance(0.4)
+    sub.odoo.write(MODEL, a, email="a@example.com")  # the same second: told apart by microseconds
+    sub.odoo.advance(2)
+    b = sub.odoo.create(MODEL, name="B")
+    sub.odoo.advance(1)
+    sub.odoo.unlink(MODEL, b)
+    assert len(sub.posts) == 13 * 4
+    assert sub.deliver() == [("created", a), ("updated", a), ("created", b), ("deleted", b)]
+    sub.odoo.advance(1)
+    assert sub.reconcile() == []  # the poll finds a, already emitted; b is gone
+
+
+def test_lost_posts_are_emitted_by_the_reconciliation_poll_and_nothing_twice() -> None:
+    sub = Subscribed()
+    ids = [sub.odoo.create(MODEL, name=f"P{i}") for i in range(5)]
+    sub.odoo.drop_webhooks(2)  # the receiver was down for these two
+    sub.odoo.advance(2)
+    sub.odoo.write(MODEL, ids[0], email="x@example.com")
+    sub.odoo.write(MODEL, ids[1], email="y@example.com")
+    sub.odoo.write(MODEL, ids[2], email="z@example.com")
+    assert sub.deliver() == [*(("created", i) for i in ids), ("updated", ids[2])]
+    sub.odoo.advance(1)
+    assert sorted(sub.reconcile()) == [("updated", ids[0]), ("updated", ids[1])]
+    assert sub.reconcile() == []
+    assert set(sub.emitted.values()) == {1}
+
+
+def test_a_change_the_poll_emitted_first_is_not_emitted_again_by_its_late_post() -> None:
+    sub = Subscribed()
+    a = sub.odoo.create(MODEL, name="A")
+    sub.odoo.advance(1)
+    assert sub.reconcile() == [("created", a)]
+    assert sub.deliver() == []
+
+
+def test_branches_can_be_switched_off() -> None:
+    sub = Subscribed(inputs={"showNewRecords": False, "showDeletedRecords": False})
+    a = sub.odoo.create(MODEL, name="A")
+    sub.odoo.advance(1)
+    sub.odoo.write(MODEL, a, email="a@example.com")
+    sub.odoo.unlink(MODEL, a)
+    assert sub.deliver() == [("updated", a)]
+
+
+def test_reconcile_without_a_subscription_says_to_subscribe() -> None:
+    odoo = FakeOdoo()
+    conn = fake_connection("json2")
+    with pytest.raises(InputError) as caught:
+        invoke("recordWebhookTrigger", conn, {"model": MODEL}, client=fake_client(odoo, conn))
+    assert caught.value.message == (
+        "recordWebhookTrigger polls only a subscription: subscribe first and pass its state."
+    )
+
+
+# --- the manifest declares the lifecycle ------------------------------------------------------------
+
+
+def test_the_lifecycle_is_declared_and_checked() -> None:
+    unit = load_manifest().unit("recordWebhookTrigger")
+    assert unit.lifecycle is not None
+    assert unit.load_lifecycle("receive") is receive
+    broken = unit.model_copy(
+        update={
+            "lifecycle": unit.lifecycle.model_copy(
+                update={"receive": "odoo_connector.triggers.webhook:nothing"}
+            )
+        }
+    )
+    manifest = load_manifest().model_copy(update={"triggers": [broken]})
+    problems = [p for p in validate_manifest(manifest) if "lifecycle" in p]
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "connector.yaml: trigger recordWebhookTrigger: $.lifecycle.receive: "
+        "'odoo_connector.triggers.webhook:nothing' does not import:"
+    )
