@@ -478,6 +478,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
         webhook=args.webhook,
         max_polls=args.max_polls,
         reset=args.reset,
+        listen=args.listen,
+        public_url=args.public_url,
+        reconcile_interval=args.reconcile_interval,
     )
 
 
@@ -618,6 +621,23 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="stop after N polls (default: run until stopped)",
+    )
+    watch.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="recordWebhookTrigger: where the webhook server binds (default 127.0.0.1:8099)",
+    )
+    watch.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="recordWebhookTrigger: the address at which Odoo reaches the listener (tunnel or proxy)",
+    )
+    watch.add_argument(
+        "--reconcile-interval",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="recordWebhookTrigger: seconds between reconciliation polls (default 300)",
     )
     watch.set_defaults(func=cmd_watch)
 

@@ -308,8 +308,15 @@ def run_watch(
     sink: Sink | None = None,
     install_signals: bool = True,
     reset: bool = False,
+    listen: str | None = None,
+    public_url: str | None = None,
+    reconcile_interval: float = 300.0,
 ) -> int:
     """Runs ``key`` every ``interval`` seconds until SIGINT/SIGTERM (or ``max_polls`` polls).
+
+    A trigger Odoo pushes to (one with a ``lifecycle``, recordWebhookTrigger) runs in listen mode
+    instead (:mod:`.listen`): a webhook server on ``listen``, subscribed at ``public_url``, and a
+    reconciliation poll every ``reconcile_interval`` seconds.
 
     Everything that can be wrong with the command line fails here, before the first poll: the
     key, the inputs, the webhook URL, the state file. ``reset`` forgets this trigger's stored
@@ -320,6 +327,34 @@ def run_watch(
         raise InputError("--interval must be a positive number of seconds.", path="interval")
     manifest = load_manifest()
     unit = _trigger(manifest, key)
+    if unit.lifecycle is not None or listen or public_url:
+        if unit.lifecycle is None:
+            raise InputError(
+                f"{key} polls; --listen and --public-url are for a trigger Odoo pushes to "
+                "(recordWebhookTrigger).",
+                hint="Leave them out to poll on a schedule.",
+            )
+        if not public_url:
+            raise InputError(
+                f"{key} needs --public-url: the address at which Odoo reaches this listener.",
+                path="public-url",
+                hint="e.g. --listen 127.0.0.1:8099 --public-url https://hooks.example.com/odoo",
+            )
+        from .listen import run_listen
+
+        return run_listen(
+            key,
+            connection,
+            inputs,
+            listen=listen,
+            public_url=public_url,
+            reconcile_interval=reconcile_interval,
+            state_path=state_path,
+            webhook=webhook,
+            reset=reset,
+            client_factory=client_factory,
+            install_signals=install_signals,
+        )
     conn = parse_connection(connection)
     checked = validate_inputs(unit, inputs)
     path = Path(state_path) if state_path else default_state_path()
