@@ -297,9 +297,9 @@ def test_jsonl_honours_limit_and_offset_without_fetch_all(env, capsys):
 
 def test_unexpected_inputs_are_named_in_a_sentence(env, capsys):
     serve(env, lambda request: pytest.fail("request sent"))
-    assert main(["run", "listRecords", "--input", '{"model": "res.partner", "context": {}}']) == 2
+    assert main(["run", "listRecords", "--input", '{"model": "res.partner", "kontext": {}}']) == 2
     error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])["error"]
-    assert error["message"] == "listRecords has no input 'context'."
+    assert error["message"] == "listRecords has no input 'kontext'."
     assert error["hint"].startswith("Its inputs are: ") and "domain" in error["hint"]
 
 
