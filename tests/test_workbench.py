@@ -1,0 +1,395 @@
+"""The workbench (``odoo-connector workbench``): its server's guards, and the page driven in a real
+browser against the stateful fake Odoo served on a loopback port.
+
+The browser tests use Playwright with the system's Chromium (``/usr/bin/chromium``; Playwright's
+own browser download is not used). ``.ci/run`` installs both, so in CI (``CI`` set) they always
+run and a missing browser fails them; elsewhere they skip, saying what to install. They also
+take the screenshots shown in the README: ``WORKBENCH_SCREENSHOTS=1 python -m pytest
+tests/test_workbench.py`` writes them to ``docs/images/workbench-*.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .fakes.odoo import API_KEY, DATABASE, LOGIN, UID, FakeOdoo
+from .fakes.server import serve_transport
+
+CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
+# The README's screenshots are rewritten only when asked (WORKBENCH_SCREENSHOTS=1): each run
+# serves the fake Odoo on another port, which the pictures show, so a plain run would leave the
+# committed images changed. Otherwise they go to a temporary directory (the code path still runs).
+IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+WRITE_IMAGES = os.environ.get("WORKBENCH_SCREENSHOTS") == "1"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _needs(what: str, how: str) -> None:
+    """In CI a missing part is a failure (the tests are part of the suite); elsewhere a visible skip."""
+    if IN_CI:
+        pytest.fail(f"{what} is missing in CI; .ci/run should have installed it ({how})")
+    pytest.skip(f"{what} is not installed: {how}")
+
+
+try:
+    import starlette  # noqa: F401
+    import uvicorn  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the installation
+    HAVE_WEB_STACK = False
+else:
+    HAVE_WEB_STACK = True
+
+
+@pytest.fixture
+def web_stack() -> None:
+    if not HAVE_WEB_STACK:
+        _needs("The workbench extra", 'python -m pip install -e ".[workbench-test]"')
+
+
+class WorkbenchOdoo(FakeOdoo):
+    """The fake Odoo plus what the pickers of a form call: ``ir.model.get_available_models``
+    (selectModel), ``name_search`` (selectRecordById), the user's companies (selectCompany) and
+    ``res.lang.get_installed`` (selectLanguage)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_model("ir.model", {"model": "char"})
+        self.add_model("res.company", {})
+        self.add_model("res.lang", {})
+        self.fields["res.users"]["company_ids"] = "many2many"
+        self.tables["res.users"][UID]["company_ids"] = [1]
+        self.tables["res.company"][1] = {"id": 1, "name": "My Company"}
+
+    def _m_get_installed(self, model: str) -> list[list[str]]:
+        return [["en_US", "English (US)"], ["fr_FR", "French / Français"]]
+
+    def _m_get_available_models(self, model: str) -> list[dict[str, Any]]:
+        names = {"res.partner": "Contact", "res.users": "User"}
+        return [{"model": m, "display_name": names[m]} for m in self.fields if m in names]
+
+    def _m_name_search(
+        self, model: str, name: str = "", limit: int | None = None, **_: Any
+    ) -> list[list[Any]]:
+        rows = [
+            r for r in self.tables[model].values() if name.casefold() in str(r.get("name", "")).casefold()
+        ]
+        return [[r["id"], r.get("name") or False] for r in rows[:limit]]
+
+
+@pytest.fixture
+def odoo() -> Iterator[tuple[WorkbenchOdoo, str]]:
+    fake = WorkbenchOdoo()
+    fake.create("res.partner", name="Existing Customer", email="existing@example.com")
+    with serve_transport(fake) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def workbench(web_stack: None) -> Iterator[str]:
+    from odoo_connector.manifest import load_manifest
+    from odoo_connector.workbench.server import running
+
+    with running(load_manifest()) as url:
+        yield url
+
+
+# -- the server, without a browser ---------------------------------------------------------------
+
+
+def test_every_request_without_the_token_is_refused(workbench: str) -> None:
+    base, token = workbench.split("/?token=")
+    for path in ("/", "/static/app.js", "/static/jsonforms.bundle.js", "/api/describe", "/api/connection"):
+        assert httpx.get(base + path).status_code == 403, path
+        assert httpx.get(base + path, params={"token": "wrong"}).status_code == 403, path
+        assert httpx.get(base + path, headers={"X-Workbench-Token": "wrong"}).status_code == 403, path
+    refused = httpx.post(base + "/api/run", json={"key": "listRecords", "inputs": {}})
+    assert refused.status_code == 403
+    assert "token" in refused.text
+    assert httpx.get(workbench).status_code == 200
+    assert httpx.get(base + "/api/describe", headers={"X-Workbench-Token": token}).status_code == 200
+
+
+def test_the_page_answers_only_to_loopback_host_names(workbench: str) -> None:
+    # a page elsewhere reaching 127.0.0.1 through DNS rebinding sends its own host name
+    assert httpx.get(workbench, headers={"Host": "attacker.example"}).status_code == 400
+    assert httpx.get(workbench.replace("127.0.0.1", "localhost")).status_code == 200
+
+
+def test_the_page_is_served_with_a_strict_content_security_policy(workbench: str) -> None:
+    response = httpx.get(workbench)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_saved_secret_is_never_sent_back_and_an_empty_one_keeps_it(workbench: str, odoo: Any) -> None:
+    _, url = odoo
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    fields = {"baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+    saved = httpx.post(
+        base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": fields}
+    )
+    assert saved.json() == {
+        "type": "odooApiKey",
+        "fields": {"baseUrl": url, "database": DATABASE},
+        "secretsSet": ["apiKey"],
+    }
+    again = {**fields, "apiKey": "", "timeout": "30"}
+    httpx.post(base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": again})
+    checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
+    assert checked["result"]["user"]["login"] == LOGIN
+    assert API_KEY not in httpx.get(base + "/api/connection", headers=headers).text
+
+
+def test_the_cli_line_of_a_run_names_the_variables_and_elides_the_secret(workbench: str, odoo: Any) -> None:
+    _, url = odoo
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    fields = {"baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+    httpx.post(base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": fields})
+    answer = httpx.post(
+        base + "/api/run", headers=headers, json={"key": "listRecords", "inputs": {"model": "res.partner"}}
+    ).json()
+    assert answer["result"]["data"][0]["name"] == "Existing Customer"
+    assert answer["command"] == (
+        f"ODOO_URL={url} ODOO_DB={DATABASE} ODOO_API_KEY='<your apiKey>' "
+        """odoo-connector run listRecords --input '{"model": "res.partner"}'"""
+    )
+
+
+def test_importing_the_connector_never_imports_the_web_stack() -> None:
+    code = "import sys, odoo_connector, odoo_connector.cli, odoo_connector.workbench; " + (
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_workbench_without_the_extra_says_how_to_install_it() -> None:
+    # None in sys.modules: Python's way of saying "not installed" to find_spec and import
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["starlette"] = sys.modules["uvicorn"] = None
+        from odoo_connector.cli import main
+        sys.exit(main(["workbench", "--port", "0"]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 3
+    error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    assert error["type"] == "WorkbenchUnavailableError"
+    assert error["message"] == "The workbench needs starlette and uvicorn, which are not installed."
+    assert error["hint"] == 'Install the workbench extra: python -m pip install "odoo-connector[workbench]"'
+
+
+# -- in a real browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser(web_stack: None) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _needs("Playwright", 'python -m pip install -e ".[workbench-test]"')
+    if not CHROMIUM.exists():
+        _needs(f"Chromium ({CHROMIUM})", "apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Page:
+    """A page of the workbench that records every response body it receives."""
+
+    def __init__(self, browser: Any, url: str, images: Path) -> None:
+        self.images = IMAGES if WRITE_IMAGES else images
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.responses: list[Any] = []
+        self.page.on("response", lambda r: self.responses.append(r))
+        self.console_errors: list[str] = []
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.page.goto(url)
+        self.page.wait_for_selector("body[data-ready=true]")
+
+    def connect(self, odoo_url: str, api_key: str = API_KEY) -> None:
+        page = self.page
+        page.select_option("#connection-type", "odooApiKey")
+        page.fill("#conn-baseUrl", odoo_url)
+        page.fill("#conn-database", DATABASE)
+        page.fill("#conn-apiKey", api_key)
+        page.click("#connection-save")
+        page.wait_for_selector("#connection-result.ok, #connection-result.error")
+
+    def pick_unit(self, key: str) -> None:
+        self.page.click(f".unit-button[data-key={key}]")
+        self.page.wait_for_selector(f"#unit-title:has-text('({key})')")
+
+    def choose(self, path: str, label: str) -> None:
+        picker = self.page.locator(f"select.wb-picker[data-path='{path}']")
+        picker.locator("option", has_text=label).wait_for(state="attached")
+        picker.select_option(label=label)
+
+    def run(self) -> None:
+        self.page.click("#unit-run")
+        self.page.wait_for_selector("#unit-result.ok, #unit-result.error")
+
+    def shot(self, name: str) -> None:
+        self.images.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(self.images / f"workbench-{name}.png"), full_page=True)
+
+    def bodies(self) -> list[str]:
+        return [r.body().decode("utf-8", "replace") for r in self.responses]
+
+
+def test_connection_form_is_drawn_from_the_manifest(browser: Any, workbench: str, tmp_path: Path) -> None:
+    from odoo_connector.manifest import load_manifest
+
+    manifest = load_manifest()
+    page = Page(browser, workbench, tmp_path).page
+    api_key = manifest.connection("odooApiKey")
+    for field in api_key.fields:
+        row = page.locator(f".conn-field[data-field={field.key}]")
+        assert row.locator("label").inner_text().rstrip(" *") == field.label
+        assert row.locator(".input-description").inner_text() == " ".join(field.description.split())
+    assert page.get_attribute("#conn-apiKey", "type") == "password"
+    assert page.get_attribute("#conn-baseUrl", "placeholder") == "e.g. https://acme.odoo.com"
+    assert page.is_hidden("#connection-deprecated")
+    page.select_option("#connection-type", "odooBasicAuth")
+    basic = manifest.connection("odooBasicAuth")
+    assert page.get_attribute("#conn-password", "type") == "password"
+    assert page.inner_text("#connection-deprecated") == "Deprecated: " + " ".join(
+        (basic.deprecation_message or "").split()
+    )
+    assert "(deprecated)" in page.inner_text("#connection-type option[value=odooBasicAuth]")
+
+
+def test_a_wrong_api_key_shows_the_error_type_message_and_hint(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    wb.connect(odoo_url, api_key="not-the-key")
+    box = wb.page.locator("#connection-result")
+    assert box.locator(".error-type").inner_text() == "AuthenticationError"
+    assert "Invalid apikey" in box.locator(".error-message").inner_text()
+    assert "Add API Key" in box.locator(".error-hint").inner_text()
+
+
+def test_create_then_read_a_record_through_forms_built_from_the_manifest(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.shot("connection")
+
+    wb.connect(odoo_url)
+    assert page.inner_text("#check-version") == "19.0"
+    assert page.inner_text("#check-database") == DATABASE
+    assert page.inner_text("#check-user") == f"Bot ({LOGIN}, id 2)"
+    assert page.input_value("#conn-apiKey") == ""  # the page keeps no secret once sent
+    wb.shot("connected")
+
+    # createRecord: the model from the picklist, the values as JSON, run, see the id
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Contact (res.partner)")
+    page.fill("textarea[data-path=parameters]", '{"name": "Acme Corporation", "email": "info@acme.example"}')
+    wb.run()
+    created = json.loads(page.inner_text("#unit-output"))
+    assert created == {"data": 2}
+    assert fake.tables["res.partner"][2]["name"] == "Acme Corporation"
+    assert page.inner_text("#unit-command").endswith(
+        """odoo-connector run createRecord --input '{"model": "res.partner", """
+        """"parameters": {"name": "Acme Corporation", "email": "info@acme.example"}}'"""
+    )
+    wb.shot("create-record")
+
+    # getRecordById: the record picker lists the chosen model's records
+    wb.pick_unit("getRecordById")
+    note = page.locator(".wb-picker[data-path=recordId] + .wb-picker-note")
+    assert note.inner_text() == "Choose Model first."
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Acme Corporation")
+    assert page.locator("select.wb-picker[data-path=recordId] option").all_inner_texts() == [
+        "— choose —",
+        "Existing Customer",
+        "Acme Corporation",
+    ]
+    wb.run()
+    record = json.loads(page.inner_text("#unit-output"))["data"]
+    assert record["id"] == 2
+    assert record["name"] == "Acme Corporation"
+    assert record["email"] == "info@acme.example"
+    wb.shot("get-record")
+
+    # the record picker follows the model: another model, another list
+    wb.choose("model", "User (res.users)")
+    wb.choose("recordId", "Bot")
+    assert page.locator("select.wb-picker[data-path=recordId] option").all_inner_texts() == [
+        "— choose —",
+        "Bot",
+    ]
+
+    # the API key never reached the page after it was saved: not in the DOM, not in any response
+    assert API_KEY not in page.content()
+    assert all(API_KEY not in body for body in wb.bodies())
+    assert wb.console_errors == []
+
+
+def test_an_input_error_is_shown_next_to_its_field(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Contact (res.partner)")
+    page.fill("textarea[data-path=parameters]", '{"name": "Acme"}')
+    external_id = page.locator(".control", has=page.locator("label", has_text="External ID"))
+    external_id.locator("input").fill("not an external id")
+    wb.run()
+    assert page.inner_text("#unit-result .error-type") == "InputError"
+    message = page.inner_text("#unit-result .error-message")
+    assert message.startswith("The input 'externalId' is not valid")
+    assert external_id.locator(".validation").inner_text() == message
+    wb.shot("input-error")
+    assert API_KEY not in page.content()
+    assert all(API_KEY not in body for body in wb.bodies())
+
+
+def test_the_trigger_polls_against_a_state_kept_for_the_page(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("pollChangesTrigger")
+    wb.choose("model", "Contact (res.partner)")
+    wb.run()  # the first poll records a baseline
+    first = json.loads(page.inner_text("#unit-output"))
+    assert first["data"] == {"created": [], "updated": []}
+    fake.advance(5)
+    fake.create("res.partner", name="New Lead Co")
+    fake.advance(5)
+    wb.run()
+    second = json.loads(page.inner_text("#unit-output"))
+    assert [r["name"] for r in second["data"]["created"]] == ["New Lead Co"]
+    assert page.inner_text("#unit-command").endswith("--state workbench-state.json")
+    wb.shot("trigger")
