@@ -575,6 +575,26 @@ def test_output_writes_the_bytes_and_prints_the_rest(monkeypatch, tmp_path, caps
     assert {p.name for p in tmp_path.iterdir()} == {"c.json", "a.pdf"}  # no temporary file left
 
 
+def test_output_leaves_an_existing_file_as_it_was_when_the_action_fails(monkeypatch, tmp_path, capsys):
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise NotFoundError("No ir.attachment record with id 42.")
+
+    monkeypatch.setattr("odoo_connector.runtime.invoke", refuse)
+    connection = tmp_path / "c.json"
+    connection.write_text(json.dumps(FAKE_JSON2))
+    target = tmp_path / "kept.bin"
+    target.write_bytes(b"the previous download")
+    argv = ["run", "downloadAttachment", "--connection", str(connection), "--input", '{"attachmentId": 42}']
+    assert main([*argv, "--output", str(target)]) == 4
+    assert main([*argv, "--output", str(tmp_path)]) == 2  # a directory is refused before any call
+    _, err = capsys.readouterr()
+    assert json.loads(err.strip().splitlines()[-1])["error"]["message"] == (
+        f"--output {str(tmp_path)!r} is a directory; name the file to write."
+    )
+    assert target.read_bytes() == b"the previous download"
+    assert {p.name for p in tmp_path.iterdir()} == {"c.json", "kept.bin"}
+
+
 def test_output_is_refused_for_an_action_without_file_content(tmp_path, capsys):
     connection = tmp_path / "c.json"
     connection.write_text(json.dumps(FAKE_JSON2))
