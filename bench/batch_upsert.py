@@ -1,0 +1,261 @@
+"""Batch upsert: upsertRecords (Odoo's import engine, ``load``) against one action per row.
+
+Against the real Odoo named by the environment (ODOO_URL, ODOO_DB, ODOO_API_KEY; JSON-2), as the
+ordinary user the connector is built for:
+
+1. **batchSize sweep**: ``--sweep-rows`` new partners upserted by external ID, then the same rows
+   again (updates), for each size in ``--sizes``; ms per row.
+2. **The issue's run**: ``--rows`` partners (default 10 000) upserted by external ID (all new),
+   then again with half of them changed (``function``); wall time and requests per run.
+3. **Side by side, the per-row loop** the way workflow tools run it: one ``createRecord`` per row,
+   then one ``updateRecord`` per row with the same half changed, on ``--sample`` rows (measuring
+   10 000 one by one takes minutes); its time per row is multiplied by ``--rows`` to compare.
+4. **Peak RSS**: ``odoo-connector run upsertRecords --input-jsonl FILE`` in a subprocess for a
+   small and a large file; the figure is the child's peak resident set.
+
+Records are named ``bench-batch-*`` with external IDs in the module ``__bench__``, and deleted at
+the end (deleteRecords); the number left behind is reported (should be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import emit_json, print_table, real_connection
+
+from odoo_connector import invoke, make_client, parse_connection
+from odoo_connector.actions.batch import DEFAULT_BATCH_SIZE
+
+MODEL = "res.partner"
+
+
+def rows(tag: str, count: int, start: int = 0, changed: bool = False) -> list[dict[str, Any]]:
+    """Partner rows named by external ID; ``changed`` alters every other row's job position."""
+    out = []
+    for i in range(start, start + count):
+        function = "Buyer (changed)" if changed and i % 2 == 0 else "Buyer"
+        out.append(
+            {
+                "externalId": f"__bench__.{tag}_{i}",
+                "parameters": {
+                    "name": f"bench-batch-{tag} {i}",
+                    "email": f"{tag}.{i}@bench.example",
+                    "ref": f"B{i:06d}",
+                    "function": function,
+                },
+            }
+        )
+    return out
+
+
+def timed_upsert(
+    conn: dict[str, Any], client: Any, records: list[dict[str, Any]], size: int
+) -> dict[str, Any]:
+    before, start = client.request_count, time.perf_counter()
+    data = invoke(
+        "upsertRecords", conn, {"model": MODEL, "records": records, "batchSize": size}, client=client
+    )["data"]
+    wall = time.perf_counter() - start
+    assert data["failed"] == 0, data
+    return {
+        "wall_s": wall,
+        "ms_per_row": 1000 * wall / len(records),
+        "requests": client.request_count - before,
+        "loads": math.ceil(len(records) / size),
+        "created": data["created"],
+        "ids": [r["id"] for r in data["rows"]],
+    }
+
+
+def per_row_loop(conn: dict[str, Any], client: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """createRecord per row, then updateRecord per row (half changed), as a workflow loop does."""
+    start = time.perf_counter()
+    ids = [
+        invoke("createRecord", conn, {"model": MODEL, "parameters": r["parameters"]}, client=client)["data"]
+        for r in records
+    ]
+    create_s = time.perf_counter() - start
+    changed = rows("loop", len(records), changed=True)
+    start = time.perf_counter()
+    for record_id, row in zip(ids, changed, strict=True):
+        # the same four fields upsertRecords writes: a flow that does not know what changed sends all
+        params = row["parameters"]
+        invoke(
+            "updateRecord", conn, {"model": MODEL, "recordId": record_id, "parameters": params}, client=client
+        )
+    update_s = time.perf_counter() - start
+    return {
+        "create_ms_per_row": 1000 * create_s / len(records),
+        "update_ms_per_row": 1000 * update_s / len(records),
+        "ids": ids,
+    }
+
+
+def cli_peak_rss(conn: dict[str, Any], tag: str, count: int, size: int) -> dict[str, Any]:
+    """Peak RSS (KiB) of ``odoo-connector run upsertRecords --input-jsonl`` over ``count`` rows."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder, "rows.jsonl")
+        with source.open("w", encoding="utf-8") as handle:
+            for start in range(0, count, 1000):
+                for row in rows(tag, min(1000, count - start), start):
+                    handle.write(json.dumps(row) + "\n")
+        env = {**os.environ, "ODOO_API_KEY": conn["apiKey"]}
+        script = (
+            "import resource, sys\n"
+            "from odoo_connector.cli import main\n"
+            "code = main(sys.argv[1:])\n"
+            "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "sys.exit(code)\n"
+        )
+        args = ["run", "upsertRecords", "--quiet", "--input", json.dumps({"model": MODEL, "batchSize": size})]
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args, "--input-jsonl", str(source)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"the CLI failed ({done.returncode}): {done.stderr[-500:]}")
+    peak = int(done.stderr.strip().splitlines()[-1].split()[1])
+    report = [json.loads(line) for line in done.stdout.splitlines()]
+    return {
+        "rows": count,
+        "peak_rss_kib": peak,
+        "wall_s": wall,
+        "ids": [r["id"] for r in report if "id" in r],
+    }
+
+
+def cleanup(conn: dict[str, Any], client: Any) -> int:
+    found = invoke(
+        "listRecords",
+        conn,
+        {
+            "model": MODEL,
+            "domain": [["name", "=like", "bench-batch-%"], ["active", "in", [True, False]]],
+            "fields": ["id"],
+            "fetchAll": True,
+        },
+        client=client,
+    )["data"]
+    if found:
+        invoke(
+            "deleteRecords",
+            conn,
+            {"model": MODEL, "records": [{"recordId": r["id"]} for r in found]},
+            client=client,
+        )
+    left = invoke(
+        "listRecords",
+        conn,
+        {"model": MODEL, "domain": [["name", "=like", "bench-batch-%"]], "fields": ["id"], "fetchAll": True},
+        client=client,
+    )["data"]
+    return len(left)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=500, help="rows of the per-row loop")
+    parser.add_argument("--sweep-rows", type=int, default=500)
+    parser.add_argument("--sizes", default="100,250,500,1000,2000")
+    parser.add_argument("--rss-rows", default="2000,10000", help="two file sizes for the CLI's peak RSS")
+    parser.add_argument("--quick", action="store_true", help="1000 rows, sample 100, sweep 400 rows")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.sample, args.sweep_rows, args.rss_rows = 1000, 100, 400, "500,2000"
+    conn = real_connection("odooApiKey")
+    if conn is None:
+        print("batch_upsert: skipped, no real Odoo (set ODOO_URL, ODOO_DB, ODOO_API_KEY)")
+        return 0
+    run = secrets.token_hex(3)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[str, Any] = {"rows": args.rows, "sample": args.sample, "run": run}
+    with make_client(parse_connection(conn)) as client:
+        try:
+            sweep = []
+            for size in sizes:
+                tag = f"{run}s{size}"
+                new = timed_upsert(conn, client, rows(tag, args.sweep_rows), size)
+                again = timed_upsert(conn, client, rows(tag, args.sweep_rows, changed=True), size)
+                sweep.append((size, new["ms_per_row"], again["ms_per_row"], new["loads"]))
+            print_table(
+                f"batchSize sweep: {args.sweep_rows} rows upserted by external ID (new, then half changed)",
+                ["batchSize", "create ms/row", "update ms/row", "loads per run"],
+                sweep,
+            )
+            best = min(sweep, key=lambda s: s[1] + s[2])[0]
+            results["sweep"] = [{"batchSize": s[0], "create_ms": s[1], "update_ms": s[2]} for s in sweep]
+            results["best_batch_size"] = best
+
+            size = DEFAULT_BATCH_SIZE
+            tag = f"{run}m"
+            first = timed_upsert(conn, client, rows(tag, args.rows), size)
+            second = timed_upsert(conn, client, rows(tag, args.rows, changed=True), size)
+            assert second["ids"] == first["ids"] and second["created"] == 0
+            loop = per_row_loop(conn, client, rows(f"{run}l", args.sample))
+            loop_create = loop["create_ms_per_row"] * args.rows / 1000
+            loop_update = loop["update_ms_per_row"] * args.rows / 1000
+            table = [
+                (
+                    "1: all new",
+                    first["wall_s"],
+                    first["requests"],
+                    first["loads"],
+                    loop_create,
+                    loop_create / first["wall_s"],
+                ),
+                (
+                    "2: half changed",
+                    second["wall_s"],
+                    second["requests"],
+                    second["loads"],
+                    loop_update,
+                    loop_update / second["wall_s"],
+                ),
+            ]
+            print_table(
+                f"{args.rows} res.partner rows by external ID, batchSize {size}; per-row loop measured on "
+                f"{args.sample} rows and multiplied by {args.rows // max(1, args.sample)}",
+                ["run", "upsertRecords s", "requests", "loads", "per-row loop s (extrapolated)", "ratio"],
+                table,
+            )
+            results["runs"] = [
+                {"run": r[0], "wall_s": r[1], "requests": r[2], "loads": r[3], "loop_s": r[4], "ratio": r[5]}
+                for r in table
+            ]
+            results["loop_ms_per_row"] = {
+                "create": loop["create_ms_per_row"],
+                "update": loop["update_ms_per_row"],
+            }
+
+            rss = [cli_peak_rss(conn, f"{run}r{n}", int(n), size) for n in args.rss_rows.split(",")]
+            print_table(
+                "odoo-connector run upsertRecords --input-jsonl: the child's peak RSS",
+                ["rows in the file", "peak RSS MiB", "wall s"],
+                [(r["rows"], r["peak_rss_kib"] / 1024, r["wall_s"]) for r in rss],
+            )
+            results["cli_rss"] = [{"rows": r["rows"], "peak_rss_mib": r["peak_rss_kib"] / 1024} for r in rss]
+        finally:
+            results["left_behind"] = cleanup(conn, client)
+            print(f"\nrecords left behind: {results['left_behind']}")
+    emit_json("batch_upsert", results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
