@@ -13,7 +13,7 @@ import pytest
 from odoo_connector import client as client_module
 from odoo_connector import invoke
 from odoo_connector.cli import main
-from odoo_connector.errors import TransportError
+from odoo_connector.errors import NotFoundError, TransportError
 
 from .fakes import FakeOdoo, fake_client, fake_connection
 from .fakes.odoo import API_KEY, DATABASE
@@ -134,3 +134,18 @@ def test_the_cli_stops_at_a_bad_row_and_prints_what_its_chunk_wrote(fake, tmp_pa
     assert [("id" in r, r["index"]) for r in report] == [(True, 0), (True, 1), (False, 2)]
     error = json.loads(captured.err.strip().splitlines()[-1])["error"]
     assert error["message"].startswith("Row 2: Contacts require a name. Nothing of batch 2 (rows 2 to 2)")
+
+
+def test_delete_in_stop_mode_names_the_missing_row_and_deletes_nothing_of_its_batch(fake):
+    client = client_for(fake)
+    first, second = fake.create("res.partner", name="A"), fake.create("res.partner", name="B")
+    fake.fail_on("unlink", kind="missing", message="Record does not exist or has been deleted.")
+    records = [{"recordId": first}, {"recordId": 99}, {"recordId": second}]
+    with pytest.raises(NotFoundError) as err:
+        invoke("deleteRecords", CONN, {"model": "res.partner", "records": records}, client=client)
+    assert err.value.message == (
+        "Row 1: No res.partner record with id 99 (it does not exist or was deleted). Nothing of batch 1 "
+        "(rows 0 to 2) was written. No batch was written before it. Rows after it were not sent."
+    )
+    assert err.value.path == "records.1"
+    assert sorted(fake.tables["res.partner"]) == [first, second]

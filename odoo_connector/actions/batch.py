@@ -41,6 +41,7 @@ from ..client import OdooClient
 from ..errors import (
     AccessDeniedError,
     InputError,
+    NotFoundError,
     OdooConnectorError,
     OdooRequestError,
     OdooValidationError,
@@ -205,6 +206,10 @@ def _row_error(exc: OdooConnectorError | ValueRefused, field_name: str | None = 
 
 
 _KEY_INPUTS = {".id": "recordId", "id": "externalId"}
+_ROW_ERRORS: dict[str, type[OdooRequestError]] = {
+    "AccessDeniedError": AccessDeniedError,
+    "NotFoundError": NotFoundError,
+}
 
 
 def _message_error(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -332,7 +337,7 @@ class _Run:
         if named:
             row, error = next(iter(named.items()))
             row.error = error
-            cls = AccessDeniedError if error["type"] == "AccessDeniedError" else OdooValidationError
+            cls = _ROW_ERRORS.get(error["type"], OdooValidationError)
             field_name: str | None = error.get("field")
             parts = [] if self.single else [f"records.{row.position}"]
             if field_name:
