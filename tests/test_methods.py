@@ -404,17 +404,24 @@ def test_first_line_of_a_docstring_is_plain_text():
 # --- runWizard --------------------------------------------------------------------------------
 
 
-def test_run_wizard_with_an_unknown_button_creates_the_wizard_and_reports_not_found(conn):
+def test_run_wizard_with_an_unknown_button_creates_the_wizard_and_reports_not_found(
+    conn, sales, prefix, product
+):
+    order = new_order(conn, sales, prefix, product, 1)
     with pytest.raises(NotFoundError) as err:
         run(
             conn,
             "runWizard",
             wizardModel="sale.advance.payment.inv",
             activeModel="sale.order",
-            activeIds=[1],
+            activeIds=[order],
             method="no_such_button",
         )
     assert "no_such_button" in err.value.message
+    # the wizard was created on the order and is left to Odoo's vacuum; the order is untouched
+    assert (
+        run(conn, "getRecordById", model="sale.order", recordId=order, fields=["state"])["state"] == "draft"
+    )
 
 
 # --- postMessage ------------------------------------------------------------------------------
