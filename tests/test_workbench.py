@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -165,6 +166,23 @@ def test_the_cli_line_of_a_run_names_the_variables_and_elides_the_secret(workben
         f"ODOO_URL={url} ODOO_DB={DATABASE} ODOO_API_KEY='<your apiKey>' "
         """odoo-connector run listRecords --input '{"model": "res.partner"}'"""
     )
+
+
+def test_a_busy_port_is_a_usage_error_naming_the_port(web_stack: None, capsys: Any) -> None:
+    from odoo_connector.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["workbench", "--port", str(port)]) == 2
+    error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])["error"]
+    assert error == {
+        "type": "InputError",
+        "message": f"The workbench cannot listen on 127.0.0.1:{port}: Address already in use.",
+        "hint": "Choose another port with --port (0 picks a free one).",
+        "path": "port",
+    }
 
 
 def test_importing_the_connector_never_imports_the_web_stack() -> None:

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ..errors import InputError
 from ..manifest import Manifest
 from .session import Session, error_view
 
@@ -183,9 +184,20 @@ def create_app(manifest: Manifest, token: str, session: Session | None = None) -
 
 
 def _bind(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1 (loopback only, whatever the machine's interfaces), bound
+    before the server starts so the printed URL is known to work; a busy port is a usage error."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))  # loopback only, whatever the machine's interfaces
+    try:
+        sock.bind(("127.0.0.1", port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a port number"
+        raise InputError(
+            f"The workbench cannot listen on 127.0.0.1:{port}: {reason}.",
+            hint="Choose another port with --port (0 picks a free one).",
+            path="port",
+        ) from None
     sock.listen(128)
     return sock
 
