@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .fakes.odoo import API_KEY, DATABASE, LOGIN, UID, FakeOdoo
+from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, UID, FakeOdoo
 from .fakes.server import serve_transport
 
 CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
@@ -336,6 +336,10 @@ def test_create_then_read_a_record_through_forms_built_from_the_manifest(
         """"parameters": {"name": "Acme Corporation", "email": "info@acme.example"}}'"""
     )
     wb.shot("create-record")
+    from odoo_connector.manifest import load_manifest
+
+    example = load_manifest().unit("createRecord").example_payload
+    assert json.loads(page.inner_text("#unit-example-output")) == example
 
     # getRecordById: the record picker lists the chosen model's records
     wb.pick_unit("getRecordById")
@@ -411,3 +415,29 @@ def test_the_trigger_polls_against_a_state_kept_for_the_page(
     assert [r["name"] for r in second["data"]["created"]] == ["New Lead Co"]
     assert page.inner_text("#unit-command").endswith("--state workbench-state.json")
     wb.shot("trigger")
+
+
+def test_the_deprecated_basic_auth_connection_runs_units_too(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    page.select_option("#connection-type", "odooBasicAuth")
+    page.fill("#conn-baseUrl", odoo_url)
+    page.fill("#conn-database", DATABASE)
+    page.fill("#conn-username", LOGIN)
+    page.fill("#conn-password", PASSWORD)
+    page.click("#connection-save")
+    page.wait_for_selector("#connection-result.ok, #connection-result.error")
+    assert page.inner_text("#check-user") == f"Bot ({LOGIN}, id 2)"
+    wb.pick_unit("listRecords")
+    wb.choose("model", "Contact (res.partner)")
+    wb.run()
+    records = json.loads(page.inner_text("#unit-output"))["data"]
+    assert [r["name"] for r in records] == ["Existing Customer"]
+    assert page.inner_text("#unit-command").startswith(
+        f"ODOO_URL={odoo_url} ODOO_DB={DATABASE} ODOO_USERNAME={LOGIN} ODOO_PASSWORD='<your password>' "
+    )
+    assert PASSWORD not in page.content()
+    assert all(PASSWORD not in body for body in wb.bodies())
