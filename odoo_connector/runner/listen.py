@@ -232,8 +232,11 @@ class Listener:
         try:
             with self._lock, self.store.claim(self.state_key) as (state, save):
                 result = self._receive(state, request, self.inputs)
-                self.sink.deliver_events(result["data"], self._stop)
-                save(result["state"])
+                if not result["polledNoChanges"]:
+                    self.sink.deliver_events(result["data"], self._stop)
+                    save(result["state"])
+                # A copy changes nothing worth a write: Odoo posts one create up to 13 times, and
+                # waits for each answer before the next, so this path sets the pace of its request.
         except OdooConnectorError as exc:
             status = int(getattr(exc, "status_code", 400))
             if status == 401:
