@@ -69,16 +69,3 @@ def select_language(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[
     not active is ignored by Odoo, so only these are offered."""
     rows = client.call("res.lang", "get_installed")
     return [{"key": str(code), "label": str(name)} for code, name in rows]
-
-
-def select_company(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The companies this user may work in, for a ``companyId``: read from the user's allowed
-    companies, not searched, so a connection's default company does not hide the others."""
-    return [{"key": str(c["id"]), "label": c["name"]} for c in client.user_companies()]
-
-
-def select_language(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The active languages (``res.lang.get_installed``), for a ``language``: a language that is
-    not active is ignored by Odoo, so only these are offered."""
-    rows = client.call("res.lang", "get_installed")
-    return [{"key": str(code), "label": str(name)} for code, name in rows]

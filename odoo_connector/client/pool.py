@@ -39,7 +39,15 @@ def connection_identity(connection: Connection) -> tuple[Any, ...]:
     digest = hashlib.sha256("\0".join(connection.secrets()).encode("utf-8")).hexdigest()
     login = getattr(connection, "username", "")
     defaults = (connection.company_id, connection.language, connection.timezone)  # the client's context
-    return (connection.type, connection.url, connection.database, login, digest, connection.timeout, *defaults)
+    return (
+        connection.type,
+        connection.url,
+        connection.database,
+        login,
+        digest,
+        connection.timeout,
+        *defaults,
+    )
 
 
 def pooled_client(connection: Connection, factory: Callable[[Connection], OdooClient]) -> OdooClient:
