@@ -251,37 +251,62 @@ _SECRET_PATTERNS = [
 _MIN_SECRET = 4  # shorter values would blank out ordinary words and numbers
 
 _known_lock = threading.Lock()
-_known: dict[str, re.Pattern[str]] = {}
+# Connection secrets live as long as the process. Secrets handed back by Odoo (a portal token per
+# document) are kept for the most recent _MAX_HANDED_BACK only: a worker rendering thousands of
+# documents must not grow the pattern without bound, and a token matters while its answer is
+# being written out.
+_MAX_HANDED_BACK = 1024
+_lasting: dict[str, None] = {}
+_handed_back: dict[str, None] = {}
+_combined: re.Pattern[str] | None = None  # every known secret in one pattern, rebuilt on change
 
 
-def register_secret(*values: str) -> None:
-    """Remembers secret values for the life of the process, so every output channel redacts them
-    without being handed them. Connections register their API key or password when they are
-    parsed; anything else Odoo hands back that must not be shown (a portal token) is registered
-    where it is received."""
+def register_secret(*values: str, lasting: bool = True) -> None:
+    """Remembers secret values, so every output channel redacts them without being handed them.
+    Connections register their API key or password when they are parsed (``lasting``); a value
+    Odoo hands back that must not be shown (a portal token) is registered where it is received,
+    with ``lasting=False``."""
+    global _combined
     with _known_lock:
         for value in values:
-            if value and len(value) >= _MIN_SECRET and value not in _known:
-                _known[value] = _secret_pattern(value)
+            if not value or len(value) < _MIN_SECRET or value in _lasting:
+                continue
+            if lasting:
+                _handed_back.pop(value, None)
+                _lasting[value] = None
+            else:
+                _handed_back.pop(value, None)
+                _handed_back[value] = None
+                while len(_handed_back) > _MAX_HANDED_BACK:
+                    del _handed_back[next(iter(_handed_back))]
+            _combined = None
 
 
-def _secret_pattern(value: str) -> re.Pattern[str]:
+def _secret_source(value: str) -> str:
     """The value as a whole token: a weak password such as ``admin`` must not turn
     "administrator" into "<redacted>istrator", while ``bearer <key>``, ``"<key>"`` or
     ``key=<key>&`` still match."""
     before = r"(?<![A-Za-z0-9])" if value[0].isalnum() else ""
     after = r"(?![A-Za-z0-9])" if value[-1].isalnum() else ""
-    return re.compile(before + re.escape(value) + after)
+    return before + re.escape(value) + after
 
 
-def _patterns(secrets: tuple[str, ...] | list[str]) -> list[re.Pattern[str]]:
-    with _known_lock:
-        patterns = dict(_known)
-    for value in secrets:
-        if value and len(value) >= _MIN_SECRET and value not in patterns:
-            patterns[value] = _secret_pattern(value)
+def _one_pattern(values: Any) -> re.Pattern[str] | None:
     # longest first: a secret containing another is replaced whole
-    return [patterns[k] for k in sorted(patterns, key=len, reverse=True)]
+    ordered = sorted({v for v in values if v and len(v) >= _MIN_SECRET}, key=len, reverse=True)
+    return re.compile("|".join(f"(?:{_secret_source(v)})" for v in ordered)) if ordered else None
+
+
+def _pattern(secrets: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """One pattern for every known secret plus ``secrets``: one search per string written."""
+    global _combined
+    with _known_lock:
+        if _combined is None and (_lasting or _handed_back):
+            _combined = _one_pattern([*_lasting, *_handed_back])
+        known, extra = _combined, [v for v in secrets if v not in _lasting and v not in _handed_back]
+        if not extra:
+            return known
+        return _one_pattern([*_lasting, *_handed_back, *extra])
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
@@ -289,7 +314,8 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     (40 hex characters). Applied to every error, log line and debug output, because Odoo and
     proxies in front of it echo request parts (the XML-RPC params, an Authorization header) in
     error bodies."""
-    for pattern in _patterns(secrets):
+    pattern = _pattern(secrets)
+    if pattern is not None:
         text = pattern.sub("<redacted>", text)
     for shape in _SECRET_PATTERNS:
         if shape.groups:
@@ -305,16 +331,13 @@ def redact_data(value: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
 
     Only exact secret values are removed here, not shapes: a record's 40-hex checksum or an
     access token the user asked for is data, and data must reach them unchanged."""
-    patterns = _patterns(secrets)
-    if not patterns:
+    pattern = _pattern(secrets)
+    if pattern is None:
         return value
 
     def clean(item: Any) -> Any:
         if isinstance(item, str):
-            for pattern in patterns:
-                if pattern.search(item):
-                    item = pattern.sub("<redacted>", item)
-            return item
+            return pattern.sub("<redacted>", item) if pattern.search(item) else item
         if isinstance(item, dict):
             return {clean(k): clean(v) for k, v in item.items()}
         if isinstance(item, list | tuple):

@@ -157,7 +157,10 @@ def test_an_xmlrpc_fault_quoting_the_password_never_gets_it_printed(tmp_path: Pa
 def test_weak_passwords_are_redacted_as_tokens_not_inside_words(monkeypatch: pytest.MonkeyPatch) -> None:
     from odoo_connector import errors
 
-    monkeypatch.setattr(errors, "_known", {})  # only the secrets named here, not other tests'
+    # only the secrets named here, not other tests'
+    monkeypatch.setattr(errors, "_lasting", {})
+    monkeypatch.setattr(errors, "_handed_back", {})
+    monkeypatch.setattr(errors, "_combined", None)
     assert redact("Contact your administrator; password admin", ["admin"]) == (
         "Contact your administrator; password <redacted>"
     )
@@ -169,6 +172,20 @@ def test_weak_passwords_are_redacted_as_tokens_not_inside_words(monkeypatch: pyt
         "note": "key=<redacted>",
         "<redacted>": 1,
     }
+
+
+def test_handed_back_secrets_are_bounded_and_connection_secrets_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from odoo_connector import errors
+
+    monkeypatch.setattr(errors, "_lasting", {})
+    monkeypatch.setattr(errors, "_handed_back", {})
+    monkeypatch.setattr(errors, "_combined", None)
+    errors.register_secret("connection-key-0001")
+    tokens = [f"token-{i:05d}-abcdef" for i in range(errors._MAX_HANDED_BACK + 10)]
+    errors.register_secret(*tokens, lasting=False)
+    text = " ".join(["connection-key-0001", tokens[0], tokens[-1]])
+    # the oldest token fell out of the bounded set; the newest and the connection's key did not
+    assert redact(text) == f"<redacted> {tokens[0]} <redacted>"
 
 
 def test_records_state_logs_and_webhook_bodies_never_carry_a_secret(tmp_path: Path) -> None:

@@ -289,7 +289,7 @@ def _portal_path(client: OdooClient, model: str, record_id: int) -> str:
         raise _no_document(model, "Odoo gave no portal link")
     query = parse_qs(urlsplit(url).query)
     for token in query.get("access_token", []):
-        register_secret(token)
+        register_secret(token, lasting=False)  # one per document: kept among the recent ones
     if not url.startswith("/") or url.startswith("//"):
         raise _no_document(model, "its portal link is not a page of this server")
     try:
