@@ -213,7 +213,9 @@ def test_get_record_pdf_of_a_quotation_is_the_portal_pdf_and_its_token_is_kept_s
 ):
     registered: list[str] = []
     real_register = files.register_secret
-    monkeypatch.setattr(files, "register_secret", lambda *v, **kw: (registered.extend(v), real_register(*v, **kw))[1])
+    monkeypatch.setattr(
+        files, "register_secret", lambda *v, **kw: (registered.extend(v), real_register(*v, **kw))[1]
+    )
     partner_id = new_partner(conn, cleanup, f"{prefix} PDF customer")
     order_id = int(
         run(
