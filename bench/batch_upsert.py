@@ -174,6 +174,14 @@ def main() -> int:
     parser.add_argument("--sweep-rows", type=int, default=500)
     parser.add_argument("--sizes", default="100,250,500,1000,2000")
     parser.add_argument("--rss-rows", default="2000,10000", help="two file sizes for the CLI's peak RSS")
+    parser.add_argument(
+        "--rss-batch-size",
+        type=int,
+        default=100,
+        help="batchSize of the RSS runs: the CLI reads 20 batches at a time, so 100 makes chunks of 2000 "
+        "rows and a 10 000-row file five chunks",
+    )
+    parser.add_argument("--only-rss", action="store_true", help="just the CLI's peak RSS")
     parser.add_argument("--quick", action="store_true", help="1000 rows, sample 100, sweep 400 rows")
     args = parser.parse_args()
     if args.quick:
@@ -187,6 +195,9 @@ def main() -> int:
     results: dict[str, Any] = {"rows": args.rows, "sample": args.sample, "run": run}
     with make_client(parse_connection(conn)) as client:
         try:
+            if args.only_rss:
+                results["cli_rss"] = measure_rss(conn, run, args)
+                return 0
             sweep = []
             for size in sizes:
                 tag = f"{run}s{size}"
@@ -243,18 +254,24 @@ def main() -> int:
                 "update": loop["update_ms_per_row"],
             }
 
-            rss = [cli_peak_rss(conn, f"{run}r{n}", int(n), size) for n in args.rss_rows.split(",")]
-            print_table(
-                "odoo-connector run upsertRecords --input-jsonl: the child's peak RSS",
-                ["rows in the file", "peak RSS MiB", "wall s"],
-                [(r["rows"], r["peak_rss_kib"] / 1024, r["wall_s"]) for r in rss],
-            )
-            results["cli_rss"] = [{"rows": r["rows"], "peak_rss_mib": r["peak_rss_kib"] / 1024} for r in rss]
+            results["cli_rss"] = measure_rss(conn, run, args)
         finally:
             results["left_behind"] = cleanup(conn, client)
             print(f"\nrecords left behind: {results['left_behind']}")
-    emit_json("batch_upsert", results)
+            emit_json("batch_upsert", results)
     return 0
+
+
+def measure_rss(conn: dict[str, Any], run: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    size = args.rss_batch_size
+    rss = [cli_peak_rss(conn, f"{run}r{n}", int(n), size) for n in args.rss_rows.split(",")]
+    print_table(
+        f"odoo-connector run upsertRecords --input-jsonl, batchSize {size} (chunks of {20 * size} rows): "
+        "the child's peak RSS",
+        ["rows in the file", "peak RSS MiB", "wall s"],
+        [(r["rows"], r["peak_rss_kib"] / 1024, r["wall_s"]) for r in rss],
+    )
+    return [{"rows": r["rows"], "peak_rss_mib": r["peak_rss_kib"] / 1024, "wall_s": r["wall_s"]} for r in rss]
 
 
 if __name__ == "__main__":
