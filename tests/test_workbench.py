@@ -285,6 +285,12 @@ def test_connection_form_is_drawn_from_the_manifest(browser: Any, workbench: str
         assert row.locator("label").inner_text().rstrip(" *") == field.label
         assert row.locator(".input-description").inner_text() == " ".join(field.description.split())
     assert page.get_attribute("#conn-apiKey", "type") == "password"
+    # the connection's documentation (markdown) is shown as text: lists as lists, no raw markup
+    page.click("#connection-doc summary")
+    bullets = [line for line in api_key.documentation.splitlines() if line.lstrip().startswith("- ")]
+    assert page.locator("#connection-doc li").count() == len(bullets)
+    assert page.locator("#connection-doc strong", has_text="Get an API key.").count() == 1
+    assert "**" not in page.inner_text("#connection-doc")
     assert page.get_attribute("#conn-baseUrl", "placeholder") == "e.g. https://acme.odoo.com"
     assert page.is_hidden("#connection-deprecated")
     page.select_option("#connection-type", "odooBasicAuth")

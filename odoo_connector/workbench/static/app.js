@@ -31,26 +31,46 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-// The connection documentation is markdown; this shows paragraphs, lists, **bold** and `code`
-// from escaped text (never as HTML from the manifest).
+// The connection documentation is markdown; this shows paragraphs, "- " lists, **bold** and
+// `code`, built as text nodes (the manifest's text never becomes HTML).
+function inline(target, text) {
+  for (const part of text.replace(/\s+/g, ' ').trim().split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
+    if (part.startsWith('**') && part.endsWith('**') && part.length > 4) target.append(el('strong', { text: part.slice(2, -2) }));
+    else if (part.startsWith('`') && part.endsWith('`') && part.length > 2) target.append(el('code', { text: part.slice(1, -1) }));
+    else target.append(part);
+  }
+  return target;
+}
+
 function markdown(text) {
   const box = el('div');
-  for (const block of text.split(/\n\s*\n/)) {
-    const lines = block.trim().split('\n');
-    const list = lines.every((l, i) => /^\s*- /.test(l) || (i > 0 && /^\s+\S/.test(l)));
-    const parent = list ? el('ul') : el('p');
-    const items = list ? block.trim().split(/\n(?=\s*- )/).map((l) => l.replace(/^\s*- /, '')) : [lines.join(' ')];
-    for (const item of items) {
-      const target = list ? el('li') : parent;
-      for (const part of item.replace(/\s+/g, ' ').split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
-        if (part.startsWith('**')) target.append(el('strong', { text: part.slice(2, -2) }));
-        else if (part.startsWith('`')) target.append(el('code', { text: part.slice(1, -1) }));
-        else target.append(part);
-      }
-      if (list) parent.append(target);
+  let paragraph = [];
+  let list = null;
+  let item = null;
+  const flush = () => {
+    if (paragraph.length) box.append(inline(el('p'), paragraph.join(' ')));
+    paragraph = [];
+    if (item) list.append(inline(el('li'), item.join(' ')));
+    if (list) box.append(list);
+    list = null;
+    item = null;
+  };
+  for (const line of text.split('\n')) {
+    if (!line.trim()) { flush(); continue; }
+    const bullet = line.match(/^\s*- (.*)$/);
+    if (bullet) {
+      if (paragraph.length) { box.append(inline(el('p'), paragraph.join(' '))); paragraph = []; }
+      if (item) list.append(inline(el('li'), item.join(' ')));
+      list = list || el('ul');
+      item = [bullet[1]];
+    } else if (item && /^\s/.test(line)) {
+      item.push(line);
+    } else {
+      if (item) { list.append(inline(el('li'), item.join(' '))); box.append(list); list = null; item = null; }
+      paragraph.push(line);
     }
-    box.append(parent);
   }
+  flush();
   return box;
 }
 
