@@ -168,6 +168,49 @@ def test_the_cli_line_of_a_run_names_the_variables_and_elides_the_secret(workben
     )
 
 
+def test_a_connection_field_the_manifest_does_not_declare_is_refused_and_nothing_is_saved(
+    workbench: str,
+) -> None:
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    fields = {"baseUrl": "https://acme.odoo.com", "database": "acme", "apiKey": "k", "username": "x"}
+    answer = httpx.post(
+        base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": fields}
+    )
+    assert answer.json() == {
+        "error": {
+            "type": "ConnectionSettingsError",
+            "message": "odooApiKey has no field 'username'.",
+            "path": "username",
+        }
+    }
+    assert httpx.get(base + "/api/connection", headers=headers).json() == {
+        "type": None,
+        "fields": {},
+        "secretsSet": [],
+    }
+
+
+def test_the_trigger_state_is_forgotten_when_the_connection_changes(workbench: str, odoo: Any) -> None:
+    fake, url = odoo
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    connection = {"type": "odooApiKey", "fields": {"baseUrl": url, "database": DATABASE, "apiKey": API_KEY}}
+    poll = {"key": "pollChangesTrigger", "inputs": {"model": "res.partner"}}
+    httpx.post(base + "/api/connection", headers=headers, json=connection)
+    httpx.post(base + "/api/run", headers=headers, json=poll)  # the baseline
+    fake.advance(5)
+    fake.create("res.partner", name="After Baseline")
+    fake.advance(5)
+    httpx.post(base + "/api/connection", headers=headers, json=connection)
+    again = httpx.post(base + "/api/run", headers=headers, json=poll).json()
+    assert again["result"]["data"] == {"created": [], "updated": []}  # a new baseline, not a stale state
+    assert again["command"].endswith(
+        """odoo-connector poll pollChangesTrigger --input '{"model": "res.partner"}' """
+        "--state workbench-state.json"
+    )
+
+
 def test_a_busy_port_is_a_usage_error_naming_the_port(web_stack: None, capsys: Any) -> None:
     from odoo_connector.cli import main
 
