@@ -490,3 +490,107 @@ def test_the_deprecated_basic_auth_connection_runs_units_too(
     )
     assert PASSWORD not in page.content()
     assert all(PASSWORD not in body for body in wb.bodies())
+
+
+# -- a dynamic schema (x-dynamicSchema): the model's own form for `parameters` ------------------
+
+_TYPES = {"char": "string", "boolean": "boolean", "integer": "integer"}
+
+
+def model_form(client: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A stand-in for the field-aware issue's ``modelForm`` data source: the chosen model's
+    writable fields, from Odoo's ``fields_get``, as ``{schema, uischema}``."""
+    fields = client.call(inputs["model"], "fields_get", attributes=["string", "type"])
+    names = [n for n, f in fields.items() if f["type"] in _TYPES and n not in ("id", "display_name")]
+    return {
+        "schema": {
+            "type": "object",
+            "properties": {
+                n: {"type": _TYPES[fields[n]["type"]], "title": fields[n]["string"]} for n in names
+            },
+            "required": ["name"],
+        },
+        "uischema": {
+            "type": "VerticalLayout",
+            "elements": [{"type": "Control", "scope": f"#/properties/{n}"} for n in names],
+        },
+    }
+
+
+@pytest.fixture
+def dynamic_manifest(tmp_path: Path) -> Path:
+    """The project's manifest, with createRecord's ``parameters`` described by a ``modelForm``
+    data source as the field-aware issue declares it."""
+    import shutil
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "schemas", tmp_path / "schemas")
+    raw = yaml.safe_load((root / "connector.yaml").read_text(encoding="utf-8"))
+    group = tmp_path / "schemas" / "dataSources"
+    input_schema = {
+        "title": "Model form inputs",
+        "description": "The model whose form to draw.",
+        "type": "object",
+        "properties": {"model": {"type": "string", "title": "Model", "description": "The model."}},
+        "required": ["model"],
+    }
+    (group / "modelForm.input.json").write_text(json.dumps(input_schema))
+    (group / "modelForm.output.json").write_text(json.dumps({"type": "object"}))
+    (group / "modelForm.example.json").write_text(json.dumps({"data": {"schema": {}, "uischema": {}}}))
+    raw["dataSources"].append(
+        {
+            "key": "modelForm",
+            "label": "Model form",
+            "description": "The chosen model's form.",
+            "handler": "tests.test_workbench:model_form",
+            "connections": ["odooApiKey", "odooBasicAuth"],
+            "inputs": "schemas/dataSources/modelForm.input.json",
+            "output": "schemas/dataSources/modelForm.output.json",
+            "example": "schemas/dataSources/modelForm.example.json",
+        }
+    )
+    create = tmp_path / "schemas" / "actions" / "createRecord.input.json"
+    schema = json.loads(create.read_text(encoding="utf-8"))
+    schema["properties"]["parameters"]["x-dynamicSchema"] = {
+        "dataSource": "modelForm",
+        "dependsOn": ["model"],
+    }
+    create.write_text(json.dumps(schema))
+    (tmp_path / "connector.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return tmp_path / "connector.yaml"
+
+
+def test_a_dynamic_schema_becomes_the_chosen_models_form(
+    browser: Any, odoo: Any, dynamic_manifest: Path, tmp_path: Path
+) -> None:
+    from odoo_connector.manifest import load_manifest
+    from odoo_connector.workbench.server import running
+
+    fake, odoo_url = odoo
+    with running(load_manifest(str(dynamic_manifest))) as url:
+        wb = Page(browser, url, tmp_path)
+        page = wb.page
+        wb.connect(odoo_url)
+        wb.pick_unit("createRecord")
+        form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+        assert form.locator(".wb-picker-note").inner_text() == "Choose Model first."
+        wb.choose("model", "Contact (res.partner)")
+        form.locator("label", has_text="Is Company").wait_for()
+        assert form.locator(".control > label").all_inner_texts() == ["Name*", "Email", "Is Company"]
+        form.locator(".control", has=page.locator("label", has_text="Name")).locator("input").fill("Initech")
+        form.locator(".control", has=page.locator("label", has_text="Email")).locator("input").fill(
+            "hi@initech.example"
+        )
+        form.locator(".wb-as-json input").check()  # the same value as JSON text, and back
+        assert json.loads(form.locator("textarea").input_value()) == {
+            "name": "Initech",
+            "email": "hi@initech.example",
+        }
+        form.locator(".wb-as-json input").uncheck()
+        wb.run()
+        assert json.loads(page.inner_text("#unit-output")) == {"data": 2}
+        assert fake.tables["res.partner"][2]["name"] == "Initech"
+        assert fake.tables["res.partner"][2]["email"] == "hi@initech.example"
+        wb.shot("model-form")

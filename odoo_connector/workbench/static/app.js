@@ -198,21 +198,28 @@ function valueMissing(value) {
   return value === undefined || value === null || value === '';
 }
 
-// How a picker gets its options: run its data source with the inputs it requires, taken from the
-// inputs of the same name in this form (selectRecordById's model is the form's model).
-function optionsFor(path, dataSource, root) {
+// The inputs a data source is run with: the ones given as constants (`x-dataSourceInputs`, e.g. the
+// related model of a many2one in a model's form), then each input it requires taken from the
+// form's input of the same name (selectRecordById's model is the form's model).
+function sourceInputs(dataSource, names, root, constants) {
   const source = state.units[dataSource];
-  if (!state.connection || !state.connection.type) return { key: 'none', waitingFor: 'Save a connection to load this list.' };
-  if (!source) return { key: 'unknown', waitingFor: `Unknown data source ${dataSource}.` };
-  const inputs = {};
+  if (!state.connection || !state.connection.type) return { waitingFor: 'Save a connection first.' };
+  if (!source) return { waitingFor: `Unknown data source ${dataSource}.` };
+  const inputs = { ...(constants || {}) };
   const missing = [];
-  for (const name of source.inputs.required || []) {
+  for (const name of names || source.inputs.required || []) {
+    if (name in inputs) continue;
     const value = root ? root[name] : undefined;
     if (valueMissing(value)) missing.push((source.inputs.properties[name] || {}).title || name);
     else inputs[name] = value;
   }
+  if (missing.length) return { waitingFor: `Choose ${missing.join(', ')} first.` };
+  return { inputs };
+}
+
+// Runs a data source once per connection and inputs; the promise is shared by every input using it.
+function cached(dataSource, inputs, read) {
   const key = `${state.connectionVersion} ${dataSource} ${JSON.stringify(inputs)}`;
-  if (missing.length) return { key: 'wait ' + key, waitingFor: `Choose ${missing.join(', ')} first.` };
   return {
     key,
     load() {
@@ -222,12 +229,27 @@ function optionsFor(path, dataSource, root) {
             delete state.options[key];
             throw new Error(`${answer.error.type}: ${answer.error.message}`);
           }
-          return { options: answer.result.data, truncated: !!answer.result.truncated };
+          return read(answer.result);
         });
       }
       return state.options[key];
     },
   };
+}
+
+// How a picker (x-dataSource) gets its options.
+function optionsFor(path, dataSource, root, constants) {
+  const found = sourceInputs(dataSource, null, root, constants);
+  if (found.waitingFor) return { key: `wait ${dataSource} ${found.waitingFor}`, waitingFor: found.waitingFor };
+  return cached(dataSource, found.inputs, (result) => ({ options: result.data, truncated: !!result.truncated }));
+}
+
+// How an input described by a data source (x-dynamicSchema: {dataSource, dependsOn, inputs?}) gets
+// its {schema, uischema}: the data source runs with the inputs it depends on, from this form.
+function dynamicSchema(spec, root) {
+  const found = sourceInputs(spec.dataSource, spec.dependsOn || null, root, spec.inputs);
+  if (found.waitingFor) return { key: `wait ${spec.dataSource} ${found.waitingFor}`, waitingFor: found.waitingFor };
+  return cached(spec.dataSource, found.inputs, (result) => result.data);
 }
 
 // The inputs' declared defaults, filled in from the start: the form then shows what will run
@@ -269,7 +291,7 @@ function selectUnit(key) {
   state.form = window.WorkbenchForms.mount(mountPoint, {
     schema: formSchema(unit.inputs),
     data: defaults(unit.inputs),
-    picker: { optionsFor },
+    picker: { optionsFor, dynamicSchema },
   });
 }
 

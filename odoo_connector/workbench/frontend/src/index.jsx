@@ -6,6 +6,8 @@
 //    change (the record picker follows the chosen model).
 //  - JsonTextControl: free-form values (an object without declared properties such as
 //    createRecord's `parameters`, a domain, untyped values) are JSON text, parsed as you type.
+//  - DynamicSchemaRenderer: an input described by a data source (`x-dynamicSchema`, the chosen
+//    model's form) is rendered from the {schema, uischema} that data source returns.
 //  - ObjectControl: an object input with declared properties (the shared `context`) is a group
 //    of its own inputs; the vanilla set has no renderer for a nested object.
 // Built by build.mjs into ../static/jsonforms.bundle.js; window.WorkbenchForms.mount is all the
@@ -14,7 +16,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { JsonForms, JsonFormsDispatch, withJsonFormsControlProps, withJsonFormsDetailProps, useJsonForms } from '@jsonforms/react';
 import { vanillaCells, vanillaRenderers } from '@jsonforms/vanilla-renderers';
-import { Generate, and, isControl, isObjectControl, rankWith, schemaMatches } from '@jsonforms/core';
+import { Actions, Generate, Resolve, and, isControl, isObjectControl, rankWith, schemaMatches } from '@jsonforms/core';
 
 const PickerContext = React.createContext(null);
 
@@ -50,7 +52,7 @@ function DataSourceRenderer(props) {
   const picker = React.useContext(PickerContext);
   const ctx = useJsonForms();
   const root = ctx.core.data;
-  const request = picker.optionsFor(path, schema['x-dataSource'], root);
+  const request = picker.optionsFor(path, schema['x-dataSource'], root, schema['x-dataSourceInputs']);
   const [state, setState] = useState({ loading: false, options: [], message: '', key: null });
   useEffect(() => {
     let cancelled = false;
@@ -146,12 +148,64 @@ function ObjectRenderer({ schema, path, visible, enabled, label, renderers, cell
   );
 }
 
+// An input whose schema is another data source's answer (`x-dynamicSchema: {dataSource,
+// dependsOn}`, the model's own form for `parameters`): once the inputs it depends on are chosen,
+// the data source's {schema, uischema} is rendered in place, at this input's path. Until then,
+// or when the user prefers, the value is JSON text.
+function DynamicSchemaRenderer(props) {
+  const { schema, path, visible, enabled, label, renderers, cells } = props;
+  const spec = schema['x-dynamicSchema'];
+  const picker = React.useContext(PickerContext);
+  const ctx = useJsonForms();
+  const root = ctx.core.data;
+  const request = picker.dynamicSchema(spec, root);
+  const [state, setState] = useState({ form: null, message: '' });
+  const [asJson, setAsJson] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    if (request.waitingFor) { setState({ form: null, message: request.waitingFor }); return undefined; }
+    setState({ form: null, message: 'Loading the form…' });
+    request.load().then(
+      (form) => { if (!cancelled) setState({ form, message: '' }); },
+      (error) => { if (!cancelled) setState({ form: null, message: String(error.message || error) }); },
+    );
+    return () => { cancelled = true; };
+  }, [request.key]);
+  if (visible === false) return null;
+  const form = state.form;
+  const uischema = form && (form.uischema || Generate.uiSchema(form.schema, 'VerticalLayout', undefined, form.schema));
+  return (
+    <fieldset className="wb-dynamic group-layout" data-path={path}>
+      <legend>{label}</legend>
+      <label className="wb-as-json">
+        <input type="checkbox" checked={asJson || !form} disabled={!form} onChange={(ev) => setAsJson(ev.target.checked)} />
+        {' '}as JSON
+      </label>
+      <div className="wb-picker-note">{state.message}</div>
+      {form && !asJson ? (
+        <JsonFormsDispatch schema={form.schema} uischema={uischema} path={path} enabled={enabled} renderers={renderers} cells={cells} />
+      ) : (
+        <JsonTextRenderer
+          id={'wb-' + path.replace(/\W/g, '-')}
+          label={label}
+          path={path}
+          enabled={enabled}
+          data={Resolve.data(root, path)}
+          handleChange={(at, value) => ctx.dispatch(Actions.update(at, () => value))}
+        />
+      )}
+    </fieldset>
+  );
+}
+
 const renderers = [
   ...vanillaRenderers,
   { tester: rankWith(10, and(isControl, schemaMatches((s) => typeof (s && s['x-dataSource']) === 'string'))),
     renderer: withJsonFormsControlProps(DataSourceRenderer) },
   { tester: rankWith(9, and(isControl, schemaMatches(isFreeForm))), renderer: withJsonFormsControlProps(JsonTextRenderer) },
   { tester: rankWith(2, isObjectControl), renderer: withJsonFormsDetailProps(ObjectRenderer) },
+  { tester: rankWith(11, and(isControl, schemaMatches((s) => !!s && typeof s['x-dynamicSchema'] === 'object'))),
+    renderer: withJsonFormsDetailProps(DynamicSchemaRenderer) },
 ];
 
 function Form({ options, api }) {
@@ -178,7 +232,8 @@ function Form({ options, api }) {
   );
 }
 
-// mount(element, {schema, uischema?, data?, picker: {optionsFor(path, dataSource, rootData)}, onChange?})
+// mount(element, {schema, uischema?, data?, picker: {optionsFor(path, dataSource, rootData, constants),
+//   dynamicSchema(spec, rootData)}, onChange?})
 // returns {getData(), setData(data), setErrors(ajvLikeErrors), unmount()}.
 function mount(element, options) {
   const api = { setErrors() {}, setData() {}, getData() { return options.data || {}; } };
