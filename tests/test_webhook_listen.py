@@ -227,3 +227,16 @@ def test_the_command_line_refuses_what_cannot_listen(
     assert main([*argv, "--quiet"]) == 2
     error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])["error"]
     assert error["message"] == message
+
+
+def test_the_listening_socket_turns_nagle_off_so_an_answer_never_waits_for_a_delayed_ack() -> None:
+    """With Nagle on, every answer waited ~40 ms for the client's delayed ACK, and Odoo waits for
+    each post of a transaction in turn (500 creates: 6500 posts)."""
+    from odoo_connector.runner.listen import Server
+
+    server = Server(object(), "127.0.0.1", 0)
+    try:
+        assert server.socket.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only then
+        assert server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        server.socket.close()
