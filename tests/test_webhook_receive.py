@@ -211,8 +211,8 @@ def test_an_ordinary_user_is_told_to_use_an_administrator_or_the_poll_trigger() 
     )
     assert caught.value.groups == ["Role / Administrator"]
     assert caught.value.hint == (
-        "Use a connection of a user with Role / Administrator, or pollChangesTrigger needs no "
-        "administrator rights and no module: it polls instead."
+        "Use a connection of a user with Role / Administrator, or use pollChangesTrigger instead: it "
+        "polls, and needs no administrator rights and no module."
     )
     assert odoo.rules() == []
 
@@ -225,7 +225,10 @@ def test_without_automation_rules_installed_the_error_names_the_module() -> None
     assert caught.value.message == (
         "The Odoo module Automation Rules (base_automation) is not installed, so Odoo cannot send webhooks."
     )
-    assert "pollChangesTrigger" in caught.value.hint
+    assert caught.value.hint == (
+        "Install Automation Rules under Apps, or use pollChangesTrigger instead: it polls, and needs "
+        "no administrator rights and no module."
+    )
 
 
 def test_a_field_the_model_lacks_is_refused_before_any_rule_exists() -> None:

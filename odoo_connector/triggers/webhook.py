@@ -70,7 +70,7 @@ _DELETED_KEPT = 5000
 _ALWAYS_SENT = ("create_date", "write_date")
 _MICRO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}")
 _POLL_INPUTS = ("model", "domain", "fields", "showNewRecords", "showUpdatedRecords", "context")
-POLL_HINT = "pollChangesTrigger needs no administrator rights and no module: it polls instead."
+POLL_HINT = "use pollChangesTrigger instead: it polls, and needs no administrator rights and no module."
 
 
 class Unauthorized(InputError):
