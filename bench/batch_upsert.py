@@ -77,15 +77,17 @@ def timed_upsert(
     }
 
 
-def per_row_loop(conn: dict[str, Any], client: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """createRecord per row, then updateRecord per row (half changed), as a workflow loop does."""
+def per_row_loop(conn: dict[str, Any], client: Any, tag: str, count: int) -> dict[str, Any]:
+    """createRecord per row, then updateRecord per row (half changed), as a workflow loop does
+    when it kept the ids; then upsertRecord per row (by external ID, new then half changed)."""
+    records = rows(f"{tag}c", count)
     start = time.perf_counter()
     ids = [
         invoke("createRecord", conn, {"model": MODEL, "parameters": r["parameters"]}, client=client)["data"]
         for r in records
     ]
     create_s = time.perf_counter() - start
-    changed = rows("loop", len(records), changed=True)
+    changed = rows(f"{tag}c", count, changed=True)
     start = time.perf_counter()
     for record_id, row in zip(ids, changed, strict=True):
         # the same four fields upsertRecords writes: a flow that does not know what changed sends all
@@ -94,9 +96,17 @@ def per_row_loop(conn: dict[str, Any], client: Any, records: list[dict[str, Any]
             "updateRecord", conn, {"model": MODEL, "recordId": record_id, "parameters": params}, client=client
         )
     update_s = time.perf_counter() - start
+    upserts = []
+    for changed_half in (False, True):
+        start = time.perf_counter()
+        for row in rows(f"{tag}u", count, changed=changed_half):
+            invoke("upsertRecord", conn, {"model": MODEL, **row}, client=client)
+        upserts.append(1000 * (time.perf_counter() - start) / count)
     return {
-        "create_ms_per_row": 1000 * create_s / len(records),
-        "update_ms_per_row": 1000 * update_s / len(records),
+        "create_ms_per_row": 1000 * create_s / count,
+        "update_ms_per_row": 1000 * update_s / count,
+        "upsert_new_ms_per_row": upserts[0],
+        "upsert_changed_ms_per_row": upserts[1],
         "ids": ids,
     }
 
@@ -171,7 +181,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--sample", type=int, default=500, help="rows of the per-row loop")
-    parser.add_argument("--sweep-rows", type=int, default=500)
+    parser.add_argument("--sweep-rows", type=int, default=2000)
     parser.add_argument("--sizes", default="100,250,500,1000,2000")
     parser.add_argument("--rss-rows", default="2000,10000", help="two file sizes for the CLI's peak RSS")
     parser.add_argument(
@@ -218,41 +228,45 @@ def main() -> int:
             first = timed_upsert(conn, client, rows(tag, args.rows), size)
             second = timed_upsert(conn, client, rows(tag, args.rows, changed=True), size)
             assert second["ids"] == first["ids"] and second["created"] == 0
-            loop = per_row_loop(conn, client, rows(f"{run}l", args.sample))
-            loop_create = loop["create_ms_per_row"] * args.rows / 1000
-            loop_update = loop["update_ms_per_row"] * args.rows / 1000
-            table = [
-                (
-                    "1: all new",
-                    first["wall_s"],
-                    first["requests"],
-                    first["loads"],
-                    loop_create,
-                    loop_create / first["wall_s"],
-                ),
-                (
-                    "2: half changed",
-                    second["wall_s"],
-                    second["requests"],
-                    second["loads"],
-                    loop_update,
-                    loop_update / second["wall_s"],
-                ),
-            ]
+            loop = per_row_loop(conn, client, f"{run}l", args.sample)
+            n = args.rows
+            table = []
+            for label, batch, loop_ms, upsert_ms in (
+                ("1: all new", first, loop["create_ms_per_row"], loop["upsert_new_ms_per_row"]),
+                ("2: half changed", second, loop["update_ms_per_row"], loop["upsert_changed_ms_per_row"]),
+            ):
+                loop_s, upsert_s = loop_ms * n / 1000, upsert_ms * n / 1000
+                wall = batch["wall_s"]
+                table.append(
+                    (
+                        label,
+                        wall,
+                        batch["requests"],
+                        batch["loads"],
+                        loop_s,
+                        loop_s / wall,
+                        upsert_s,
+                        upsert_s / wall,
+                    )
+                )
             print_table(
-                f"{args.rows} res.partner rows by external ID, batchSize {size}; per-row loop measured on "
-                f"{args.sample} rows and multiplied by {args.rows // max(1, args.sample)}",
-                ["run", "upsertRecords s", "requests", "loads", "per-row loop s (extrapolated)", "ratio"],
+                f"{n} res.partner rows by external ID, batchSize {size}; per-row loops measured on "
+                f"{args.sample} rows and multiplied by {n / max(1, args.sample):g}",
+                [
+                    "run",
+                    "upsertRecords s",
+                    "requests",
+                    "loads",
+                    "create/updateRecord loop s",
+                    "ratio",
+                    "upsertRecord loop s",
+                    "ratio",
+                ],
                 table,
             )
-            results["runs"] = [
-                {"run": r[0], "wall_s": r[1], "requests": r[2], "loads": r[3], "loop_s": r[4], "ratio": r[5]}
-                for r in table
-            ]
-            results["loop_ms_per_row"] = {
-                "create": loop["create_ms_per_row"],
-                "update": loop["update_ms_per_row"],
-            }
+            keys = ("run", "wall_s", "requests", "loads", "loop_s", "ratio", "upsert_loop_s", "upsert_ratio")
+            results["runs"] = [dict(zip(keys, r, strict=True)) for r in table]
+            results["loop_ms_per_row"] = {k: v for k, v in loop.items() if k.endswith("ms_per_row")}
 
             results["cli_rss"] = measure_rss(conn, run, args)
         finally:
