@@ -91,12 +91,18 @@ def _setup_logging(args: argparse.Namespace) -> None:
     root.propagate = False
 
 
-def _emit(data: Any, stream: TextIO | None = None, *, indent: int | None = 2) -> None:
-    """The one way results reach stdout: redacted of every known secret, then written."""
+def _emit(data: Any, stream: TextIO | None = None, *, indent: int | bool | None = True) -> None:
+    """The one way results reach stdout: redacted of every known secret, then written.
+
+    Indented for a person at a terminal; one compact line for a pipe or a file, which Python's
+    C encoder writes several times faster (indented JSON takes the pure-Python path: a third of
+    the CPU of a 20 000-record fetchAll)."""
     from .errors import redact_data
 
     out = stream or sys.stdout
-    out.write(_dumps(redact_data(data), indent=indent) + "\n")
+    if indent is True:
+        indent = 2 if out.isatty() else None
+    out.write(_dumps(redact_data(data), indent=indent or None) + "\n")
 
 
 def _read_json_arg(value: str | None, what: str) -> Any:
@@ -181,31 +187,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .client import make_client
-    from .connections import ApiKeyConnection
-    from .errors import UnsupportedServerError
+    from .runtime import check_connection
 
-    conn = _connection(args)
-    with make_client(conn) as client:
-        version = client.server_version()
-        info = version.get("version_info") or []
-        major = info[0] if info and isinstance(info[0], int) else None
-        if isinstance(conn, ApiKeyConnection) and major is not None and major < 19:
-            raise UnsupportedServerError(
-                f"This server runs Odoo {version.get('version')}; the JSON-2 API needs 19.0 or later.",
-                hint="Use the Basic Authentication (XML-RPC) connection for this server.",
-            )
-        user = client.whoami()
-        _emit(
-            {
-                "ok": True,
-                "connection": conn.type,
-                "url": conn.url,
-                "server": {"version": version.get("version"), "versionInfo": info},
-                "database": conn.database,
-                "user": user,
-            }
-        )
+    _emit(check_connection(_connection(args)))
     return EXIT_OK
 
 

@@ -41,7 +41,7 @@ from .manifest import Manifest, UnitSpec, load_manifest
 if TYPE_CHECKING:  # jsonschema is imported only to word an error (~80 ms of start-up otherwise)
     from jsonschema import Draft202012Validator
 
-__all__ = ["coerce_inputs", "invoke", "validate_inputs"]
+__all__ = ["check_connection", "coerce_inputs", "invoke", "validate_inputs"]
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -405,6 +405,37 @@ def _company_error(client: Any, error: AccessDeniedError) -> AccessDeniedError:
         odoo_name=error.odoo_name,
         status=error.status,
     )
+
+
+def check_connection(connection: Connection | Mapping[str, Any], *, client: Any = None) -> dict[str, Any]:
+    """What ``odoo-connector check`` (and the workbench's "Test connection") report: the server's
+    version, the database and the user, or the error that says what to fix. On the pooled client
+    ``invoke`` uses, so a check warms the connection the next calls will use."""
+    from .connections import ApiKeyConnection
+    from .errors import UnsupportedServerError
+
+    conn = parse_connection(connection)
+    if client is None:
+        from . import client as client_module
+        from .client.pool import pooled_client
+
+        client = pooled_client(conn, client_module.make_client)
+    version = client.server_version()
+    info = version.get("version_info") or []
+    major = info[0] if info and isinstance(info[0], int) else None
+    if isinstance(conn, ApiKeyConnection) and major is not None and major < 19:
+        raise UnsupportedServerError(
+            f"This server runs Odoo {version.get('version')}; the JSON-2 API needs 19.0 or later.",
+            hint="Use the Basic Authentication (XML-RPC) connection for this server.",
+        )
+    return {
+        "ok": True,
+        "connection": conn.type,
+        "url": conn.url,
+        "server": {"version": version.get("version"), "versionInfo": info},
+        "database": conn.database,
+        "user": client.whoami(),
+    }
 
 
 class Envelope:

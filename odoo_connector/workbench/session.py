@@ -16,12 +16,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..connections import ApiKeyConnection, Connection, parse_connection
+from ..connections import Connection, parse_connection
 from ..errors import (
     ConnectionSettingsError,
     InputError,
     OdooConnectorError,
-    UnsupportedServerError,
     redact,
     redact_data,
 )
@@ -113,31 +112,11 @@ class Session:
             return self._connection
 
     def check(self) -> dict[str, Any]:
-        """What ``odoo-connector check`` prints: server version, database, user, or the error.
+        """What ``odoo-connector check`` prints: server version, database, user, or the error;
+        the same function, on the pooled client ``invoke`` uses."""
+        from ..runtime import check_connection
 
-        The same calls in the same order as :func:`odoo_connector.cli.cmd_check`, on the pooled
-        client ``invoke`` uses, so a check warms the connection the runs will use."""
-        from ..client import make_client
-        from ..client.pool import pooled_client
-
-        conn = self._require_connection()
-        client = pooled_client(conn, make_client)
-        version = client.server_version()
-        info = version.get("version_info") or []
-        major = info[0] if info and isinstance(info[0], int) else None
-        if isinstance(conn, ApiKeyConnection) and major is not None and major < 19:
-            raise UnsupportedServerError(
-                f"This server runs Odoo {version.get('version')}; the JSON-2 API needs 19.0 or later.",
-                hint="Use the Basic Authentication (XML-RPC) connection for this server.",
-            )
-        return {
-            "ok": True,
-            "connection": conn.type,
-            "url": conn.url,
-            "server": {"version": version.get("version"), "versionInfo": info},
-            "database": conn.database,
-            "user": client.whoami(),
-        }
+        return check_connection(self._require_connection())
 
     # -- running units ---------------------------------------------------------------------------
 
