@@ -32,9 +32,23 @@ ROOT = Path(__file__).parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKER = re.compile(r"<!--\s*docs-test:\s*([a-z-]+)\s*-->")
 FENCE = re.compile(r"^```([A-Za-z]*)\n(.*?)^```\n", re.S | re.M)
-COMMANDS = {"validate", "describe", "check", "run", "picklist", "poll", "watch"}
+COMMANDS = {"validate", "describe", "check", "run", "picklist", "poll", "watch", "workbench"}
 KIND_OF = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
-TAKES_VALUE = {"--manifest", "--connection", "--input", "--state", "--interval", "--webhook", "--max-polls"}
+TAKES_VALUE = {
+    "--manifest",
+    "--connection",
+    "--input",
+    "--state",
+    "--interval",
+    "--webhook",
+    "--max-polls",
+    "--port",
+    "--output",
+    "--input-jsonl",
+    "--listen",
+    "--public-url",
+    "--reconcile-interval",
+}
 
 
 @dataclass
