@@ -324,3 +324,30 @@ def test_the_lifecycle_is_declared_and_checked() -> None:
         "connector.yaml: trigger recordWebhookTrigger: $.lifecycle.receive: "
         "'odoo_connector.triggers.webhook:nothing' does not import:"
     )
+
+
+# --- recordings hold no subscription secret ---------------------------------------------------------
+
+
+def test_the_recording_scrubber_replaces_a_subscription_secret_in_json_and_xml_rpc() -> None:
+    import xmlrpc.client
+
+    from tests.conftest import WEBHOOK_SECRET_PLACEHOLDER, scrub_webhook_secrets
+
+    secret = "ocwh_" + "Abc-123_x" * 4
+    json_body = json.dumps({"webhook_url": f"{URL}?token={secret}&event=change"}).encode()
+    assert json.loads(scrub_webhook_secrets(json_body)) == {
+        "webhook_url": f"{URL}?token={WEBHOOK_SECRET_PLACEHOLDER}&event=change"
+    }
+    xml_body = xmlrpc.client.dumps(({"webhook_url": f"{URL}?token={secret}&event=delete"},), "execute_kw")
+    params, _ = xmlrpc.client.loads(scrub_webhook_secrets(xml_body))
+    assert params[0]["webhook_url"] == f"{URL}?token={WEBHOOK_SECRET_PLACEHOLDER}&event=delete"
+
+
+def test_the_recorded_subscriptions_hold_only_the_placeholder_secret() -> None:
+    import re
+
+    cassettes = sorted((Path(__file__).parent / "cassettes" / "webhook_trigger").glob("*.yaml"))
+    found = {m for path in cassettes for m in re.findall(r"ocwh_[A-Za-z0-9_-]+", path.read_text())}
+    assert len(cassettes) == 4
+    assert found == {"ocwh_WEBHOOK_SECRET"}
