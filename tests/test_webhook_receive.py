@@ -293,6 +293,22 @@ def test_branches_can_be_switched_off() -> None:
     assert sub.deliver() == [("updated", a)]
 
 
+def test_the_branches_chosen_at_subscribe_hold_for_receive_without_inputs() -> None:
+    """A platform calls receive(state, request): the show… inputs travel in the state."""
+    sub = Subscribed(inputs={"showUpdatedRecords": False})
+    assert sub.state["branches"] == ["created", "deleted"]
+    a = sub.odoo.create(MODEL, name="A")
+    sub.odoo.advance(1)
+    sub.odoo.write(MODEL, a, email="a@example.com")
+    sub.odoo.unlink(MODEL, a)
+    emitted = []
+    for url, body in sub.posts:
+        result = receive(sub.state, {"url": url, "body": body})
+        sub.state = result["state"]
+        emitted += [(branch, r["id"]) for branch, rows in result["data"].items() for r in rows]
+    assert emitted == [("created", a), ("deleted", a)]
+
+
 def test_reconcile_without_a_subscription_says_to_subscribe() -> None:
     odoo = FakeOdoo()
     conn = fake_connection("json2")

@@ -69,6 +69,11 @@ LOOKBACK = 300
 _DELETED_KEPT = 5000
 _ALWAYS_SENT = ("create_date", "write_date")
 _MICRO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}")
+_BRANCH_FLAGS = {
+    "created": "showNewRecords",
+    "updated": "showUpdatedRecords",
+    "deleted": "showDeletedRecords",
+}
 _POLL_INPUTS = ("model", "domain", "fields", "showNewRecords", "showUpdatedRecords", "context")
 POLL_HINT = "use pollChangesTrigger instead: it polls, and needs no administrator rights and no module."
 
@@ -180,6 +185,8 @@ def subscribe(
         "ruleIds": rule_ids,
         "actionIds": action_ids,
         "secretSha256": _hash(token),
+        # receive(state, request) has no inputs: the branches to emit travel in the state
+        "branches": [b for b, flag in _BRANCH_FLAGS.items() if checked.get(flag, True)],
         "poll": baseline,
         "received": {},
         "deleted": {},
@@ -293,6 +300,9 @@ def _load_state(state: Any) -> dict[str, Any]:
             raise _refuse(f"its {name!r} entry is not a map of record ids to times")
     if not isinstance(state.get("poll"), Mapping):
         raise _refuse("it has no poll state")
+    branches = state.get("branches", list(_BRANCH_FLAGS))
+    if not isinstance(branches, list) or not set(branches) <= set(_BRANCH_FLAGS):
+        raise _refuse("its branches are not a list of created, updated, deleted")
     return {**state, "received": dict(state["received"]), "deleted": dict(state["deleted"])}
 
 
@@ -335,8 +345,8 @@ def receive(
 
     ``request`` is ``{"url" or "query", "body"}`` (body as bytes, text or parsed JSON). Raises
     :class:`Unauthorized` (answer 401) without the subscription's secret, and :class:`InputError`
-    (answer 400) for a body that is not one of Odoo's. ``inputs`` (the trigger's) picks the
-    branches to emit; without them every branch is on. Returns the trigger envelope with a
+    (answer 400) for a body that is not one of Odoo's. The branches to emit are the state's (from
+    the inputs given to subscribe); ``inputs``, when given, wins. Returns the trigger envelope with a
     ``deleted`` branch: ``{"data": {"created", "updated", "deleted"}, "state", "polledNoChanges"}``.
     """
     checked = _load_state(state)
@@ -356,7 +366,9 @@ def receive(
     record_id, stamp = payload.get("id"), payload.get("write_date")
     if not isinstance(record_id, int) or not (isinstance(stamp, str) and STAMP.fullmatch(stamp)):
         raise InputError("The webhook body has no record id or write_date.")
-    options = inputs or {}
+    shown = set(checked.get("branches", _BRANCH_FLAGS))
+    options = {flag: branch in shown for branch, flag in _BRANCH_FLAGS.items()}
+    options.update({k: v for k, v in (inputs or {}).items() if k in _BRANCH_FLAGS.values()})
     key = str(record_id)
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
