@@ -80,13 +80,13 @@ def test_recorded_posts_emit_each_change_once(monkeypatch: pytest.MonkeyPatch) -
         state = result["state"]
         emitted += [(b, r["id"], r.get("email")) for b, rows in result["data"].items() for r in rows]
     assert emitted == [
-        ("created", 217, "a@example.com"),
-        ("updated", 217, "b@example.com"),
-        ("updated", 217, "c@example.com"),
-        ("updated", 217, "d@example.com"),
-        ("deleted", 217, "d@example.com"),
+        ("created", 82863, "a@example.com"),
+        ("updated", 82863, "b@example.com"),
+        ("updated", 82863, "c@example.com"),
+        ("updated", 82863, "d@example.com"),
+        ("deleted", 82863, "d@example.com"),
     ]
-    assert state["deleted"] == {"217": "2026-12-02 20:12:07.864816"}
+    assert state["deleted"] == {"82863": "2026-12-02 20:55:04.359557"}
     assert state["received"] == {}
 
 
@@ -97,15 +97,14 @@ def test_a_record_is_emitted_as_the_api_shows_it(monkeypatch: pytest.MonkeyPatch
         {
             "category_id": [],
             "country_id": False,
-            "create_date": "2026-12-02 20:12:03",
-            "display_name": "oc-explore 1",
+            "create_date": "2026-12-02 20:55:00",
             "email": "a@example.com",
-            "id": 217,
-            "name": "oc-explore 1",
-            "write_date": "2026-12-02 20:12:03",
+            "id": 82863,
+            "name": "oc-capture 1",
+            "write_date": "2026-12-02 20:55:00",
         }
     ]
-    assert result["state"]["received"] == {"217": "2026-12-02 20:12:03.728644"}
+    assert result["state"]["received"] == {"82863": "2026-12-02 20:55:00.456728"}
     assert result["polledNoChanges"] is False
 
 
