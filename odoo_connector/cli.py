@@ -302,6 +302,13 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
         except OdooConnectorError as exc:
             for row in getattr(exc, "report", {}).get("rows", []):
                 _emit(row, indent=None)
+            if first:  # the error speaks of this chunk only
+                logging.getLogger("odoo_connector.progress").warning(
+                    "%s: the %d rows before row %d were sent by earlier calls; their report is above",
+                    key,
+                    first,
+                    first,
+                )
             raise
         for row in data["rows"]:
             _emit(row, indent=None)

@@ -149,3 +149,36 @@ def test_delete_in_stop_mode_names_the_missing_row_and_deletes_nothing_of_its_ba
     )
     assert err.value.path == "records.1"
     assert sorted(fake.tables["res.partner"]) == [first, second]
+
+
+def test_the_cli_says_earlier_chunks_were_written_when_a_later_one_stops(fake, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ODOO_URL", "http://fake.test")
+    monkeypatch.setenv("ODOO_DB", DATABASE)
+    monkeypatch.setenv("ODOO_API_KEY", API_KEY)
+    monkeypatch.setattr(
+        client_module, "make_client", lambda connection, **options: fake_client(fake, connection)
+    )
+    lines = rows(25)
+    lines[22]["parameters"]["name"] = ""
+    source = Path(tmp_path, "partners.jsonl")
+    source.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    args = [
+        "run",
+        "upsertRecords",
+        "--input",
+        '{"model": "res.partner", "batchSize": 1}',
+        "--input-jsonl",
+        str(source),
+    ]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    report = [json.loads(line) for line in captured.out.splitlines()]
+    assert [r["index"] for r in report if "id" in r] == list(range(22))
+    messages = [json.loads(line).get("message") for line in captured.err.strip().splitlines()[:-1]]
+    assert (
+        "upsertRecords: the 20 rows before row 20 were sent by earlier calls; their report is above"
+        in messages
+    )
+    error = json.loads(captured.err.strip().splitlines()[-1])["error"]
+    assert error["message"].startswith("Row 22: Contacts require a name. Nothing of batch 3 (rows 22 to 22)")
+    assert len(fake.tables["res.partner"]) == 22
