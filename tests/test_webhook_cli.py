@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+pytest.importorskip("uvicorn", reason="the webhook extra: pip install -e '.[webhook]'")
+
 from odoo_connector.runner.listen import WebhookEvents
 from tests.fakes import FakeOdoo
 from tests.fakes.odoo import API_KEY, DATABASE

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+pytest.importorskip("uvicorn", reason="the webhook extra: pip install -e '.[webhook]'")
+
 from odoo_connector.cli import main
 from odoo_connector.manifest import load_manifest
 from odoo_connector.runner.listen import Listener, StdoutEvents, parse_listen, run_listen
