@@ -182,3 +182,28 @@ def test_the_cli_says_earlier_chunks_were_written_when_a_later_one_stops(fake, t
     error = json.loads(captured.err.strip().splitlines()[-1])["error"]
     assert error["message"].startswith("Row 22: Contacts require a name. Nothing of batch 3 (rows 22 to 22)")
     assert len(fake.tables["res.partner"]) == 22
+
+
+def test_skip_mode_does_not_isolate_rows_one_by_one_when_a_group_refuses_them_all(fake):
+    client = client_for(fake)
+    refused = (
+        "You are not allowed to create 'Contact' (res.partner) records.\n\nThis operation is allowed "
+        "for the following groups:\n\t- Contact / Creation\n\nContact your administrator."
+    )
+    fake.fail_on("load", kind="access", message=refused, times=10)
+    records = [{"parameters": {"name": f"C{i}"}} for i in range(6)]
+    report = invoke(
+        "createRecords", CONN, {"model": "res.partner", "records": records, "onError": "skip"}, client=client
+    )["data"]
+    assert fake.methods().count("load") == 1
+    assert report["failed"] == 6 and report["written"] == 0
+    assert report["rows"][5] == {
+        "index": 5,
+        "error": {
+            "type": "AccessDeniedError",
+            "message": refused,
+            "odooError": "odoo.exceptions.AccessError",
+            "status": 403,
+            "missingGroups": ["Contact / Creation"],
+        },
+    }

@@ -360,6 +360,12 @@ class _Run:
                 continue
             if whole is not None and _unanswered(whole):
                 raise whole  # whether Odoo wrote the rows is unknown: never send them again
+            systemic = _systemic(named, whole)
+            if systemic is not None:
+                # a missing group refuses every row alike: isolating them would cost a request each
+                for row in part:
+                    row.error = systemic
+                continue
             for row, error in named.items():
                 row.error = error
             rest = [r for r in part if r.error is None]
@@ -554,6 +560,19 @@ class _Run:
         stopped.args = (stopped.message,)
         stopped.report = self.report(stopped_at=batch[0].index)  # type: ignore[attr-defined]
         return stopped
+
+
+def _systemic(
+    named: Mapping[_Row, dict[str, Any]], whole: OdooConnectorError | None
+) -> dict[str, Any] | None:
+    """The error that refuses every row of a batch alike (the user lacks a group for the model),
+    or None. Odoo names only the first row then, and would name the next one on every retry."""
+    if isinstance(whole, AccessDeniedError):
+        return _row_error(whole)
+    errors = list(named.values())
+    if len(errors) == 1 and errors[0].get("missingGroups"):
+        return errors[0]
+    return None
 
 
 def highest_id(client: OdooClient, model: str) -> int:
