@@ -26,7 +26,9 @@ XML-RPC faults with Odoo's integer codes.
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
+import hashlib
 import json
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Mapping
@@ -165,6 +167,9 @@ class FakeOdoo(httpx.BaseTransport):
             "write_date": clock,
         }
         self._sequences["res.users"] = UID
+        # the user may work in these companies; allowed_company_ids outside them is refused
+        self.user_company_ids: list[int] = [1, 2]
+        self._ensure_files_and_companies()
 
     # -- test controls ---------------------------------------------------------------------------
 
@@ -265,8 +270,9 @@ class FakeOdoo(httpx.BaseTransport):
         except ValueError:
             return _json2_error(OdooFault("signature", "body is not JSON"), status=400)
         ids = kwargs.pop("ids", None)
-        kwargs.pop("context", None)
+        context = kwargs.pop("context", None)
         try:
+            self._check_context(context, method)
             return httpx.Response(200, json=self._call(model, method, ids, kwargs))
         except OdooFault as fault:
             return _json2_error(fault)
@@ -286,7 +292,7 @@ class FakeOdoo(httpx.BaseTransport):
                 if uid != UID or password != PASSWORD:
                     raise _XmlFault(3, "Access Denied")
                 kwargs = dict(rest[0]) if rest else {}
-                kwargs.pop("context", None)
+                self._check_context(kwargs.pop("context", None), name)
                 args = list(args)
                 ids = args.pop(0) if name in _RECORD_METHODS and args else None
                 kwargs.update(zip(_POSITIONAL.get(name, []), args, strict=False))
@@ -372,6 +378,8 @@ class FakeOdoo(httpx.BaseTransport):
             return self._create_rules(vals_list if isinstance(vals_list, list) else [vals_list])
         tx = self.begin()
         many = vals_list if isinstance(vals_list, list) else [vals_list]
+        if model == "ir.attachment":
+            many = [self._attachment_values(vals) for vals in many]
         ids = [tx.create(model, **vals) for vals in many]
         tx.commit()
         return ids
@@ -394,6 +402,59 @@ class FakeOdoo(httpx.BaseTransport):
             name: {"type": kind, "string": name.replace("_", " ").title(), "store": name != "display_name"}
             for name, kind in self.fields[model].items()
             if not allfields or name in allfields
+        }
+
+    # -- companies, languages, attachments (issue 17) ---------------------------------------------
+
+    def _check_context(self, context: Mapping[str, Any] | None, method: str) -> None:
+        """Odoo's check of ``allowed_company_ids``: every id must be one of the user's companies.
+        Odoo makes it when a method touches the companies (record rules, defaults), which
+        ``context_get`` does not."""
+        allowed = (context or {}).get("allowed_company_ids") if method != "context_get" else None
+        if allowed and not set(allowed) <= set(self.user_company_ids):
+            raise OdooFault("access", "Access to unauthorized or invalid companies.")
+
+    def _ensure_files_and_companies(self) -> None:
+        if "res.company" not in self.tables:
+            self.add_model("res.company", {})
+            for company_id, name in ((1, "My Company"), (2, "Acme Branch BE")):
+                self.tables["res.company"][company_id] = {
+                    "id": company_id,
+                    "name": name,
+                    "create_date": self.now(),
+                    "write_date": self.now(),
+                }
+            self._sequences["res.company"] = 2
+            self.fields["res.users"]["company_ids"] = "many2many"
+            self.tables["res.users"][UID]["company_ids"] = list(self.user_company_ids)
+        if "ir.attachment" not in self.tables:
+            self.add_model(
+                "ir.attachment",
+                {
+                    "datas": "binary",
+                    "res_model": "char",
+                    "res_id": "integer",
+                    "mimetype": "char",
+                    "file_size": "integer",
+                    "checksum": "char",
+                    "type": "selection",
+                    "url": "char",
+                },
+            )
+
+    def _m_get_installed(self, model: str) -> list[list[str]]:
+        return [["en_US", "English (US)"], ["fr_FR", "French / Français"]]
+
+    def _attachment_values(self, vals: Mapping[str, Any]) -> dict[str, Any]:
+        """What Odoo computes on an attachment: size, SHA-1 checksum, a default mimetype."""
+        raw = base64.b64decode(vals.get("datas") or "")
+        return {
+            "type": "binary",
+            "url": False,
+            "mimetype": vals.get("mimetype") or "application/octet-stream",
+            **vals,
+            "file_size": len(raw),
+            "checksum": hashlib.sha1(raw).hexdigest() if raw else False,  # noqa: S324 (Odoo's own)
         }
 
     def _m_context_get(self, model: str) -> dict[str, Any]:
