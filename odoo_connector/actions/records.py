@@ -14,6 +14,7 @@ from typing import Any
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
+from ..values import friendly_record
 from .batch import check_external_id, highest_id, load_one
 
 __all__ = [
@@ -224,8 +225,18 @@ def _read_one(client: OdooClient, model: str, record_id: int, fields: Sequence[s
     return dict(rows[0])
 
 
+def _shaped(client: OdooClient, model: str, inputs: Mapping[str, Any]) -> Any:
+    """``row -> row`` in the output format the inputs ask for: Odoo's own (the default: nothing
+    changes, no request), or ``friendly`` (values.friendly_record; one cached fields_get)."""
+    if inputs.get("format") != "friendly":
+        return lambda row: row
+    fields = client.fields_get(model)
+    return lambda row: friendly_record(row, fields)
+
+
 def get_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return _read_one(client, inputs["model"], inputs["recordId"], inputs.get("fields"))
+    record = _read_one(client, inputs["model"], inputs["recordId"], inputs.get("fields"))
+    return _shaped(client, inputs["model"], inputs)(record)  # type: ignore[no-any-return]
 
 
 def get_record_by_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,7 +261,7 @@ def get_record_by_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> 
             "(or that was deleted).",
             hint="Check the record exists and that the API user may read it (record rules, company).",
         )
-    record = _read_one(client, model, int(res_id), inputs.get("fields"))
+    record = _shaped(client, model, inputs)(_read_one(client, model, int(res_id), inputs.get("fields")))
     return {"externalId": external_id, "model": model, "id": int(res_id), "record": record}
 
 
@@ -338,6 +349,11 @@ def iter_records(
 def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """listRecords with fetchAll as an iterator: what the action collects into a list, and what
     ``odoo-connector run listRecords --jsonl`` writes out one record at a time."""
+    shape = _shaped(client, inputs["model"], inputs)
+    return map(shape, _stream(client, inputs))
+
+
+def _stream(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     return iter_records(
         client,
         inputs["model"],
@@ -363,4 +379,5 @@ def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str
         limit=inputs.get("limit", 10),
         offset=inputs.get("offset", 0),
     )
-    return rows
+    shape = _shaped(client, model, inputs)
+    return [shape(row) for row in rows]
