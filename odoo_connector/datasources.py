@@ -1,8 +1,9 @@
 """Picklists a platform form fills inputs from: selectModel (→ ``model``) and selectRecordById
-(→ ``recordId``)."""
+(→ ``recordId``); and modelForm, the form of a model's fields for ``parameters``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ from .actions.models import fetch_models
 from .client import OdooClient
 from .runtime import Envelope
 
-__all__ = ["select_company", "select_language", "select_model", "select_record_by_id"]
+__all__ = ["model_form", "select_company", "select_language", "select_model", "select_record_by_id"]
 
 
 def select_model(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -69,3 +70,131 @@ def select_language(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[
     not active is ignored by Odoo, so only these are offered."""
     rows = client.call("res.lang", "get_installed")
     return [{"key": str(code), "label": str(name)} for code, name in rows]
+
+
+# Fields a form never shows: bookkeeping and the chatter's, which Odoo fills itself.
+_TECHNICAL_FIELDS = frozenset(
+    {
+        "__last_update",
+        "id",
+        "display_name",
+        "create_uid",
+        "create_date",
+        "write_uid",
+        "write_date",
+        "website_message_ids",
+    }
+)
+_TECHNICAL_PREFIXES = ("activity_", "message_", "rating_")
+# Types a form cannot fill from a JSON value: files, and the free-form json/properties fields.
+_UNFILLABLE_TYPES = frozenset({"binary", "json", "properties", "properties_definition"})
+_JSON_TYPES = {
+    "boolean": "boolean",
+    "integer": "integer",
+    "many2one_reference": "integer",
+    "float": "number",
+    "monetary": "number",
+}
+_FORM_ATTRIBUTES = [
+    "string",
+    "help",
+    "type",
+    "required",
+    "readonly",
+    "selection",
+    "relation",
+    "size",
+    "store",
+]
+
+
+def model_form(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's own form for createRecord's and updateRecord's ``parameters``: a JSON Schema
+    and a JSON Forms UI schema (``{"schema", "uischema"}``), built from ``fields_get`` as this
+    user sees it.
+
+    Only what a person can write is shown: readonly, computed non-stored, binary and technical
+    fields (chatter, activities, create/write stamps) are left out. Odoo's ``required`` alone
+    would demand fields it fills itself (a lead's ``type``, an order's ``name`` "New"), so for
+    ``create`` a field is required only when ``default_get`` gives it no default; for ``update``
+    nothing is. Two requests cold (fields_get, default_get), none warm: the form is kept on the
+    client per model, purpose and context (labels follow the language).
+    """
+    model: str = inputs["model"]
+    purpose: str = inputs.get("purpose", "create")
+    cache: dict[tuple[str, str, str], dict[str, Any]] = client.__dict__.setdefault("_model_forms", {})
+    key = (model, purpose, json.dumps(client.effective_context(), sort_keys=True, default=str))
+    if key not in cache:
+        cache[key] = _build_model_form(client, model, purpose)
+    return cache[key]
+
+
+def _build_model_form(client: OdooClient, model: str, purpose: str) -> dict[str, Any]:
+    fields: dict[str, dict[str, Any]] = client.call(model, "fields_get", attributes=_FORM_ATTRIBUTES)
+    properties = {
+        name: _field_schema(spec)
+        for name, spec in fields.items()
+        if name not in _TECHNICAL_FIELDS
+        and not name.startswith(_TECHNICAL_PREFIXES)
+        and not spec.get("readonly")
+        and spec.get("store", True)
+        and spec.get("type") not in _UNFILLABLE_TYPES
+    }
+    required: list[str] = []
+    if purpose == "create":
+        candidates = [name for name in properties if fields[name].get("required")]
+        defaults = client.call(model, "default_get", fields=candidates) if candidates else {}
+        required = [name for name in candidates if name not in defaults]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "title": model,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    order = required + [name for name in properties if name not in required]
+    uischema = {
+        "type": "VerticalLayout",
+        "elements": [{"type": "Control", "scope": f"#/properties/{name}"} for name in order],
+    }
+    return {"schema": schema, "uischema": uischema}
+
+
+def _field_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """One field as a JSON Schema property a form renderer can draw."""
+    kind = spec.get("type")
+    prop: dict[str, Any] = {"title": spec.get("string") or ""}
+    if spec.get("help"):
+        prop["description"] = spec["help"]
+    relation = spec.get("relation")
+    if kind == "many2one":
+        prop.update(_record_id(relation))
+    elif kind in ("one2many", "many2many"):
+        prop.update({"type": "array", "items": _record_id(relation), "x-relation": relation})
+    elif kind == "selection":
+        options = spec.get("selection") or []
+        numeric = bool(options) and all(isinstance(v, int) and not isinstance(v, bool) for v, _ in options)
+        prop["type"] = "integer" if numeric else "string"
+        prop["oneOf"] = [{"const": value, "title": str(label)} for value, label in options]
+    elif kind in _JSON_TYPES:
+        prop["type"] = _JSON_TYPES[kind]
+    else:
+        prop["type"] = "string"
+        if kind == "date":
+            prop["format"] = "date"
+        elif kind == "datetime":
+            prop["format"] = "date-time"
+        elif kind == "char" and spec.get("size"):
+            prop["maxLength"] = spec["size"]
+    return prop
+
+
+def _record_id(relation: Any) -> dict[str, Any]:
+    """A related record's id, picked from ``selectRecordById`` of the related model."""
+    return {
+        "type": "integer",
+        "x-dataSource": "selectRecordById",
+        "x-relation": relation,
+        "x-dataSourceInputs": {"model": relation},
+    }

@@ -380,6 +380,44 @@ def _connection_problems(conn: ConnectionSpec) -> Iterator[str]:
             yield f"{where}: $.fields[{i}] ({field.key}): no description (the form shows it)"
 
 
+def _dynamic_schema_problems(manifest: Manifest) -> Iterator[str]:
+    """Every ``x-dynamicSchema`` on an input names a data source of this manifest, and the inputs
+    it runs that data source with (``dependsOn``, taken from the same form, and the constant
+    ``inputs``) are inputs the data source takes."""
+    sources = {unit.key: unit for unit in manifest.data_sources}
+    for unit in manifest.units():
+        for name, prop in (unit.input_schema.get("properties") or {}).items():
+            if not isinstance(prop, dict) or "x-dynamicSchema" not in prop:
+                continue
+            where = f"{unit.inputs}: $.properties.{name}.x-dynamicSchema"
+            spec = prop["x-dynamicSchema"]
+            if not isinstance(spec, dict):
+                yield f"{where}: must be an object {{dataSource, dependsOn, inputs?}}"
+                continue
+            source = sources.get(str(spec.get("dataSource")))
+            if source is None:
+                yield f"{where}.dataSource: {spec.get('dataSource')!r} is not a data source of this manifest"
+                continue
+            takes = set((source.input_schema.get("properties") or {}).keys())
+            depends = spec.get("dependsOn", [])
+            if not isinstance(depends, list):
+                yield f"{where}.dependsOn: must be a list of input names"
+                depends = []
+            own = set((unit.input_schema.get("properties") or {}).keys())
+            for i, dep in enumerate(depends):
+                if dep not in takes:
+                    yield f"{where}.dependsOn[{i}]: {source.key} takes no input {dep!r}"
+                elif dep not in own:
+                    yield f"{where}.dependsOn[{i}]: {unit.key} has no input {dep!r} to take it from"
+            constants = spec.get("inputs", {})
+            if not isinstance(constants, dict):
+                yield f"{where}.inputs: must be an object of {source.key}'s inputs"
+                continue
+            for key in constants:
+                if key not in takes:
+                    yield f"{where}.inputs.{key}: {source.key} takes no input {key!r}"
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     from jsonschema import Draft202012Validator  # imported here: ~80 ms a one-shot run never needs
@@ -450,4 +488,5 @@ def validate_manifest(manifest: Manifest) -> list[str]:
                 f"{where}: $.handler: {unit.handler} takes {len(params)} positional "
                 f"parameters; a {unit.kind} handler takes {shape}"
             )
+    problems.extend(_dynamic_schema_problems(manifest))
     return problems

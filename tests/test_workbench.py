@@ -305,6 +305,15 @@ class Page:
         picker.locator("option", has_text=label).wait_for(state="attached")
         picker.select_option(label=label)
 
+    def fill_json(self, path: str, text: str) -> None:
+        """An input drawn from a data source (x-dynamicSchema: createRecord's ``parameters`` is the
+        model's form) typed as JSON text: once its form is drawn, switch it to "as JSON"."""
+        switch = f"fieldset.wb-dynamic[data-path='{path}'] .wb-as-json input"
+        if self.page.locator(switch).count():
+            self.page.wait_for_selector(f"{switch}:enabled")
+            self.page.check(switch)
+        self.page.fill(f"textarea[data-path='{path}']", text)
+
     def run(self) -> None:
         self.page.click("#unit-run")
         self.page.wait_for_selector("#unit-result.ok, #unit-result.error")
@@ -375,7 +384,7 @@ def test_create_then_read_a_record_through_forms_built_from_the_manifest(
     # createRecord: the model from the picklist, the values as JSON, run, see the id
     wb.pick_unit("createRecord")
     wb.choose("model", "Contact (res.partner)")
-    page.fill("textarea[data-path=parameters]", '{"name": "Acme Corporation", "email": "info@acme.example"}')
+    wb.fill_json("parameters", '{"name": "Acme Corporation", "email": "info@acme.example"}')
     wb.run()
     created = json.loads(page.inner_text("#unit-output"))
     assert created == {"data": 2}
@@ -431,7 +440,7 @@ def test_an_input_error_is_shown_next_to_its_field(
     wb.connect(odoo_url)
     wb.pick_unit("createRecord")
     wb.choose("model", "Contact (res.partner)")
-    page.fill("textarea[data-path=parameters]", '{"name": "Acme"}')
+    wb.fill_json("parameters", '{"name": "Acme"}')
     external_id = page.locator(".control", has=page.locator("label", has_text="External ID"))
     external_id.locator("input").fill("not an external id")
     wb.run()
@@ -539,6 +548,8 @@ def dynamic_manifest(tmp_path: Path) -> Path:
     (group / "modelForm.input.json").write_text(json.dumps(input_schema))
     (group / "modelForm.output.json").write_text(json.dumps({"type": "object"}))
     (group / "modelForm.example.json").write_text(json.dumps({"data": {"schema": {}, "uischema": {}}}))
+    # the stand-in replaces the real modelForm, so the form drawn is the one this test knows
+    raw["dataSources"] = [unit for unit in raw["dataSources"] if unit["key"] != "modelForm"]
     raw["dataSources"].append(
         {
             "key": "modelForm",

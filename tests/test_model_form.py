@@ -1,0 +1,116 @@
+"""The model's form (issue 10, section 3): ``modelForm`` describes a model's writable fields as a
+JSON Schema and a JSON Forms UI schema, recorded against a real Odoo 19; a record filled from that
+form is created through createRecord; a second form costs no request. Plus ``validate`` refusing
+an ``x-dynamicSchema`` that names no data source."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from odoo_connector import invoke, load_manifest
+from odoo_connector.client import make_client
+from odoo_connector.connections import parse_connection
+from odoo_connector.manifest import validate_manifest
+
+pytestmark = pytest.mark.recordable
+
+ROOT = Path(__file__).parent.parent
+TECHNICAL = {"id", "display_name", "create_uid", "create_date", "write_uid", "write_date"}
+TECHNICAL |= {"website_message_ids"}
+
+
+def run(conn: dict[str, Any], key: str, **inputs: Any) -> Any:
+    result = invoke(key, conn, inputs)
+    Draft202012Validator(load_manifest().unit(key).output_schema).validate(result)
+    return result["data"]
+
+
+def checked_form(conn: dict[str, Any], model: str, purpose: str = "create") -> dict[str, Any]:
+    """The form, checked for what holds of every model: a valid JSON Schema, no technical or
+    binary field, one Control per property with the required ones first."""
+    form = run(conn, "modelForm", model=model, purpose=purpose)
+    schema = form["schema"]
+    Draft202012Validator.check_schema(schema)
+    properties = schema["properties"]
+    assert not TECHNICAL & set(properties)
+    assert not [n for n in properties if n.startswith(("activity_", "message_", "rating_"))]
+    assert all(p.get("title") for p in properties.values())
+    required = schema.get("required", [])
+    scopes = [c["scope"].removeprefix("#/properties/") for c in form["uischema"]["elements"]]
+    assert form["uischema"]["type"] == "VerticalLayout"
+    assert scopes[: len(required)] == required and sorted(scopes) == sorted(properties)
+    return form
+
+
+@pytest.mark.parametrize(
+    ("model", "required", "selection"),
+    [
+        # Odoo's fields_get marks no res.partner field required that has no default: `name` is
+        # required by a check on contacts only, not by the field
+        ("res.partner", [], "type"),
+        # `type` is required too, but default_get gives it one
+        ("crm.lead", ["name"], "priority"),
+    ],
+)
+def test_a_record_filled_from_the_form_is_created(conn, admin_conn, prefix, model, required, selection):
+    schema = checked_form(conn, model)["schema"]
+    assert schema.get("required", []) == required
+    properties = schema["properties"]
+    partner = properties.get("partner_id") or properties["parent_id"]
+    assert partner["type"] == "integer" and partner["x-dataSource"] == "selectRecordById"
+    assert partner["x-relation"] == partner["x-dataSourceInputs"]["model"] == "res.partner"
+    values: dict[str, Any] = {name: f"{prefix} {model} from its form" for name in required}
+    values.setdefault("name", f"{prefix} {model} from its form")  # a contact needs one (see above)
+    values[selection] = properties[selection]["oneOf"][0]["const"]
+    Draft202012Validator(schema).validate(values)
+    record_id = run(conn, "createRecord", model=model, parameters=values)
+    # a salesperson may not delete leads; the administrator may
+    run(admin_conn, "deleteRecordById", model=model, recordId=record_id)
+    assert isinstance(record_id, int) and record_id > 0
+
+
+def test_the_update_form_requires_nothing(conn):
+    form = checked_form(conn, "crm.lead", purpose="update")
+    assert "required" not in form["schema"]
+    assert form["schema"]["properties"]["date_deadline"]["format"] == "date"
+
+
+def test_a_second_form_costs_no_request(conn):
+    client = make_client(parse_connection(conn))
+    client.uid()  # the XML-RPC login, paid once per client whatever is asked
+    before = client.request_count
+    first = invoke("modelForm", conn, {"model": "res.partner"}, client=client)
+    cold = client.request_count - before
+    second = invoke("modelForm", conn, {"model": "res.partner"}, client=client)
+    warm = client.request_count - before - cold
+    client.close()
+    assert second == first
+    # fields_get, then default_get for the fields Odoo marks required
+    assert (cold, warm) == (2, 0)
+
+
+def test_validate_refuses_a_dynamic_schema_naming_an_unknown_data_source(tmp_path):
+    shutil.copy(ROOT / "connector.yaml", tmp_path / "connector.yaml")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    path = tmp_path / "schemas/actions/createRecord.input.json"
+    schema = json.loads(path.read_text())
+    schema["properties"]["parameters"]["x-dynamicSchema"]["dataSource"] = "noSuchForm"
+    schema["properties"]["model"]["x-dynamicSchema"] = {"dataSource": "modelForm", "dependsOn": ["colour"]}
+    path.write_text(json.dumps(schema))
+    load_manifest.cache_clear()
+    try:
+        problems = validate_manifest(load_manifest(str(tmp_path / "connector.yaml")))
+    finally:
+        load_manifest.cache_clear()
+    assert problems == [
+        "schemas/actions/createRecord.input.json: $.properties.model.x-dynamicSchema.dependsOn[0]: "
+        "modelForm takes no input 'colour'",
+        "schemas/actions/createRecord.input.json: $.properties.parameters.x-dynamicSchema.dataSource: "
+        "'noSuchForm' is not a data source of this manifest",
+    ]
