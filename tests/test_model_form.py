@@ -56,6 +56,9 @@ def checked_form(conn: dict[str, Any], model: str, purpose: str = "create") -> d
         ("res.partner", [], "type"),
         # `type` is required too, but default_get gives it one
         ("crm.lead", ["name"], "priority"),
+        # the invoice and delivery addresses are computed from the customer, yet writable and
+        # without a default: Odoo's form shows them required too
+        ("sale.order", ["partner_id", "partner_invoice_id", "partner_shipping_id"], "picking_policy"),
     ],
 )
 def test_a_record_filled_from_the_form_is_created(conn, admin_conn, prefix, model, required, selection):
@@ -65,8 +68,15 @@ def test_a_record_filled_from_the_form_is_created(conn, admin_conn, prefix, mode
     partner = properties.get("partner_id") or properties["parent_id"]
     assert partner["type"] == "integer" and partner["x-dataSource"] == "selectRecordById"
     assert partner["x-relation"] == partner["x-dataSourceInputs"]["model"] == "res.partner"
-    values: dict[str, Any] = {name: f"{prefix} {model} from its form" for name in required}
-    values.setdefault("name", f"{prefix} {model} from its form")  # a contact needs one (see above)
+    values: dict[str, Any] = {}
+    for name in required:
+        if "x-dataSource" in properties[name]:  # a related record: the first the picker offers
+            picked = run(conn, "selectRecordById", **properties[name]["x-dataSourceInputs"], limit=1)
+            values[name] = int(picked[0]["key"])
+        else:
+            values[name] = f"{prefix} {model} from its form"
+    if "name" in properties and "name" not in values:  # a contact needs one (see above)
+        values["name"] = f"{prefix} {model} from its form"
     values[selection] = properties[selection]["oneOf"][0]["const"]
     Draft202012Validator(schema).validate(values)
     record_id = run(conn, "createRecord", model=model, parameters=values)
