@@ -4,6 +4,7 @@ a placeholder. The scanner is tested on planted leaks so a broken filter cannot 
 from __future__ import annotations
 
 import re
+import secrets
 import xmlrpc.client
 from pathlib import Path
 
@@ -54,6 +55,36 @@ def all_cassettes() -> list[Path]:
     return sorted(CASSETTES.rglob("*.yaml"))
 
 
+ROOT = Path(__file__).parent.parent
+# Where the project's own text lives; vendored bundles (workbench/static) and cassettes are not
+# written by hand, and cassettes have their own scan above.
+SOURCE_GLOBS = (
+    "*.md",
+    "*.yaml",
+    "*.toml",
+    "odoo_connector/**/*.py",
+    "tests/**/*.py",
+    "bench/**/*.py",
+    "schemas/**/*.json",
+    "docs/**/*.md",
+    "tests/fixtures/**/*.json",
+)
+
+
+def key_shaped_literals(text: str) -> list[str]:
+    """40-hex strings that are not an attachment's checksum (data): each could be a real key."""
+    return API_KEY_SHAPE.findall(CHECKSUM_VALUE.sub(r"\1<sha1>", text))
+
+
+def test_no_source_file_holds_a_key_shaped_literal():
+    """A key a test needs is made per run (secrets.token_hex), so a real key pasted into a test,
+    a doc or a fixture is caught here rather than by whoever reads the repository."""
+    files = {f for pattern in SOURCE_GLOBS for f in ROOT.glob(pattern) if "cassettes" not in f.parts}
+    found = {str(f.relative_to(ROOT)): key_shaped_literals(f.read_text(encoding="utf-8")) for f in files}
+    assert {name: keys for name, keys in found.items() if keys} == {}
+    assert key_shaped_literals(f'token = "{secrets.token_hex(20)}"')  # the check itself sees one
+
+
 def test_cassettes_exist():
     assert len(all_cassettes()) >= 40
 
@@ -82,7 +113,7 @@ def test_scanner_finds_a_planted_password(tmp_path):
 
 
 def test_scrub_request_replaces_key_password_cookie_and_host(monkeypatch):
-    key = "0123456789abcdef0123456789abcdef01234567"
+    key = secrets.token_hex(20)  # shaped like an Odoo key, made per run
     monkeypatch.setenv("ODOO_ADMIN_USERNAME", "admin")
     json2 = Request(
         "POST",
@@ -104,7 +135,7 @@ def test_scrub_request_replaces_key_password_cookie_and_host(monkeypatch):
 
 
 def test_scrub_response_drops_cookies_and_known_secrets(monkeypatch):
-    key = "0123456789abcdef0123456789abcdef01234567"
+    key = secrets.token_hex(20)  # shaped like an Odoo key, made per run
     monkeypatch.setenv("ODOO_API_KEY", key)
     response = {
         "headers": {"Set-Cookie": ["session_id=x"], "Content-Type": ["text/xml"]},

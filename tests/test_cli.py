@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import xmlrpc.client
 
 import httpx
@@ -14,7 +15,7 @@ from odoo_connector.cli import main
 from odoo_connector.client import Json2Client, XmlRpcClient
 from odoo_connector.manifest import load_manifest
 
-KEY = "0123456789abcdef0123456789abcdef01234567"
+KEY = secrets.token_hex(20)  # shaped like an Odoo API key, made per run
 PASSWORD = "correct horse battery staple"
 
 
