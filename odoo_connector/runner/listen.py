@@ -38,11 +38,8 @@ from types import FrameType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
 from .. import client as client_module
 from ..client import OdooClient
-from ..client.http import deadline
 from ..connections import Connection, parse_connection
 from ..errors import InputError, OdooConnectorError, redact, redact_data
 from ..manifest import Manifest, UnitSpec, load_manifest
@@ -101,34 +98,11 @@ class StdoutEvents:
 
 class WebhookEvents(WebhookSink):
     """The poll runner's webhook sink with a ``deleted`` branch: one POST per batch, body
-    ``{"created": […], "updated": […], "deleted": […]}``, same retries and deadline.
-
-    The retry loop repeats :meth:`WebhookSink.deliver`'s, which knows two branches only."""
+    ``{"created": […], "updated": […], "deleted": […]}``, with the sink's own retries, Retry-After
+    and deadline."""
 
     def deliver_events(self, events: Events, stop: threading.Event) -> None:
-        if not any(events.get(b) for b in BRANCHES):
-            return
-        body = json.dumps(
-            redact_data({b: list(events.get(b, [])) for b in BRANCHES}), ensure_ascii=False, default=str
-        ).encode("utf-8")
-        last = ""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with deadline(self.timeout):
-                    response = self._client.post(self.url, content=body)
-            except httpx.HTTPError as exc:
-                last = type(exc).__name__  # not str(exc): it may quote the URL and its token
-            else:
-                if response.is_success:
-                    return
-                last = f"HTTP {response.status_code}"
-                if response.status_code not in (408, 425, 429, 500, 502, 503, 504):
-                    raise DeliveryError(f"The webhook at {self.where} refused the records ({last}).")
-            if attempt < self.attempts and self._wait(
-                min(self.backoff * 2 ** (attempt - 1), self.max_backoff), stop
-            ):
-                raise DeliveryError(f"Stopped while retrying the webhook at {self.where} ({last}).")
-        raise DeliveryError(f"The webhook at {self.where} failed {self.attempts} times (last: {last}).")
+        self.post({b: list(events.get(b, [])) for b in BRANCHES}, stop)
 
 
 def parse_listen(text: str) -> tuple[str, int]:

@@ -114,11 +114,15 @@ class WebhookSink:
         )
 
     def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:
-        if not created and not updated:
+        self.post({"created": created, "updated": updated}, stop)
+
+    def post(self, branches: dict[str, Records], stop: threading.Event) -> None:
+        """One POST of ``branches`` (nothing when every branch is empty), retried as the class
+        says; the one retry loop for every webhook delivery (the instant trigger's adds
+        ``deleted``)."""
+        if not any(branches.values()):
             return
-        body = json.dumps(
-            redact_data({"created": created, "updated": updated}), ensure_ascii=False, default=str
-        )
+        body = json.dumps(redact_data(branches), ensure_ascii=False, default=str)
         last = ""
         for attempt in range(1, self.attempts + 1):
             retry_after: float | None = None
