@@ -10,7 +10,6 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from odoo_connector import invoke, load_manifest
-from odoo_connector.values import friendly_record
 
 pytestmark = pytest.mark.recordable
 
@@ -61,11 +60,3 @@ def test_get_and_list_records_in_the_friendly_format(conn, cleanup, prefix):
         format="friendly",
     )
     assert listed == [friendly]
-
-
-def test_the_odoo_format_is_the_default_and_unchanged():
-    record = {"id": 1, "partner_id": [7, "Acme"], "date": False}
-    fields = {"partner_id": {"type": "many2one"}, "date": {"type": "date"}}
-    assert friendly_record(record, fields) == {"id": 1, "partner_id": {"id": 7, "name": "Acme"}, "date": None}
-    unit = load_manifest().unit("getRecordById")
-    assert "default" not in unit.input_schema["properties"]["format"]  # left out: Odoo's own values
