@@ -54,7 +54,6 @@ _DEFAULT_TYPES = frozenset(
     }
 )
 _EXTERNAL_ID_GROUP = "Access Rights (base.group_erp_manager)"  # its Odoo 19 name
-DEFAULT_PAGE_SIZE = 500
 # fetchAll without a pageSize sizes its pages from the rows it reads: the first page is small, the
 # next ones hold about _PAGE_BYTES of JSON (narrow rows: up to _MAX_PAGE rows, so 20 000 leads with
 # a few fields take 2 requests instead of 41; wide rows: fewer), which also bounds memory per page.

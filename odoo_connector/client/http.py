@@ -32,7 +32,6 @@ from ..errors import RateLimitedError, TransportError, redact
 
 __all__ = [
     "DEFAULT_DEADLINE",
-    "DEFAULT_TIMEOUT",
     "USER_AGENT",
     "HttpSession",
     "deadline",
@@ -44,8 +43,6 @@ __all__ = [
 log = logging.getLogger("odoo_connector.http")
 
 USER_AGENT = f"odoo-connector/{__version__}"
-# connect fast-fails an unreachable host; read is generous because Odoo may compute for a while
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=60.0, pool=10.0)
 # The most one request (one attempt) may take in all, from connecting to the body's last byte.
 DEFAULT_DEADLINE = 120.0
 
@@ -145,8 +142,7 @@ def _plain_http_context() -> ssl.SSLContext:
     followed): a context that verifies certificates but trusts no root, so it costs nothing to
     build (loading the default CA bundle is ~20-50 ms of CPU per client) and any TLS connection
     it were ever asked to make would fail verification rather than go unchecked."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname and CERT_REQUIRED are on
-    return context
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname and CERT_REQUIRED are on
 
 
 def make_http_client(**options: Any) -> httpx.Client:
