@@ -56,7 +56,8 @@ _DEFAULT_TYPES = frozenset(
 _EXTERNAL_ID_GROUP = "Access Rights (base.group_erp_manager)"  # its Odoo 19 name
 # fetchAll without a pageSize sizes its pages from the rows it reads: the first page is small, the
 # next ones hold about _PAGE_BYTES of JSON (narrow rows: up to _MAX_PAGE rows, so 20 000 leads with
-# a few fields take 2 requests instead of 41; wide rows: fewer), which also bounds memory per page.
+# four fields took 3 requests instead of 40 on the real Odoo; wide rows: smaller pages), which also
+# bounds memory per page.
 _FIRST_PAGE = 500
 _MIN_PAGE = 50
 _MAX_PAGE = 20000
