@@ -504,6 +504,26 @@ def test_post_message_refuses_attachments_that_are_not_base64(conn):
     assert err.value.path == "attachments.0.content"
 
 
+def test_post_message_refuses_an_attachment_over_the_file_limit_before_sending(monkeypatch):
+    from odoo_connector.actions import methods
+
+    monkeypatch.setattr(methods, "DEFAULT_MAX_BYTES", 3)  # the limit uploadAttachment uses too
+    conn = {"type": "odooApiKey", "baseUrl": "http://127.0.0.1:9", "database": "odoo19", "apiKey": "k" * 40}
+    with pytest.raises(InputError) as err:
+        invoke(
+            "postMessage",
+            conn,
+            {
+                "model": "res.partner",
+                "recordId": 3,
+                "body": "x",
+                "attachments": [{"name": "a", "content": "YWJjZA=="}],
+            },
+        )
+    assert err.value.path == "attachments.0.content"
+    assert err.value.message == "The file 'a' is 4 bytes, over the limit of 3 bytes."
+
+
 # --- selectMethod -----------------------------------------------------------------------------
 
 

@@ -92,7 +92,13 @@ def _human(size: int) -> str:
     return f"{size} bytes ({size / 1048576:.1f} MiB)" if size >= 1048576 else f"{size} bytes"
 
 
-def _too_large(what: str, size: int, limit: int) -> InputError:
+def _too_large(what: str, size: int, limit: int, path: str = "maxBytes") -> InputError:
+    if path != "maxBytes":  # an input without its own limit (postMessage's attachments)
+        return InputError(
+            f"{what} is {_human(size)}, over the limit of {_human(limit)}.",
+            path=path,
+            hint="Attach a larger file with uploadAttachment, which takes maxBytes.",
+        )
     return InputError(
         f"{what} is {_human(size)}, over the limit of {_human(limit)} (maxBytes).",
         path="maxBytes",
@@ -102,8 +108,11 @@ def _too_large(what: str, size: int, limit: int) -> InputError:
     )
 
 
-def _checked_base64(content: str, max_bytes: int, file_name: str) -> tuple[str, int, str]:
-    """``content`` without line breaks, its decoded size and SHA-1, or InputError.
+def checked_base64(
+    content: str, max_bytes: int, file_name: str, *, path: str = "content"
+) -> tuple[str, int, str]:
+    """``content`` without line breaks, its decoded size and SHA-1, or InputError naming ``path``.
+    Every action that takes a file as base64 checks it here (uploadAttachment, postMessage).
 
     The size is known from the length alone (every 4 characters are 3 bytes), so a file over the
     limit is refused before a byte is decoded; the rest is decoded in chunks to check it and hash
@@ -112,12 +121,14 @@ def _checked_base64(content: str, max_bytes: int, file_name: str) -> tuple[str, 
     padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0  # rstrip would copy it
     size = len(text) // 4 * 3 - padding
     if size > max_bytes:
-        raise _too_large(f"The file {file_name!r}", size, max_bytes)
+        raise _too_large(
+            f"The file {file_name!r}", size, max_bytes, "maxBytes" if path == "content" else path
+        )
     if len(text) % 4 or not _BASE64.fullmatch(text):
         raise InputError(
-            f"The input 'content' of {file_name!r} is not valid base64 (standard alphabet A-Z a-z "
+            f"The input {path!r} of {file_name!r} is not valid base64 (standard alphabet A-Z a-z "
             "0-9 + /, padded with = to a multiple of 4 characters).",
-            path="content",
+            path=path,
             hint="Send the file's bytes base64-encoded, e.g. `base64 -w0 file.pdf`.",
         )
     digest = hashlib.sha1(usedforsecurity=False)
@@ -125,9 +136,7 @@ def _checked_base64(content: str, max_bytes: int, file_name: str) -> tuple[str, 
         for start in range(0, len(text), _CHUNK):
             digest.update(base64.b64decode(text[start : start + _CHUNK], validate=True))
     except binascii.Error:  # what the expression above lets by and the decoder still refuses
-        raise InputError(
-            f"The input 'content' of {file_name!r} is not valid base64.", path="content"
-        ) from None
+        raise InputError(f"The input {path!r} of {file_name!r} is not valid base64.", path=path) from None
     return text, size, digest.hexdigest()
 
 
@@ -153,7 +162,7 @@ def upload_attachment(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str
     it stores HTML, SVG and JavaScript as ``text/plain`` (so a browser never runs them)."""
     model, record_id, file_name = inputs["model"], inputs["recordId"], inputs["fileName"]
     max_bytes = inputs.get("maxBytes", DEFAULT_MAX_BYTES)
-    datas, _, sha1 = _checked_base64(inputs["content"], max_bytes, file_name)
+    datas, _, sha1 = checked_base64(inputs["content"], max_bytes, file_name)
     _require_record(client, model, record_id)
     values: dict[str, Any] = {"name": file_name, "datas": datas, "res_model": model, "res_id": record_id}
     if inputs.get("mimetype"):

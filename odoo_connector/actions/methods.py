@@ -26,8 +26,6 @@ carry on without parsing Odoo's action dictionaries.
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
 import html
 import re
 import weakref
@@ -46,6 +44,7 @@ from ..errors import (
     OdooValidationError,
     UnsupportedServerError,
 )
+from .files import DEFAULT_MAX_BYTES, checked_base64
 
 __all__ = [
     "action_records",
@@ -300,16 +299,11 @@ _SUBTYPES = {"comment": "mail.mt_comment", "note": "mail.mt_note"}
 
 
 def _decode(attachment: Mapping[str, Any], index: int) -> str:
-    """The attachment's base64 content, checked (Odoo would store garbage as is)."""
-    content = re.sub(r"\s+", "", attachment["content"])
-    try:
-        base64.b64decode(content, validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError(
-            f"attachments[{index}].content ({attachment['name']!r}) is not valid base64.",
-            path=f"attachments.{index}.content",
-            hint="Encode the file's bytes as base64 (e.g. `base64 -w0 file.pdf`).",
-        ) from None
+    """The attachment's base64 content, checked as uploadAttachment checks it (valid base64, at
+    most the default file size limit): Odoo would store garbage as is."""
+    content, _, _ = checked_base64(
+        attachment["content"], DEFAULT_MAX_BYTES, attachment["name"], path=f"attachments.{index}.content"
+    )
     return content
 
 
