@@ -24,6 +24,7 @@ NOT_FOUND = {
 FIELDS = {
     "name": {"type": "char", "string": "Name"},
     "country_id": {"type": "many2one", "relation": "res.country"},
+    "category_id": {"type": "many2many", "relation": "res.partner.category"},
 }
 
 
@@ -55,8 +56,8 @@ def test_the_record_and_its_external_id_are_written_by_one_load():
     )
     assert invoke("createRecord", CONN, INPUTS, client=client) == {"data": 42}
     assert calls == [
+        ("res.partner/fields_get", calls[0][1]),
         ("ir.model.data/check_object_reference", {"module": "__import__", "xml_id": "acme"}),
-        ("res.partner/fields_get", calls[1][1]),
         (
             "res.partner/load",
             {
@@ -69,11 +70,13 @@ def test_the_record_and_its_external_id_are_written_by_one_load():
 
 
 def test_an_external_id_in_use_is_refused_before_writing():
-    client, calls = odoo({"ir.model.data/check_object_reference": ["res.partner", 9]})
+    client, calls = odoo(
+        {"ir.model.data/check_object_reference": ["res.partner", 9], "res.partner/fields_get": FIELDS}
+    )
     with pytest.raises(OdooValidationError) as err:
         invoke("createRecord", CONN, INPUTS, client=client)
     assert err.value.message == "The external ID '__import__.acme' is already used by res.partner record 9."
-    assert [route for route, _ in calls] == ["ir.model.data/check_object_reference"]
+    assert [route for route, _ in calls] == ["res.partner/fields_get", "ir.model.data/check_object_reference"]
 
 
 def test_an_external_id_under_an_odoo_module_is_refused_before_any_request():
@@ -122,12 +125,12 @@ def test_a_value_load_cannot_express_is_refused_before_writing():
         invoke(
             "createRecord",
             CONN,
-            {**INPUTS, "parameters": {"name": "Acme", "country_id": "BE"}},
+            {**INPUTS, "parameters": {"name": "Acme", "category_id": [[4, 3]]}},
             client=client,
         )
-    assert err.value.message.startswith("res.partner.country_id is a many2one field to res.country")
-    assert err.value.path == "parameters.country_id"
-    assert [route for route, _ in calls] == ["ir.model.data/check_object_reference", "res.partner/fields_get"]
+    assert err.value.message.startswith("res.partner.category_id is a many2many field: give the list")
+    assert err.value.path == "parameters.category_id"
+    assert [route for route, _ in calls] == ["res.partner/fields_get", "ir.model.data/check_object_reference"]
 
 
 def test_a_timeout_on_the_write_is_retried_because_it_names_its_record_by_external_id():
@@ -156,6 +159,8 @@ def test_a_timeout_on_a_plain_create_is_not_retried():
     attempts = {"create": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/fields_get"):
+            return httpx.Response(200, json=FIELDS)
         attempts["create"] += 1
         raise httpx.ReadTimeout("timed out", request=request)
 

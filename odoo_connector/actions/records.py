@@ -14,7 +14,7 @@ from typing import Any
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
-from ..values import friendly_record
+from ..values import friendly_record, to_odoo
 from .batch import check_external_id, highest_id, load_one
 
 __all__ = [
@@ -183,10 +183,12 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
     external_id: str | None = inputs.get("externalId")
     if external_id:
         check_external_id(client, external_id)
+    values = _values(client, inputs)
+    if external_id:
         uncertain = _refuse_taken(client, external_id)
         # new ids come from a sequence: an id at or below the highest before the write is an update
         before = highest_id(client, model) if uncertain else None
-        new_id = load_one(client, model, external_id, inputs["parameters"])
+        new_id = load_one(client, model, external_id, values)
         if before is not None and new_id <= before:
             raise OdooValidationError(
                 f"The external ID {external_id!r} was already used by {model} record {new_id}, which "
@@ -195,14 +197,23 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
                 hint="Use upsertRecord when updating the record behind an external ID is intended.",
             )
         return new_id
-    result = client.call(model, "create", vals_list=[dict(inputs["parameters"])])
+    result = client.call(model, "create", vals_list=[values])
     return int(result[0] if isinstance(result, list) else result)
+
+
+def _values(client: OdooClient, inputs: Mapping[str, Any], record_id: int | None = None) -> dict[str, Any]:
+    """``parameters`` as Odoo takes them (:func:`odoo_connector.values.to_odoo`), or as given
+    with ``rawValues`` (no fields_get, no lookups: for values already in Odoo's form)."""
+    if inputs.get("rawValues"):
+        return dict(inputs["parameters"])
+    return to_odoo(client, inputs["model"], inputs["parameters"], record_id=record_id)
 
 
 def update_record(client: OdooClient, inputs: Mapping[str, Any]) -> bool:
     model, record_id = inputs["model"], inputs["recordId"]
     try:
-        client.call(model, "write", [record_id], vals=dict(inputs["parameters"]))
+        values = _values(client, inputs, record_id)
+        client.call(model, "write", [record_id], vals=values)
     except NotFoundError as exc:
         raise _missing(model, record_id, exc) from None
     return True

@@ -66,6 +66,7 @@ class OdooClient(abc.ABC):
         self._fields_cache: dict[str, dict[str, dict[str, Any]]] = {}
         self._default_context = connection.default_context()
         self._languages: list[str] | None = None
+        self._user_tz: str | None = None
         self.session = HttpSession(
             connection.url,
             headers=self._auth_headers(),
@@ -147,6 +148,13 @@ class OdooClient(abc.ABC):
         if self._languages is None:
             self._languages = [str(row[0]) for row in self.call("res.lang", "get_installed")]
         return self._languages
+
+    def user_timezone(self) -> str:
+        """The Odoo user's own time zone (``tz`` of ``context_get``), asked once per client; ""
+        when the user has none set."""
+        if self._user_tz is None:
+            self._user_tz = str(self.call("res.users", "context_get").get("tz") or "")
+        return self._user_tz
 
     def user_companies(self) -> list[dict[str, Any]]:
         """The companies this user may work in, ``[{"id", "name"}]``."""

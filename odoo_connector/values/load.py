@@ -1,9 +1,7 @@
-"""Field values: what a flow gives (createRecord's JSON values) turned into what Odoo takes.
+"""Values as the text cells of Odoo's import engine, ``model.load(fields, data)``.
 
-One place for it (STYLE.md), next to the client, so no handler converts a value itself. Today it
-serves Odoo's import engine, ``model.load(fields, data)``, which the batch actions and
-createRecord-with-an-external-ID write through. ``load`` differs from ``create`` in three ways that
-surprise:
+The batch actions and createRecord-with-an-external-ID write through ``load``. It differs from
+``create`` in three ways that surprise:
 
 * every cell is **text**, converted by Odoo per field type (``"1"`` a boolean, ``"2.5"`` a float,
   ``"2026-01-31"`` a date); a datetime is read in the timezone of the call's context, so the
@@ -17,8 +15,8 @@ surprise:
 
 What ``load`` cannot express is refused here with the field named, before anything is sent: a
 one2many (load writes it as nested rows, not as ids), x2many command lists other than "replace
-with these ids", and ``json``/``properties`` fields. Names and labels for relations and
-selections (``country_id`` by name) are a later extension of this module.
+with these ids", and ``json``/``properties`` fields. Values a person writes (a relation by name, a
+selection label) are turned into ids and keys by :mod:`.write` first.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ValueRefused", "friendly_record", "load_column", "load_row"]
+__all__ = ["ValueRefused", "load_column", "load_row"]
 
 _TEXT = frozenset({"char", "text", "html", "selection"})
 _AS_IS = frozenset({"date", "datetime", "reference", "binary"})
@@ -156,29 +154,3 @@ def load_row(
         columns.append(load_column(model, fields, name))
         cells.append(_cell(model, name, fields[name], values[name]))
     return tuple(columns), cells
-
-
-def friendly_record(record: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A record as read from Odoo, in the shape a flow maps without knowing Odoo's conventions
-    (``format: friendly`` on the read actions):
-
-    * a many2one ``[id, "name"]`` becomes ``{"id": id, "name": "name"}``;
-    * a datetime ``"2026-11-23 14:05:00"`` (UTC, as Odoo sends it) becomes ISO 8601 with ``Z``;
-    * Odoo's ``false`` for an empty field that is not a boolean becomes ``null``.
-
-    Fields missing from ``fields`` (fields_get as the user sees it) are kept as they are.
-    """
-    out: dict[str, Any] = {}
-    for name, value in record.items():
-        kind = (fields.get(name) or {}).get("type")
-        if kind is None or kind == "boolean":
-            out[name] = value
-        elif value is False:
-            out[name] = [] if kind in ("one2many", "many2many") else None
-        elif kind == "many2one" and isinstance(value, list) and len(value) == 2:
-            out[name] = {"id": value[0], "name": value[1]}
-        elif kind == "datetime" and isinstance(value, str) and len(value) == 19 and value[10] == " ":
-            out[name] = f"{value[:10]}T{value[11:]}Z"
-        else:
-            out[name] = value
-    return out

@@ -1,0 +1,16 @@
+"""Field values, in one place (STYLE.md), so no handler converts a value itself.
+
+* :mod:`.write`: what a person writes (a country by name, a selection label, an ISO datetime)
+  into what Odoo's ``create`` and ``write`` take; used by createRecord and updateRecord.
+* :mod:`.refs`: related records by name or external ID, looked up once each.
+* :mod:`.load`: values as the text cells of Odoo's import engine (``load``), for the batch actions.
+* :mod:`.friendly`: records as read, in the shape a flow maps (``format: friendly``).
+"""
+
+from __future__ import annotations
+
+from .friendly import friendly_record
+from .load import ValueRefused, load_column, load_row
+from .write import to_odoo
+
+__all__ = ["ValueRefused", "friendly_record", "load_column", "load_row", "to_odoo"]
