@@ -251,9 +251,15 @@ class _Conversion:
         if self._tz is None:
             name = (self.client.effective_context() or {}).get("tz") or self.client.user_timezone()
             try:
-                self._tz = ZoneInfo(name) if name else ZoneInfo("UTC")
+                self._tz = ZoneInfo(name or "UTC")
             except (ZoneInfoNotFoundError, ValueError):
-                self._tz = ZoneInfo("UTC")
+                raise InputError(
+                    f"{name!r} is not a time zone this machine knows, so a time without an offset "
+                    "cannot be read in it.",
+                    path="context.timezone",
+                    hint="Give the time with an offset (…+01:00 or …Z), or an IANA zone such as "
+                    "Europe/Brussels in context.timezone.",
+                ) from None
         return self._tz
 
 
