@@ -101,10 +101,27 @@ def test_delete_missing_record_is_not_found(conn, cleanup, prefix):
 
 
 def test_create_record_with_unknown_field_reports_odoo_message(conn):
+    # rawValues: sent as given, so Odoo itself refuses the field
     with pytest.raises(OdooValidationError) as err:
-        run(conn, "createRecord", model="res.partner", parameters={"name": "x", "no_such_field": 1})
+        run(
+            conn,
+            "createRecord",
+            model="res.partner",
+            parameters={"name": "x", "no_such_field": 1},
+            rawValues=True,
+        )
     assert "no_such_field" in err.value.message
     assert "Traceback" not in str(err.value)
+
+
+def test_create_record_with_a_misspelt_field_is_refused_before_sending_with_the_closest_name(conn):
+    with pytest.raises(InputError) as err:
+        run(conn, "createRecord", model="res.partner", parameters={"name": "x", "emial": "x@example.com"})
+    assert err.value.message == (
+        "parameters.emial: res.partner has no field 'emial' that this user can see; did you mean "
+        "'email' (Email)?"
+    )
+    assert err.value.path == "parameters.emial"
 
 
 def test_create_record_missing_required_field_reports_odoo_message(conn):

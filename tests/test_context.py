@@ -21,7 +21,9 @@ def run(conn: dict[str, Any], key: str, **inputs: Any) -> Any:
     return result["data"]
 
 
-COMPANIES = [{"key": "2", "label": "Acme Branch BE"}, {"key": "1", "label": "My Company"}]
+# The test server's second company (its id is the one the recording server gave it)
+BRANCH = 3
+COMPANIES = [{"key": str(BRANCH), "label": "Acme Branch BE"}, {"key": "1", "label": "My Company"}]
 
 
 def test_select_company_lists_every_company_of_the_user(conn):
@@ -43,20 +45,20 @@ def test_a_record_is_created_in_the_company_of_the_context(conn, admin_conn, pre
         "createRecord",
         model="crm.lead",
         parameters={"name": f"{prefix} lead"},
-        context={"companyId": 2},
+        context={"companyId": BRANCH},
     )
     try:
         record = run(conn, "getRecordById", model="crm.lead", recordId=lead, fields=["company_id"])
-        assert record == {"id": lead, "company_id": [2, "Acme Branch BE"]}
+        assert record == {"id": lead, "company_id": [BRANCH, "Acme Branch BE"]}
     finally:  # a salesperson may not delete leads; the administrator may, in either company
-        run(admin_conn, "deleteRecordById", model="crm.lead", recordId=lead, context={"companyId": [2, 1]})
+        run(admin_conn, "deleteRecordById", model="crm.lead", recordId=lead, context={"companyId": [BRANCH, 1]})
 
 
 def test_an_unauthorized_company_is_named_with_the_users_companies(conn):
     with pytest.raises(AccessDeniedError) as err:
         run(conn, "listRecords", model="crm.lead", fields=["name"], limit=1, context={"companyId": 999})
     assert err.value.message == "Access to unauthorized or invalid companies."
-    assert "may work in the companies 2 (Acme Branch BE), 1 (My Company)" in err.value.hint
+    assert f"may work in the companies {BRANCH} (Acme Branch BE), 1 (My Company)" in err.value.hint
 
 
 def test_an_inactive_language_lists_the_active_ones(conn):
