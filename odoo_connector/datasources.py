@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from xml.etree import ElementTree
 
 from .actions.models import fetch_models
 from .client import OdooClient
+from .errors import OdooConnectorError
 from .runtime import Envelope
 
 __all__ = ["model_form", "select_company", "select_language", "select_model", "select_record_by_id"]
@@ -86,6 +88,7 @@ _TECHNICAL_FIELDS = frozenset(
     }
 )
 _TECHNICAL_PREFIXES = ("activity_", "message_", "rating_")
+_ALWAYS = ("1", "True", "true")  # invisible="1": a field the form never shows
 # Types a form cannot fill from a JSON value: files, and the free-form json/properties fields.
 _UNFILLABLE_TYPES = frozenset({"binary", "json", "properties", "properties_definition"})
 _JSON_TYPES = {
@@ -110,14 +113,20 @@ _FORM_ATTRIBUTES = [
 
 def model_form(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The model's own form for createRecord's and updateRecord's ``parameters``: a JSON Schema
-    and a JSON Forms UI schema (``{"schema", "uischema"}``), built from ``fields_get`` as this
-    user sees it.
+    and a JSON Forms UI schema (``{"schema", "uischema"}``), built from the fields as this user
+    sees them, in the order of the model's form view.
 
     Only what a person can write is shown: readonly, computed non-stored, binary and technical
-    fields (chatter, activities, create/write stamps) are left out. Odoo's ``required`` alone
-    would demand fields it fills itself (a lead's ``type``, an order's ``name`` "New"), so for
+    fields (chatter, activities, create/write stamps) are left out. Writable fields the form view
+    does not show (or hides) come last, in an "Advanced" group. Odoo's ``required`` alone would
+    demand fields it fills itself (a lead's ``type``, an order's ``name`` "New"), so for
     ``create`` a field is required only when ``default_get`` gives it no default; for ``update``
-    nothing is. Two requests cold (fields_get, default_get), none warm: the form is kept on the
+    nothing is.
+
+    Two requests cold, none warm. ``get_views`` for the form *and* the search view answers the
+    form's layout and, because the search view loads every field, the attributes of all fields
+    (a fields_get in the same answer); then ``default_get``. The fields also fill the client's
+    fields_get cache, so a createRecord after the form asks nothing more. The form is kept on the
     client per model, purpose and context (labels follow the language).
     """
     model: str = inputs["model"]
@@ -129,8 +138,41 @@ def model_form(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return cache[key]
 
 
+def _fields_and_layout(client: OdooClient, model: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """All fields with their attributes, and the names the form view shows, in its order."""
+    try:
+        views = client.call(model, "get_views", views=[[False, "form"], [False, "search"]])
+        fields: dict[str, dict[str, Any]] = views["models"][model]["fields"]
+        shown = _form_fields(views["views"]["form"]["arch"])
+    except (OdooConnectorError, KeyError, TypeError, ElementTree.ParseError):
+        # no readable view (or an answer of another shape): field order, from fields_get
+        return client.call(model, "fields_get", attributes=_FORM_ATTRIBUTES), []
+    client._fields_cache.setdefault(model, fields)
+    return fields, shown
+
+
+def _form_fields(arch: str) -> list[str]:
+    """Field names of a form view's arch in document order: not those of an embedded list or
+    form (an x2many's own view), nor those always hidden (``invisible="1"``)."""
+    names: list[str] = []
+
+    def walk(node: ElementTree.Element) -> None:
+        for child in node:
+            if child.get("invisible") in _ALWAYS:
+                continue
+            if child.tag == "field":
+                if child.get("name") and child.get("name") not in names:
+                    names.append(str(child.get("name")))
+            else:
+                walk(child)
+
+    # the arch comes from the authenticated Odoo server, and expat (2.4+) refuses entity bombs
+    walk(ElementTree.fromstring(arch))  # noqa: S314
+    return names
+
+
 def _build_model_form(client: OdooClient, model: str, purpose: str) -> dict[str, Any]:
-    fields: dict[str, dict[str, Any]] = client.call(model, "fields_get", attributes=_FORM_ATTRIBUTES)
+    fields, shown = _fields_and_layout(client, model)
     properties = {
         name: _field_schema(spec)
         for name, spec in fields.items()
@@ -142,7 +184,12 @@ def _build_model_form(client: OdooClient, model: str, purpose: str) -> dict[str,
     }
     required: list[str] = []
     if purpose == "create":
-        candidates = [name for name in properties if fields[name].get("required")]
+        # a required one2many is met by lines Odoo makes itself (a product's variants)
+        candidates = [
+            name
+            for name in properties
+            if fields[name].get("required") and fields[name].get("type") != "one2many"
+        ]
         defaults = client.call(model, "default_get", fields=candidates) if candidates else {}
         required = [name for name in candidates if name not in defaults]
     schema: dict[str, Any] = {
@@ -153,12 +200,19 @@ def _build_model_form(client: OdooClient, model: str, purpose: str) -> dict[str,
     }
     if required:
         schema["required"] = required
-    order = required + [name for name in properties if name not in required]
-    uischema = {
-        "type": "VerticalLayout",
-        "elements": [{"type": "Control", "scope": f"#/properties/{name}"} for name in order],
-    }
-    return {"schema": schema, "uischema": uischema}
+    main = [name for name in shown if name in properties]
+    main += [name for name in required if name not in main]
+    if not shown:  # no form view to follow: the required fields first, then field order
+        main = required + [name for name in properties if name not in required]
+    advanced = [name for name in properties if name not in main]
+    elements: list[dict[str, Any]] = [_control(name) for name in main]
+    if advanced:
+        elements.append({"type": "Group", "label": "Advanced", "elements": [_control(n) for n in advanced]})
+    return {"schema": schema, "uischema": {"type": "VerticalLayout", "elements": elements}}
+
+
+def _control(name: str) -> dict[str, Any]:
+    return {"type": "Control", "scope": f"#/properties/{name}"}
 
 
 def _field_schema(spec: Mapping[str, Any]) -> dict[str, Any]:

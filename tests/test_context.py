@@ -51,7 +51,13 @@ def test_a_record_is_created_in_the_company_of_the_context(conn, admin_conn, pre
         record = run(conn, "getRecordById", model="crm.lead", recordId=lead, fields=["company_id"])
         assert record == {"id": lead, "company_id": [BRANCH, "Acme Branch BE"]}
     finally:  # a salesperson may not delete leads; the administrator may, in either company
-        run(admin_conn, "deleteRecordById", model="crm.lead", recordId=lead, context={"companyId": [BRANCH, 1]})
+        run(
+            admin_conn,
+            "deleteRecordById",
+            model="crm.lead",
+            recordId=lead,
+            context={"companyId": [BRANCH, 1]},
+        )
 
 
 def test_an_unauthorized_company_is_named_with_the_users_companies(conn):

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from odoo_connector import invoke, load_manifest
 from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
+from odoo_connector.errors import AccessDeniedError
 from odoo_connector.manifest import validate_manifest
 
 pytestmark = pytest.mark.recordable
@@ -33,7 +34,8 @@ def run(conn: dict[str, Any], key: str, **inputs: Any) -> Any:
 
 def checked_form(conn: dict[str, Any], model: str, purpose: str = "create") -> dict[str, Any]:
     """The form, checked for what holds of every model: a valid JSON Schema, no technical or
-    binary field, one Control per property with the required ones first."""
+    binary field, one Control per property: the form view's fields (and the required ones) first,
+    the rest in an "Advanced" group at the end."""
     form = run(conn, "modelForm", model=model, purpose=purpose)
     schema = form["schema"]
     Draft202012Validator.check_schema(schema)
@@ -42,28 +44,43 @@ def checked_form(conn: dict[str, Any], model: str, purpose: str = "create") -> d
     assert not [n for n in properties if n.startswith(("activity_", "message_", "rating_"))]
     assert all(p.get("title") for p in properties.values())
     required = schema.get("required", [])
-    scopes = [c["scope"].removeprefix("#/properties/") for c in form["uischema"]["elements"]]
-    assert form["uischema"]["type"] == "VerticalLayout"
-    assert scopes[: len(required)] == required and sorted(scopes) == sorted(properties)
+    uischema = form["uischema"]
+    assert uischema["type"] == "VerticalLayout"
+    *controls, advanced = uischema["elements"]
+    assert advanced["type"] == "Group" and advanced["label"] == "Advanced"
+    main = [c["scope"].removeprefix("#/properties/") for c in controls]
+    rest = [c["scope"].removeprefix("#/properties/") for c in advanced["elements"]]
+    assert set(required) <= set(main)
+    assert sorted(main + rest) == sorted(properties)
+    form["main"] = main
     return form
 
 
 @pytest.mark.parametrize(
-    ("model", "required", "selection"),
+    ("model", "required", "selection", "first"),
     [
         # Odoo's fields_get marks no res.partner field required that has no default: `name` is
         # required by a check on contacts only, not by the field
-        ("res.partner", [], "type"),
+        ("res.partner", [], "type", ["name", "email", "phone", "parent_id"]),
         # `type` is required too, but default_get gives it one
-        ("crm.lead", ["name"], "priority"),
+        ("crm.lead", ["name"], "priority", ["stage_id", "name", "expected_revenue", "probability"]),
         # the invoice and delivery addresses are computed from the customer, yet writable and
         # without a default: Odoo's form shows them required too
-        ("sale.order", ["partner_id", "partner_invoice_id", "partner_shipping_id"], "picking_policy"),
+        (
+            "sale.order",
+            ["partner_id", "partner_invoice_id", "partner_shipping_id"],
+            "picking_policy",
+            ["name", "partner_id", "validity_date", "date_order"],
+        ),
     ],
 )
-def test_a_record_filled_from_the_form_is_created(conn, admin_conn, prefix, model, required, selection):
-    schema = checked_form(conn, model)["schema"]
+def test_a_record_filled_from_the_form_is_created(
+    conn, admin_conn, prefix, model, required, selection, first
+):
+    form = checked_form(conn, model)
+    schema = form["schema"]
     assert schema.get("required", []) == required
+    assert form["main"][:4] == first  # the order of the model's form view
     properties = schema["properties"]
     partner = properties.get("partner_id") or properties["parent_id"]
     assert partner["type"] == "integer" and partner["x-dataSource"] == "selectRecordById"
@@ -91,18 +108,45 @@ def test_the_update_form_requires_nothing(conn):
     assert form["schema"]["properties"]["date_deadline"]["format"] == "date"
 
 
-def test_a_second_form_costs_no_request(conn):
+def test_a_second_form_costs_no_request_and_a_record_created_after_it_asks_for_no_fields(conn, admin_conn):
     client = make_client(parse_connection(conn))
     client.uid()  # the XML-RPC login, paid once per client whatever is asked
     before = client.request_count
-    first = invoke("modelForm", conn, {"model": "res.partner"}, client=client)
+    first = invoke("modelForm", conn, {"model": "crm.lead"}, client=client)
     cold = client.request_count - before
-    second = invoke("modelForm", conn, {"model": "res.partner"}, client=client)
+    second = invoke("modelForm", conn, {"model": "crm.lead"}, client=client)
     warm = client.request_count - before - cold
-    client.close()
     assert second == first
-    # fields_get, then default_get for the fields Odoo marks required
+    # get_views (the form view, and every field through the search view), then default_get
     assert (cold, warm) == (2, 0)
+    before = client.request_count
+    lead = invoke(
+        "createRecord", conn, {"model": "crm.lead", "parameters": {"name": "from the form"}}, client=client
+    )
+    assert client.request_count - before == 1  # the create alone: the form's fields were kept
+    client.close()
+    run(admin_conn, "deleteRecordById", model="crm.lead", recordId=lead["data"])
+
+
+def test_a_product_form_for_a_salesperson_names_the_missing_group_and_an_administrator_creates_from_it(
+    conn, admin_conn, prefix
+):
+    form = checked_form(conn, "product.template")
+    # a required one2many (the variants) is filled by Odoo itself: not required in the form
+    assert form["schema"]["required"] == ["name"]
+    values = {"name": f"{prefix} widget from its form", "list_price": 12.5, "type": "consu"}
+    Draft202012Validator(form["schema"]).validate(values)
+    with pytest.raises(AccessDeniedError) as err:
+        run(conn, "createRecord", model="product.template", parameters=values)
+    assert err.value.groups == ["Products/Create"]
+    product = run(admin_conn, "createRecord", model="product.template", parameters=values)
+    try:
+        read = run(
+            admin_conn, "getRecordById", model="product.template", recordId=product, fields=["list_price"]
+        )
+        assert read["list_price"] == 12.5
+    finally:
+        run(admin_conn, "deleteRecordById", model="product.template", recordId=product)
 
 
 def test_validate_refuses_a_dynamic_schema_naming_an_unknown_data_source(tmp_path):

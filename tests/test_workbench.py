@@ -605,3 +605,72 @@ def test_a_dynamic_schema_becomes_the_chosen_models_form(
         assert fake.tables["res.partner"][2]["name"] == "Initech"
         assert fake.tables["res.partner"][2]["email"] == "hi@initech.example"
         wb.shot("model-form")
+
+
+# -- the real modelForm's answer, drawn by the browser ---------------------------------------------
+
+_PARTNER_FORM = Path(__file__).parent / "fixtures" / "model_form_res_partner.json"
+
+
+def recorded_partner_form(client: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What modelForm answered for res.partner (create) on the real Odoo 19, as the ordinary user
+    (tests/fixtures/model_form_res_partner.json): the browser must draw Odoo's own form from it."""
+    form: dict[str, Any] = json.loads(_PARTNER_FORM.read_text(encoding="utf-8"))
+    return form
+
+
+def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and_an_advanced_group(
+    browser: Any, odoo: Any, dynamic_manifest: Path, tmp_path: Path
+) -> None:
+    import yaml
+
+    from odoo_connector.manifest import load_manifest
+    from odoo_connector.workbench.server import running
+
+    raw = yaml.safe_load(dynamic_manifest.read_text(encoding="utf-8"))
+    for unit in raw["dataSources"]:
+        if unit["key"] == "modelForm":
+            unit["handler"] = "tests.test_workbench:recorded_partner_form"
+    dynamic_manifest.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    recorded = recorded_partner_form(None, {})
+    titles = {name: prop["title"] for name, prop in recorded["schema"]["properties"].items()}
+    *controls, advanced = recorded["uischema"]["elements"]
+    props = recorded["schema"]["properties"]
+    names = [c["scope"].removeprefix("#/properties/") for c in controls]
+    # lists (tags, contacts) are drawn as tables with their own header, not as a labelled control
+    main = [titles[n] for n in names if props[n]["type"] != "array"]
+    first_advanced = next(
+        titles[n]
+        for c in advanced["elements"]
+        if props[n := c["scope"].removeprefix("#/properties/")]["type"] != "array"
+    )
+
+    fake, odoo_url = odoo
+    with running(load_manifest(str(dynamic_manifest))) as url:
+        wb = Page(browser, url, tmp_path)
+        page = wb.page
+        wb.connect(odoo_url)
+        wb.pick_unit("createRecord")
+        wb.choose("model", "Contact (res.partner)")
+        form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+        form.locator("label", has_text="Related Company").first.wait_for()
+        labels = form.locator(".control > label").all_inner_texts()
+        # the form view's fields, in its order, before the Advanced group's
+        assert [label.rstrip("*") for label in labels[: len(main)]] == main
+        assert form.locator("legend", has_text="Advanced").count() == 1
+        assert labels[len(main)] == first_advanced
+        # a many2one is a record picker over the related model; a selection offers Odoo's labels
+        country = form.locator("select.wb-picker[data-path='parameters.country_id']")
+        assert country.get_attribute("data-datasource") == "selectRecordById"
+        address_type = form.locator(".control", has=page.locator("label", has_text="Address Type")).locator(
+            "select"
+        )
+        options = address_type.locator("option").evaluate_all("os => os.map(o => o.label)")
+        assert options[-4:] == ["Contact", "Invoice", "Delivery", "Other"]
+        form.locator(".control", has=page.locator("label", has_text="Name")).first.locator("input").fill(
+            "Initech"
+        )
+        wb.run()
+        created = json.loads(page.inner_text("#unit-output"))["data"]
+        assert fake.tables["res.partner"][created]["name"] == "Initech"
+        wb.shot("model-form-res-partner")
