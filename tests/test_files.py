@@ -67,9 +67,7 @@ def b64(data: bytes) -> str:
 def new_partner(conn: dict[str, Any], cleanup: list[tuple[str, int]], name: str) -> int:
     # rawValues: set-up in Odoo's own form, without fields_get (these tests are about files, and
     # their cassettes stay small)
-    record_id = int(
-        run(conn, "createRecord", model="res.partner", parameters={"name": name}, rawValues=True)
-    )
+    record_id = int(run(conn, "createRecord", model="res.partner", parameters={"name": name}, rawValues=True))
     cleanup.append(("res.partner", record_id))
     return record_id
 
