@@ -421,3 +421,21 @@ def test_a_state_of_another_model_is_refused(env: Env) -> None:
     state = env.baseline()
     with pytest.raises(InputError):
         invoke("pollChangesTrigger", env.connection, {"model": "res.users"}, state=state, client=env.client)
+
+
+def test_the_friendly_format_shapes_emitted_records_and_an_idle_poll_asks_for_no_fields(env: Env) -> None:
+    state = env.baseline(format="friendly")
+    partner = env.fake.create(MODEL, name="Acme", is_company=False)
+    poll = env.poll(state, format="friendly", fields=["name", "email", "is_company", "write_date"])
+    [record] = poll.result["data"]["created"]
+    assert record == {
+        "id": partner,
+        "name": "Acme",
+        "email": None,  # Odoo's false for an empty text
+        "is_company": False,  # a boolean keeps its false
+        "write_date": env.fake.tables[MODEL][partner]["write_date"].replace(" ", "T") + "Z",
+        "create_date": env.fake.tables[MODEL][partner]["create_date"].replace(" ", "T") + "Z",
+    }
+    before = env.fake.methods().count("fields_get")
+    env.poll(poll.state, format="friendly")
+    assert env.fake.methods().count("fields_get") == before

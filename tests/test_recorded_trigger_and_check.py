@@ -46,6 +46,34 @@ def test_poll_emits_new_records_as_created_and_older_ones_as_updated(conn, clean
     client.close()
 
 
+def test_poll_in_the_friendly_format_emits_related_records_as_id_and_name(conn, cleanup, prefix, real_server):
+    inputs = {
+        "model": "res.partner",
+        "domain": [["name", "=like", f"{prefix} Friendly poll %"]],
+        "fields": ["name", "parent_id", "email", "write_date"],
+        "format": "friendly",
+    }
+    parent = new_partner(conn, cleanup, f"{prefix} Friendly poll parent")
+    baseline = invoke("pollChangesTrigger", conn, inputs)
+    if real_server:
+        time.sleep(1.1)  # past the baseline's second (see above)
+    child = invoke(
+        "createRecord",
+        conn,
+        {
+            "model": "res.partner",
+            "parameters": {"name": f"{prefix} Friendly poll child", "parent_id": parent},
+        },
+    )["data"]
+    cleanup.append(("res.partner", child))
+    result = invoke("pollChangesTrigger", conn, inputs, state=baseline["state"])
+    [record] = result["data"]["created"]
+    assert record["id"] == child
+    assert record["parent_id"] == {"id": parent, "name": f"{prefix} Friendly poll parent"}
+    assert record["email"] is None
+    assert record["write_date"].endswith("Z") and "T" in record["write_date"]
+
+
 def test_check_reports_version_database_and_user(conn, tmp_path, capsys):
     path = tmp_path / "connection.json"
     path.write_text(json.dumps(conn))

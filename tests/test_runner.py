@@ -153,6 +153,8 @@ def test_states_are_keyed_by_trigger_connection_and_inputs(db: Path) -> None:
     assert store.load(StateKey.build(KEY, json2, {"model": "crm.lead"}, 5)) is None
     assert store.load(StateKey.build(KEY, json2, {"model": MODEL}, 6)) is None  # another Odoo user
     assert StateKey.build(KEY, json2, {"model": MODEL, "pageSize": 9}, 5) != partners
+    # how records are shown is not what the cursor covered: a new format keeps the state
+    assert StateKey.build(KEY, json2, {"model": MODEL, "format": "friendly"}, 5) == partners
     # Same URL and database: the credentials are not part of the key, a rotated key keeps the cursor.
     assert StateKey.build(KEY, xmlrpc, {"model": MODEL}, 5) == partners
     assert StateKey.build(KEY, json2, {"pageSize": 9, "model": MODEL}, 5) == StateKey.build(

@@ -54,6 +54,9 @@ def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
     return root / "odoo-connector" / "state.sqlite"
 
 
+_PRESENTATION_INPUTS = frozenset({"format"})
+
+
 @dataclass(frozen=True)
 class StateKey:
     trigger_key: str
@@ -67,7 +70,10 @@ class StateKey:
     def build(
         cls, trigger_key: str, connection: Connection, inputs: Mapping[str, Any], user_id: int
     ) -> StateKey:
-        text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # How records are shown (``format``) does not change which records a cursor has covered:
+        # switching it keeps the trigger's state instead of starting a new baseline.
+        kept = {k: v for k, v in inputs.items() if k not in _PRESENTATION_INPUTS}
+        text = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return cls(trigger_key, connection.url, connection.database, user_id, digest, text)
 

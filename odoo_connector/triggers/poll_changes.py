@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..actions.records import default_fields
+from ..values import friendly_record
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import InputError
@@ -286,6 +287,11 @@ def poll_changes(
     # A record deleted between the two requests is gone from `records`: nothing to emit for it.
     created = [records[i] for i in created_ids if i in records]
     updated = [records[i] for i in updated_ids if i in records]
+    if inputs.get("format") == "friendly" and (created or updated):
+        # fields_get only when there is something to emit: an idle poll stays one request
+        shapes = client.fields_get(model)
+        created = [friendly_record(r, shapes) for r in created]
+        updated = [friendly_record(r, shapes) for r in updated]
     return _result(model, created, updated, newest, new_seen, lookback)
 
 
