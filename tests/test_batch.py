@@ -345,3 +345,49 @@ def test_delete_records_deletes_in_one_request_and_reports_a_missing_row(conn, p
         "batches": 1,
     }
     assert names(conn, prefix) == {}
+
+
+def test_rows_name_related_records_and_selections_as_people_write_them(conn, cleanup, prefix):
+    """Values as in createRecord (docs/values.md): a country by name, a tag by name, a selection
+    by its label; each distinct name looked up once for all rows; a name that matches nothing is
+    that row's error in skip mode, and the other rows are written."""
+    tag = run(conn, "createRecord", model="res.partner.category", parameters={"name": f"{prefix} Batch VIP"})
+    cleanup.append(("res.partner.category", tag))
+    rows = [
+        {
+            "externalId": xid(prefix, f"named{i}"),
+            "parameters": {
+                "name": f"{prefix} Named{i}",
+                "country_id": "Belgium",
+                "category_id": [{"name": f"{prefix} Batch VIP"}],
+                "company_type": "Company",
+            },
+        }
+        for i in range(3)
+    ]
+    rows[1]["parameters"]["country_id"] = {"name": "Nowhereland"}
+    report = run(conn, "upsertRecords", model="res.partner", records=rows, onError="skip")
+    written = names(conn, prefix)
+    cleanup.extend(("res.partner", i) for i in written.values())
+    assert sorted(written) == [f"{prefix} Named0", f"{prefix} Named2"]
+    assert report["rows"][1] == {
+        "index": 1,
+        "error": {
+            "type": "InputError",
+            "message": "parameters.country_id: no res.country record named 'Nowhereland' that this user "
+            "can see (the name must match whole, case aside)",
+            "path": "parameters.country_id",
+        },
+    }
+    assert (report["written"], report["failed"]) == (2, 1)
+    record = run(
+        conn,
+        "getRecordById",
+        model="res.partner",
+        recordId=written[f"{prefix} Named2"],
+        fields=["country_id", "category_id", "is_company"],
+        format="friendly",
+    )
+    assert record["country_id"]["name"] == "Belgium"
+    assert record["category_id"] == [tag]
+    assert record["is_company"] is True

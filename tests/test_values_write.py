@@ -330,3 +330,25 @@ def test_an_update_drops_read_only_fields_that_keep_their_value_and_refuses_a_ch
         "and 'Other' differs from its value 'Acme'."
     )
     assert not [route for route, _ in calls if route.endswith("/write")]
+
+
+def test_the_batch_actions_convert_every_row_and_look_each_name_up_once_for_all_rows():
+    client, calls = odoo(
+        {
+            "res.country/name_search": names({"Belgium": [[21, "Belgium"]]}),
+            "res.partner/search": [100],  # the id watermark that tells created rows from updated
+            "res.partner/load": {"ids": [101, 102, 103], "messages": [], "nextrow": 0},
+        }
+    )
+    records = [
+        {"parameters": {"name": f"P{i}", "country_id": "Belgium", "company_type": "Company"}}
+        for i in range(3)
+    ]
+    report = invoke("createRecords", CONN, {"model": "res.partner", "records": records}, client=client)[
+        "data"
+    ]
+    assert [row["id"] for row in report["rows"]] == [101, 102, 103]
+    assert [route for route, _ in calls].count("res.country/name_search") == 1
+    load = next(body for route, body in calls if route == "res.partner/load")
+    assert load["fields"] == ["company_type", "country_id/.id", "name"]
+    assert load["data"] == [["company", "21", f"P{i}"] for i in range(3)]

@@ -50,7 +50,7 @@ from ..errors import (
     UnsupportedServerError,
     parse_groups,
 )
-from ..values import ValueRefused, load_row
+from ..values import Converter, ValueRefused, load_row
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -238,6 +238,8 @@ class _Run:
         self.first = int(inputs.get("firstIndex", 0))
         self.rows = [_Row(self.first + i, i) for i in range(len(inputs["records"]))]
         self.single = bool(inputs.get("_single"))  # upsertRecord, createRecord: no batch wording
+        # createRecord with an external ID converts before it gets here, and says so
+        self.raw = bool(inputs.get("rawValues") or inputs.get("_converted"))
         self.written_batches = 0
         self.watermark: int | None = None
         self.seen: set[int] = set()
@@ -247,6 +249,8 @@ class _Run:
 
     def _prepare(self, records: Sequence[Mapping[str, Any]]) -> None:
         fields = self.client.fields_get(self.model) if self.op != "delete" else {}
+        # values as people write them, names looked up once for all rows (values.write)
+        self.converter = None if self.raw else Converter(self.client)
         for row, record in zip(self.rows, records, strict=True):
             try:
                 self._prepare_row(row, record, fields)
@@ -265,6 +269,8 @@ class _Run:
             row.record_id = int(record["recordId"])
             return
         values = dict(record.get("parameters") or {})
+        if self.converter is not None:
+            values = self.converter.convert(self.model, values)
         columns, cells = load_row(self.model, fields, values)
         key_column, key = "", ""
         if self.op == "update":
@@ -653,7 +659,7 @@ def load_one(client: OdooClient, model: str, external_id: str, parameters: Mappi
     (one transaction: the record and its external ID together or neither). Used by createRecord,
     which checks first that the external ID is free."""
     records = [{"externalId": external_id, "parameters": parameters}]
-    run = _Run(client, "upsert", {"model": model, "records": records, "_single": True})
+    run = _Run(client, "upsert", {"model": model, "records": records, "_single": True, "_converted": True})
     run.watermark = 0  # createRecord does not report created: no search for it
     row = run.run()["rows"][0]
     return int(row["id"])

@@ -38,10 +38,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..actions.records import default_fields
-from ..values import friendly_record
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import InputError
+from ..values import friendly_record
 from .dedupe import in_window, same_change
 
 __all__ = ["RESET_HINT", "STATE_VERSION", "poll_changes"]

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from .friendly import friendly_record
 from .load import ValueRefused, load_column, load_row
-from .write import to_odoo
+from .write import Converter, to_odoo
 
-__all__ = ["ValueRefused", "friendly_record", "load_column", "load_row", "to_odoo"]
+__all__ = ["Converter", "ValueRefused", "friendly_record", "load_column", "load_row", "to_odoo"]

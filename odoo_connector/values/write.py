@@ -42,7 +42,7 @@ from ..client import OdooClient
 from ..errors import InputError, NotFoundError
 from .refs import Ref, Resolver, describe
 
-__all__ = ["to_odoo"]
+__all__ = ["Converter", "to_odoo"]
 
 Fields = Mapping[str, Mapping[str, Any]]
 
@@ -309,6 +309,41 @@ def _raise(model: str, problems: list[_Problem]) -> None:
     )
 
 
+class Converter:
+    """Converts many records' values with one :class:`Resolver`: each distinct name or external
+    ID is looked up once for the whole set (the batch actions convert thousands of rows)."""
+
+    def __init__(self, client: OdooClient) -> None:
+        self.client = client
+        self.resolver = Resolver(client)
+
+    def convert(
+        self,
+        model: str,
+        values: Mapping[str, Any],
+        *,
+        record_id: int | None = None,
+        where: str = "parameters",
+    ) -> dict[str, Any]:
+        """``values`` as Odoo's create (``record_id`` None) or write (on ``record_id``) take them.
+
+        Raises InputError listing every value it cannot convert, before anything is written."""
+        conversion = _Conversion(self.client)
+        out = conversion.record(model, values, where, creating=record_id is None)
+        _raise(model, conversion.problems)
+        found: dict[Ref, int | str] = {}
+        for ref, path in _ref_paths(out, where):
+            answer = self.resolver.resolve(ref)
+            found[ref] = answer
+            if isinstance(answer, str):
+                conversion.problem(path, answer)
+        _raise(model, conversion.problems)
+        out = _substitute(out, found)
+        if record_id is not None:
+            out = _unchanged_read_only(self.client, model, record_id, out, where)
+        return out
+
+
 def to_odoo(
     client: OdooClient,
     model: str,
@@ -317,24 +352,8 @@ def to_odoo(
     record_id: int | None = None,
     where: str = "parameters",
 ) -> dict[str, Any]:
-    """``values`` as Odoo's create (``record_id`` None) or write (on ``record_id``) take them.
-
-    Raises InputError listing every value it cannot convert, before anything is written."""
-    conversion = _Conversion(client)
-    out = conversion.record(model, values, where, creating=record_id is None)
-    _raise(model, conversion.problems)
-    resolver = Resolver(client)
-    found: dict[Ref, int | str] = {}
-    for ref, path in _ref_paths(out, where):
-        answer = resolver.resolve(ref)
-        found[ref] = answer
-        if isinstance(answer, str):
-            conversion.problem(path, answer)
-    _raise(model, conversion.problems)
-    out = _substitute(out, found)
-    if record_id is not None:
-        out = _unchanged_read_only(client, model, record_id, out, where)
-    return out
+    """One record's ``values`` as Odoo's create or write take them (:meth:`Converter.convert`)."""
+    return Converter(client).convert(model, values, record_id=record_id, where=where)
 
 
 def _ref_paths(value: Any, path: str) -> list[tuple[Ref, str]]:
