@@ -654,6 +654,17 @@ def _fail(error: dict[str, Any]) -> None:
     sys.stderr.flush()
 
 
+def _keep_fields_between_runs() -> None:
+    """Each CLI run is a new process: keep ``fields_get`` answers on disk for the next one
+    (client/fields_store.py), unless ODOO_CONNECTOR_FIELDS_CACHE=off."""
+    from .client import fields_store
+
+    if os.environ.get("ODOO_CONNECTOR_FIELDS_CACHE", "").strip().lower() in ("off", "0", "no", "false"):
+        fields_store.use(None)
+    else:
+        fields_store.use(fields_store.FieldsStore(fields_store.default_dir()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # pydantic looks for plugins in every installed package's metadata the first time a model is
     # built (~15 ms of a one-shot run); the CLI uses none. A user's own setting is kept.
@@ -666,6 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail({"type": "InputError", "message": str(exc)})
         return EXIT_USAGE
     _setup_logging(args)
+    _keep_fields_between_runs()
     try:
         code: int = args.func(args)
         return code

@@ -11,6 +11,7 @@ import httpx
 from ..connections import Connection
 from ..context import current as current_context
 from ..errors import UnsupportedServerError
+from . import fields_store
 from .http import DEFAULT_DEADLINE, HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
@@ -37,6 +38,7 @@ _RESULT_TYPES: dict[str, tuple[type, ...]] = {
     "name_search": (list,),
     "get_external_id": (dict,),
 }
+_FIELD_ATTRIBUTES = ["string", "type", "required", "readonly", "relation", "selection", "help", "store"]
 _ROWS_OF_DICTS = frozenset({"search_read", "read", "get_available_models"})
 
 
@@ -64,6 +66,7 @@ class OdooClient(abc.ABC):
         # fields_get answers per model, kept for this connection's lifetime: field lists change
         # only when modules are installed, and each saved call is a server-side key check.
         self._fields_cache: dict[str, dict[str, dict[str, Any]]] = {}
+        self._fields_kept: set[str] = set()  # models whose fields came from an earlier run
         self._default_context = connection.default_context()
         self._languages: list[str] | None = None
         self._user_tz: str | None = None
@@ -179,23 +182,36 @@ class OdooClient(abc.ABC):
         return {"id": user["id"], "name": user.get("name"), "login": user.get("login")}
 
     def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
-        """``fields_get`` with the attributes the actions use, cached per model."""
+        """``fields_get`` with the attributes the actions use, cached per model: for this client's
+        lifetime, and across CLI runs when the process turned :mod:`.fields_store` on."""
         if model not in self._fields_cache:
-            self._fields_cache[model] = self.call(
-                model,
-                "fields_get",
-                attributes=[
-                    "string",
-                    "type",
-                    "required",
-                    "readonly",
-                    "relation",
-                    "selection",
-                    "help",
-                    "store",
-                ],
-            )
+            store = fields_store.current()
+            kept = store.load(*self._store_key(model)) if store else None
+            if kept is not None:
+                self._fields_cache[model] = kept
+                self._fields_kept.add(model)
+            else:
+                self.refresh_fields(model)
         return self._fields_cache[model]
+
+    def fields_were_kept(self, model: str) -> bool:
+        """True when ``model``'s fields came from an earlier run (they may be out of date)."""
+        return model in self._fields_kept
+
+    def refresh_fields(self, model: str) -> dict[str, dict[str, Any]]:
+        """Asks Odoo for ``model``'s fields again (and keeps the answer)."""
+        self._fields_cache[model] = self.call(model, "fields_get", attributes=_FIELD_ATTRIBUTES)
+        self._fields_kept.discard(model)
+        store = fields_store.current()
+        if store is not None:
+            store.save(*self._store_key(model), self._fields_cache[model])
+        return self._fields_cache[model]
+
+    def _store_key(self, model: str) -> tuple[str, str, str]:
+        from .pool import connection_identity  # the pool imports this module
+
+        identity = "\0".join(str(part) for part in connection_identity(self.connection))
+        return identity, model, str((self.effective_context() or {}).get("lang") or "")
 
     @property
     def request_count(self) -> int:

@@ -74,6 +74,8 @@ class _Conversion:
 
     def record(self, model: str, values: Mapping[str, Any], path: str, *, creating: bool) -> dict[str, Any]:
         fields = self.client.fields_get(model)
+        if self.client.fields_were_kept(model) and any(name not in fields for name in values):
+            fields = self.client.refresh_fields(model)  # a field added since the list was kept?
         out: dict[str, Any] = {}
         for name, value in values.items():
             where = f"{path}.{name}"
