@@ -3,6 +3,8 @@
 * :mod:`.write`: what a person writes (a country by name, a selection label, an ISO datetime)
   into what Odoo's ``create`` and ``write`` take; used by createRecord and updateRecord.
 * :mod:`.refs`: related records by name or external ID, looked up once each.
+* :mod:`.readonly`: read-only fields in an update, dropped when unchanged (a read sent back).
+* :mod:`.problems`: every problem of a record reported together.
 * :mod:`.load`: values as the text cells of Odoo's import engine (``load``), for the batch actions.
 * :mod:`.friendly`: records as read, in the shape a flow maps (``format: friendly``).
 """

@@ -39,7 +39,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..client import OdooClient
-from ..errors import InputError, NotFoundError
+from ..errors import InputError
+from .problems import Problem, raise_problems
+from .readonly import unchanged_read_only
 from .refs import Ref, Resolver, describe
 
 __all__ = ["Converter", "to_odoo"]
@@ -55,20 +57,14 @@ _AS_GIVEN = frozenset({"json", "properties", "properties_definition", "reference
 
 
 @dataclass
-class _Problem:
-    path: str
-    message: str
-
-
-@dataclass
 class _Conversion:
     client: OdooClient
-    problems: list[_Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
     _tz: ZoneInfo | None = None
 
     def problem(self, path: str, message: str) -> None:
-        self.problems.append(_Problem(path, message))
+        self.problems.append(Problem(path, message))
 
     # -- records and fields --------------------------------------------------------------------
 
@@ -295,22 +291,6 @@ def _substitute(value: Any, found: Mapping[Ref, int | str]) -> Any:
     return value
 
 
-def _raise(model: str, problems: list[_Problem]) -> None:
-    if not problems:
-        return
-    if len(problems) == 1:
-        message = f"{problems[0].path}: {problems[0].message}"
-    else:
-        listed = "\n".join(f"- {p.path}: {p.message}" for p in problems)
-        message = f"{len(problems)} values cannot be written to {model}:\n{listed}"
-    raise InputError(
-        message,
-        path=problems[0].path,
-        hint="Nothing was written. Fix the values above, or set rawValues to true to send them to "
-        "Odoo as given.",
-    )
-
-
 class Converter:
     """Converts many records' values with one :class:`Resolver`: each distinct name or external
     ID is looked up once for the whole set (the batch actions convert thousands of rows)."""
@@ -332,17 +312,17 @@ class Converter:
         Raises InputError listing every value it cannot convert, before anything is written."""
         conversion = _Conversion(self.client)
         out = conversion.record(model, values, where, creating=record_id is None)
-        _raise(model, conversion.problems)
+        raise_problems(model, conversion.problems)
         found: dict[Ref, int | str] = {}
         for ref, path in _ref_paths(out, where):
             answer = self.resolver.resolve(ref)
             found[ref] = answer
             if isinstance(answer, str):
                 conversion.problem(path, answer)
-        _raise(model, conversion.problems)
+        raise_problems(model, conversion.problems)
         out = _substitute(out, found)
         if record_id is not None:
-            out = _unchanged_read_only(self.client, model, record_id, out, where)
+            out = unchanged_read_only(self.client, model, record_id, out, where)
         return out
 
 
@@ -367,46 +347,3 @@ def _ref_paths(value: Any, path: str) -> list[tuple[Ref, str]]:
     if isinstance(value, list):
         return [pair for item in value for pair in _ref_paths(item, path)]
     return []
-
-
-def _unchanged_read_only(
-    client: OdooClient, model: str, record_id: int, values: dict[str, Any], where: str
-) -> dict[str, Any]:
-    """Drops the read-only fields whose value is the record's own (a read sent back); refuses
-    the others, which Odoo would ignore or reject."""
-    fields = client.fields_get(model)
-    frozen = [name for name in values if fields[name].get("readonly")]
-    if not frozen:
-        return values
-    rows = client.call(model, "read", [record_id], fields=frozen)
-    if not rows:
-        raise NotFoundError(f"{model} has no record {record_id} that this user can see.")
-    current = rows[0]
-    problems = [
-        _Problem(
-            f"{where}.{name}",
-            f"{model}.{name} ({fields[name].get('string', name)}) is read-only: Odoo sets it, and "
-            f"{describe(values[name])} differs from its value {describe(current.get(name))}.",
-        )
-        for name in frozen
-        if not _same(values[name], current.get(name))
-    ]
-    _raise(model, problems)
-    return {name: value for name, value in values.items() if name not in frozen}
-
-
-def _same(given: Any, current: Any) -> bool:
-    if isinstance(current, list) and len(current) == 2 and isinstance(current[1], str):
-        current = current[0]  # a many2one as read
-    if isinstance(given, list) and given and isinstance(given[0], list):
-        if len(given) == 1 and given[0][:2] == [6, 0]:
-            given = given[0][2]
-        else:
-            return False
-    if isinstance(given, list) and isinstance(current, list):
-        return sorted(given) == sorted(current)
-    if given in (False, None) or current in (False, None):
-        return given in (False, None, []) and current in (False, None, [])
-    if isinstance(given, float | int) and isinstance(current, float | int):
-        return math.isclose(given, current, rel_tol=1e-9, abs_tol=1e-9)
-    return bool(given == current)
