@@ -15,7 +15,8 @@ from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
 from ..values import friendly_record, to_odoo
-from .batch import check_external_id, highest_id, load_one
+from .batch import highest_id, load_one
+from .external_ids import check_external_id
 
 __all__ = [
     "create_record",
