@@ -44,7 +44,7 @@ from ..errors import InputError, OdooConnectorError, redact
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, Sink, StdoutSink, WebhookSink
-from .state import StateKey, StateStore, default_state_path
+from .state import StateBackend, StateKey, StateStore, default_state_path
 
 __all__ = ["PollReport", "SkipFolding", "Watch", "run_watch"]
 
@@ -116,11 +116,13 @@ class Watch:
         inputs: Mapping[str, Any],
         *,
         client: OdooClient,
-        store: StateStore,
+        store: StateBackend,
         sink: Sink,
         interval: float = 60.0,
         max_polls: int | None = None,
         manifest: Manifest | None = None,
+        label: str | None = None,
+        quiet_idle: bool = False,
     ) -> None:
         self.key = key
         self.connection = connection
@@ -136,7 +138,10 @@ class Watch:
         self._stop = threading.Event()
         self._failure: str | None = None  # the current failure streak's message
         self._failed_polls = 0
-        self.label = f"{key} {self.inputs['model']}" if "model" in self.inputs else key
+        self.label = label or (f"{key} {self.inputs['model']}" if "model" in self.inputs else key)
+        # The many-trigger runner says idle polls at debug level: 1,000 triggers every 10 s would
+        # otherwise write 100 lines a second that say nothing happened.
+        self.quiet_idle = quiet_idle
         self.skip_folding = SkipFolding()
 
     @property
@@ -221,7 +226,9 @@ class Watch:
         if self._failure is not None:
             log.info("%s: polling works again after %d failed poll(s)", self.label, self._failed_polls)
             self._failure, self._failed_polls = None, 0
-        log.info(
+        idle = self.quiet_idle and not (report.created or report.updated)
+        log.log(
+            logging.DEBUG if idle else logging.INFO,
             "%s: %d created, %d updated (%d request%s, %.2fs)",
             self.label,
             report.created,
