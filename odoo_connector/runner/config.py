@@ -32,9 +32,7 @@ from ..runtime import validate_inputs
 
 __all__ = ["ConfigError", "RunnerConfig", "TriggerSpec", "load_config", "parse_config"]
 
-_NO_LITERAL = (
-    "holds a secret written in the file; reference it as {env: NAME} or {file: PATH} instead"
-)
+_NO_LITERAL = "holds a secret written in the file; reference it as {env: NAME} or {file: PATH} instead"
 
 
 class ConfigError(InputError):
@@ -68,7 +66,9 @@ class SecretRef(_Strict):
             try:
                 value = where.read_text(encoding="utf-8").strip()
             except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"In {path}, the secret file {str(where)!r} cannot be read ({exc}).", path=path) from None
+                raise ConfigError(
+                    f"In {path}, the secret file {str(where)!r} cannot be read ({exc}).", path=path
+                ) from None
             if not value:
                 raise ConfigError(f"In {path}, the secret file {str(where)!r} is empty.", path=path)
         register_secret(value)
@@ -177,10 +177,15 @@ def _schema_error(exc: ValidationError) -> ConfigError:
         message = "is missing (it is required)"
     elif first["type"] == "extra_forbidden":
         message = "is not a known setting (a typo?)"
-    elif first["type"] in ("model_type", "model_attributes_type") and parts and parts[-1] in (
-        "apiKey",
-        "password",
-        "postgres",
+    elif (
+        first["type"] in ("model_type", "model_attributes_type")
+        and parts
+        and parts[-1]
+        in (
+            "apiKey",
+            "password",
+            "postgres",
+        )
     ):
         message = _NO_LITERAL
     return ConfigError(f"In {where}, the value {message}.", path=where)
@@ -200,32 +205,40 @@ def parse_config(
         raise _schema_error(exc) from None
     manifest = manifest or load_manifest()
     connections: dict[str, Connection] = {}
-    for name, conn in model.connections.items():
+    for name, settings in model.connections.items():
         where = f"connections.{name}"
-        values: dict[str, Any] = {"baseUrl": conn.url, "database": conn.database, "port": conn.port}
-        if conn.timeout is not None:
-            values["timeout"] = conn.timeout
-        if conn.kind == "apiKey":
-            if conn.api_key is None:
+        values: dict[str, Any] = {"baseUrl": settings.url, "database": settings.database, "port": settings.port}
+        if settings.timeout is not None:
+            values["timeout"] = settings.timeout
+        if settings.kind == "apiKey":
+            if settings.api_key is None:
                 raise ConfigError(f"In {where}, apiKey is required for kind apiKey.", path=f"{where}.apiKey")
-            values.update(type=API_KEY, apiKey=conn.api_key.resolve(f"{where}.apiKey", base))
+            values.update(type=API_KEY, apiKey=settings.api_key.resolve(f"{where}.apiKey", base))
         else:
-            if conn.password is None or not conn.username:
-                missing = "username" if not conn.username else "password"
-                raise ConfigError(f"In {where}, {missing} is required for kind basicAuth.", path=f"{where}.{missing}")
+            if settings.password is None or not settings.username:
+                missing = "username" if not settings.username else "password"
+                raise ConfigError(
+                    f"In {where}, {missing} is required for kind basicAuth.", path=f"{where}.{missing}"
+                )
             values.update(
-                type=BASIC_AUTH, username=conn.username, password=conn.password.resolve(f"{where}.password", base)
+                type=BASIC_AUTH,
+                username=settings.username,
+                password=settings.password.resolve(f"{where}.password", base),
             )
         try:
             connections[name] = parse_connection(values)
         except OdooConnectorError as exc:
-            raise ConfigError(f"In {where}, {exc.message}", path=f"{where}.{exc.path or ''}".rstrip(".")) from None
+            raise ConfigError(
+                f"In {where}, {exc.message}", path=f"{where}.{exc.path or ''}".rstrip(".")
+            ) from None
     triggers: dict[str, TriggerSpec] = {}
     triggers_by_key = {u.key: u for u in manifest.units() if u.kind == "trigger"}
     for index, trig in enumerate(model.triggers):
         where = f"triggers[{index}]"
         if trig.id in triggers:
-            raise ConfigError(f"In {where}.id, {trig.id!r} is used twice; ids must be unique.", path=f"{where}.id")
+            raise ConfigError(
+                f"In {where}.id, {trig.id!r} is used twice; ids must be unique.", path=f"{where}.id"
+            )
         unit = triggers_by_key.get(trig.trigger)
         if unit is None:
             known = ", ".join(k for k, u in triggers_by_key.items() if u.lifecycle is None)
@@ -236,8 +249,9 @@ def parse_config(
             )
         if unit.lifecycle is not None:
             raise ConfigError(
-                f"In {where}.trigger, {trig.trigger} is pushed by Odoo; the runner only polls (use watch --listen).",
+                f"In {where}.trigger, {trig.trigger} is pushed by Odoo; the runner only polls.",
                 path=f"{where}.trigger",
+                hint="Run it with `odoo-connector watch --listen`.",
             )
         conn = connections.get(trig.connection)
         if conn is None:
@@ -261,8 +275,13 @@ def parse_config(
             hook = trig.sink.webhook
             webhook = hook.resolve(f"{where}.sink.webhook", base) if isinstance(hook, SecretRef) else hook
             if not webhook.startswith(("http://", "https://")):
-                raise ConfigError(f"In {where}.sink.webhook, the URL must start with http:// or https://.", path=f"{where}.sink.webhook")
-        triggers[trig.id] = TriggerSpec(trig.id, unit.key, trig.connection, conn, inputs, trig.interval, webhook)
+                raise ConfigError(
+                    f"In {where}.sink.webhook, the URL must start with http:// or https://.",
+                    path=f"{where}.sink.webhook",
+                )
+        triggers[trig.id] = TriggerSpec(
+            trig.id, unit.key, trig.connection, conn, inputs, trig.interval, webhook
+        )
     state = model.settings.state
     sqlite_path = None
     dsn = None
@@ -293,5 +312,7 @@ def load_config(path: str | Path, *, manifest: Manifest | None = None) -> Runner
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"The runner config {str(file)!r} is not valid YAML: {exc}.", path="config") from None
+        raise ConfigError(
+            f"The runner config {str(file)!r} is not valid YAML: {exc}.", path="config"
+        ) from None
     return parse_config(data, base=file.resolve().parent, path=file, manifest=manifest)

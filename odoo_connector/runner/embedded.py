@@ -304,7 +304,7 @@ def run_embedded(
     path = config.sqlite_path or default_state_path()
     with lock_state_file(path):
         runner = Runner(config, store=SharedStateStore(path), client_factory=client_factory)
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
         if install_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 previous[sig] = signal.signal(sig, runner.handle_signal)

@@ -10,6 +10,7 @@ puts any ``httpx.BaseTransport`` (the fake Odoo) behind a real socket.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,11 +77,20 @@ def serve(respond: Callable[[Request], Answer]) -> Iterator[tuple[str, list[Requ
 
 
 @contextmanager
-def serve_transport(transport: httpx.BaseTransport) -> Iterator[str]:
-    """``transport`` (e.g. tests.fakes.odoo.FakeOdoo) answering on a real loopback port."""
+def serve_transport(
+    transport: httpx.BaseTransport, *, delay: float = 0.0, before: Callable[[Request], None] | None = None
+) -> Iterator[str]:
+    """``transport`` (e.g. tests.fakes.odoo.FakeOdoo) answering on a real loopback port.
+
+    ``delay`` seconds pass before each answer (a slow Odoo; concurrent requests wait side by
+    side, as on a real server); ``before(request)`` runs first, outside the fake's lock."""
     lock = threading.Lock()  # the fake is not thread-safe; Odoo serialises per row anyway
 
     def respond(request: Request) -> Answer:
+        if before is not None:
+            before(request)
+        if delay:
+            time.sleep(delay)
         outgoing = httpx.Request(
             request.method, f"http://fake.test{request.path}", headers=request.headers, content=request.body
         )
