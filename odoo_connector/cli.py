@@ -484,12 +484,20 @@ def cmd_runner(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     if config.postgres_dsn:
-        from .runner.pg import run_postgres
+        try:
+            from .runner.pg import run_postgres
+        except ImportError as exc:
+            from .errors import InputError
 
-        return run_postgres(config)
+            raise InputError(
+                f"settings.state.postgres needs the runner-pg extra ({exc.name} is missing).",
+                path="settings.state.postgres",
+                hint="pip install 'odoo-connector[runner-pg]'",
+            ) from None
+        return run_postgres(config, lag_log=args.lag_log)
     from .runner.embedded import run_embedded
 
-    return run_embedded(config)
+    return run_embedded(config, lag_log=args.lag_log)
 
 
 def cmd_validate_config(args: argparse.Namespace) -> int:
@@ -668,6 +676,9 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         "runner", parents=[common], help="run many triggers from a config file (docs/runner.md)"
     )
     runner.add_argument("--config", required=True, metavar="FILE.yaml", help="the runner config")
+    runner.add_argument(
+        "--lag-log", metavar="FILE", help="append one JSON line per poll: due, start and end times"
+    )
     runner.set_defaults(func=cmd_runner)
     validate_config = sub.add_parser(
         "validate-config", parents=[common], help="check a runner config without contacting Odoo"

@@ -207,7 +207,11 @@ def parse_config(
     connections: dict[str, Connection] = {}
     for name, settings in model.connections.items():
         where = f"connections.{name}"
-        values: dict[str, Any] = {"baseUrl": settings.url, "database": settings.database, "port": settings.port}
+        values: dict[str, Any] = {
+            "baseUrl": settings.url,
+            "database": settings.database,
+            "port": settings.port,
+        }
         if settings.timeout is not None:
             values["timeout"] = settings.timeout
         if settings.kind == "apiKey":

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import signal
 import threading
@@ -49,7 +50,7 @@ from .sinks import Sink, StdoutSink, WebhookSink
 from .state import SharedStateStore, StateBackend, default_state_path
 from .watch import PollReport, Watch
 
-__all__ = ["PollEvent", "Runner", "Scheduler", "lock_state_file", "make_sink", "run_embedded"]
+__all__ = ["LagLog", "PollEvent", "Runner", "Scheduler", "lock_state_file", "make_sink", "run_embedded"]
 
 log = logging.getLogger("odoo_connector.runner")
 
@@ -63,6 +64,28 @@ class PollEvent:
     started: float
     finished: float
     report: PollReport | None
+
+
+class LagLog:
+    """``runner --lag-log FILE``: one JSON line per poll, ``{"trigger", "due", "started",
+    "finished"}`` in Unix seconds, to measure how late polls start (bench/runner_lag.py)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (closed by close)
+        self._lock = threading.Lock()
+
+    def write(self, trigger: str, due: float, started: float, finished: float) -> None:
+        line = json.dumps({"trigger": trigger, "due": due, "started": started, "finished": finished})
+        with self._lock:
+            self._file.write(line + "\n")
+
+    def event(self, event: PollEvent) -> None:
+        """A :class:`PollEvent` (monotonic clock) as wall-clock seconds."""
+        offset = time.time() - time.monotonic()
+        self.write(event.trigger, event.due + offset, event.started + offset, event.finished + offset)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def make_sink(spec: TriggerSpec, stdout: TextIO | None = None) -> Sink:
@@ -299,11 +322,18 @@ def run_embedded(
     *,
     client_factory: Callable[[Connection], OdooClient] | None = None,
     install_signals: bool = True,
+    lag_log: str | None = None,
 ) -> int:
     """The default: one process, SQLite state (``settings.state.sqlite`` or the per-user file)."""
     path = config.sqlite_path or default_state_path()
+    lags = LagLog(lag_log) if lag_log else None
     with lock_state_file(path):
-        runner = Runner(config, store=SharedStateStore(path), client_factory=client_factory)
+        runner = Runner(
+            config,
+            store=SharedStateStore(path),
+            client_factory=client_factory,
+            on_poll=lags.event if lags else None,
+        )
         previous: dict[signal.Signals, Any] = {}
         if install_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -314,3 +344,5 @@ def run_embedded(
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            if lags:
+                lags.close()

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from ..connections import Connection
 from ..errors import InputError, redact_data
 
-__all__ = ["SharedStateStore", "StateBackend", "StateKey", "StateStore", "default_state_path"]
+__all__ = ["SharedStateStore", "StateBackend", "StateError", "StateKey", "StateStore", "default_state_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trigger_state (
@@ -73,6 +73,11 @@ class StateKey:
 
     def _where(self) -> tuple[str, str, str, int, str]:
         return (self.trigger_key, self.odoo_url, self.odoo_database, self.odoo_user_id, self.inputs_hash)
+
+
+class StateError(Exception):
+    """A state store other than SQLite (PostgreSQL) failed; the poll is repeated, as for
+    ``sqlite3.Error``."""
 
 
 class StateBackend(Protocol):

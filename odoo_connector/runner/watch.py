@@ -44,7 +44,7 @@ from ..errors import InputError, OdooConnectorError, redact
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, Sink, StdoutSink, WebhookSink
-from .state import StateBackend, StateKey, StateStore, default_state_path
+from .state import StateBackend, StateError, StateKey, StateStore, default_state_path
 
 __all__ = ["PollReport", "SkipFolding", "Watch", "run_watch"]
 
@@ -188,7 +188,7 @@ class Watch:
         except OdooConnectorError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             self._failed(f"{type(exc).__name__}: {exc.message}{hint}")
-        except (DeliveryError, OSError, sqlite3.Error) as exc:
+        except (DeliveryError, OSError, sqlite3.Error, StateError) as exc:
             self._failed(f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug: say so with its traceback, and keep the schedule alive
             self._failed(f"{type(exc).__name__}: {exc}", unexpected=exc)
