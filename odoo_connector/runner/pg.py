@@ -77,8 +77,22 @@ CREATE TABLE IF NOT EXISTS odoo_connector_schedule (
     next_due    TIMESTAMPTZ NOT NULL
 );
 """
-_WHERE = (
-    "trigger_key = %s AND odoo_url = %s AND odoo_database = %s AND odoo_user_id = %s AND inputs_hash = %s"
+# The state row's key, (trigger_key, odoo_url, odoo_database, odoo_user_id, inputs_hash), as in SQLite.
+_SELECT = (
+    "SELECT state FROM odoo_connector_trigger_state WHERE (trigger_key, odoo_url, odoo_database, "
+    "odoo_user_id, inputs_hash) = (%s, %s, %s, %s, %s)"
+)
+_LOCK = (
+    "SELECT state FROM odoo_connector_trigger_state WHERE (trigger_key, odoo_url, odoo_database, "
+    "odoo_user_id, inputs_hash) = (%s, %s, %s, %s, %s) FOR UPDATE"
+)
+_SAVE = (
+    "UPDATE odoo_connector_trigger_state SET state = %s, saved_at = now() WHERE (trigger_key, "
+    "odoo_url, odoo_database, odoo_user_id, inputs_hash) = (%s, %s, %s, %s, %s)"
+)
+_INSERT = (
+    "INSERT INTO odoo_connector_trigger_state (trigger_key, odoo_url, odoo_database, odoo_user_id, "
+    "inputs_hash, inputs) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 
 
@@ -125,23 +139,13 @@ class PostgresStateStore:
             db = self._db()
             where = (key.trigger_key, key.odoo_url, key.odoo_database, key.odoo_user_id, key.inputs_hash)
             with db.transaction():
-                db.execute(
-                    "INSERT INTO odoo_connector_trigger_state (trigger_key, odoo_url, odoo_database, "
-                    "odoo_user_id, inputs_hash, inputs) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (*where, key.inputs),
-                )
-                row = db.execute(
-                    f"SELECT state FROM odoo_connector_trigger_state WHERE {_WHERE} FOR UPDATE", where
-                ).fetchone()
+                db.execute(_INSERT, (*where, key.inputs))
+                row = db.execute(_LOCK, where).fetchone()
                 state = json.loads(row[0]) if row and row[0] is not None else None
 
                 def save(new: dict[str, Any]) -> None:
                     text = json.dumps(redact_data(new), sort_keys=True, separators=(",", ":"))
-                    db.execute(
-                        "UPDATE odoo_connector_trigger_state SET state = %s, saved_at = now() "
-                        f"WHERE {_WHERE}",
-                        (text, *where),
-                    )
+                    db.execute(_SAVE, (text, *where))
 
                 yield state, save
         except psycopg.Error as exc:
@@ -150,9 +154,7 @@ class PostgresStateStore:
     def load(self, key: StateKey) -> dict[str, Any] | None:
         where = (key.trigger_key, key.odoo_url, key.odoo_database, key.odoo_user_id, key.inputs_hash)
         with psycopg.connect(self.dsn) as db:
-            row = db.execute(
-                f"SELECT state FROM odoo_connector_trigger_state WHERE {_WHERE}", where
-            ).fetchone()
+            row = db.execute(_SELECT, where).fetchone()
         return json.loads(row[0]) if row and row[0] is not None else None
 
     def close(self) -> None:
@@ -240,11 +242,13 @@ class PostgresRunner:
         async with db.transaction():
             async with db.cursor() as cur:
                 await cur.executemany(
-                    "INSERT INTO odoo_connector_schedule (trigger_id, fingerprint, queue, interval_s, next_due) "
+                    "INSERT INTO odoo_connector_schedule "
+                    "(trigger_id, fingerprint, queue, interval_s, next_due) "
                     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (trigger_id) DO UPDATE SET "
                     "next_due = CASE WHEN odoo_connector_schedule.fingerprint = excluded.fingerprint "
                     "THEN odoo_connector_schedule.next_due ELSE excluded.next_due END, "
-                    "fingerprint = excluded.fingerprint, queue = excluded.queue, interval_s = excluded.interval_s",
+                    "fingerprint = excluded.fingerprint, queue = excluded.queue, "
+                    "interval_s = excluded.interval_s",
                     rows,
                 )
             await db.execute(
@@ -360,7 +364,7 @@ class PostgresRunner:
             worker = asyncio.create_task(
                 self.app.run_worker_async(
                     concurrency=self.config.concurrency,
-                    name=self.name,
+                    name=self.name or "odoo-connector-runner",
                     install_signal_handlers=False,
                     delete_jobs="successful",
                     fetch_job_polling_interval=1.0,
