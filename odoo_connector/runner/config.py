@@ -136,12 +136,15 @@ class TriggerSpec:
     inputs: dict[str, Any]
     interval: float
     webhook: str | None  # None: stdout
+    sink_ref: str = "stdout"  # the sink as written in the file: a reference, not the resolved URL
 
     @property
     def fingerprint(self) -> str:
-        """Changes when anything that defines the trigger changes; a reload replaces it then."""
+        """Changes when what the file says of the trigger changes; a reload replaces it then.
+        Built from the file's words (secret references, not their values), so runner processes
+        with their own environments agree on it (PostgreSQL jobs carry it)."""
         text = json.dumps(
-            [self.key, self.connection_name, self.inputs, self.interval, self.webhook, self.connection.url],
+            [self.key, self.connection_name, self.inputs, self.interval, self.sink_ref, self.connection.url],
             sort_keys=True,
             default=str,
         )
@@ -283,8 +286,11 @@ def parse_config(
                     f"In {where}.sink.webhook, the URL must start with http:// or https://.",
                     path=f"{where}.sink.webhook",
                 )
+        sink_ref = json.dumps(
+            trig.sink if isinstance(trig.sink, str) else trig.sink.model_dump(), sort_keys=True
+        )
         triggers[trig.id] = TriggerSpec(
-            trig.id, unit.key, trig.connection, conn, inputs, trig.interval, webhook
+            trig.id, unit.key, trig.connection, conn, inputs, trig.interval, webhook, sink_ref
         )
     state = model.settings.state
     sqlite_path = None

@@ -344,10 +344,13 @@ class PostgresRunner:
                         last_check = now
                         await self._maybe_reload(db)
                         await self._take_over_stalled(db)
-                    await self._defer(await self._claim_due(db))
+                    claimed = await self._claim_due(db)
+                    await self._defer(claimed)
                 except (psycopg.Error, OSError) as exc:
                     log.warning("runner: scheduling failed, retrying: %s", exc)
-                await asyncio.sleep(self.tick)
+                    claimed = []
+                # more may be due already (a connection's limit let only some through): look again soon
+                await asyncio.sleep(self.tick / 10 if claimed else self.tick)
 
     async def run_async(self) -> int:
         loop = asyncio.get_running_loop()
