@@ -129,7 +129,7 @@ def write_config(path: Path, odoo_url: str, dsn: str) -> None:
                     "domain": [["tag", "=", f"t{i}"]],
                     "fields": ["id", "tag", "write_date"],
                 },
-                "interval": 1.0,
+                "interval": 3.0,
                 "sink": {"webhook": {"env": "HOOK_URL"}},
             }
             for i in range(TRIGGERS)

@@ -167,7 +167,7 @@ class PostgresRunner:
     """One runner process: Procrastinate worker, deferrer, reload; see the module docstring."""
 
     def __init__(
-        self, config: RunnerConfig, *, tick: float = 0.2, name: str | None = None, lag_log: str | None = None
+        self, config: RunnerConfig, *, tick: float = 0.1, name: str | None = None, lag_log: str | None = None
     ) -> None:
         assert config.postgres_dsn
         self.config = config
