@@ -65,9 +65,13 @@ class SecretRef(_Strict):
             where = where if where.is_absolute() else base / where
             try:
                 value = where.read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError) as exc:
+            except OSError as exc:
                 raise ConfigError(
-                    f"In {path}, the secret file {str(where)!r} cannot be read ({exc}).", path=path
+                    f"In {path}, the secret file {str(where)!r} cannot be read ({exc.strerror}).", path=path
+                ) from None
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"In {path}, the secret file {str(where)!r} is not UTF-8 text.", path=path
                 ) from None
             if not value:
                 raise ConfigError(f"In {path}, the secret file {str(where)!r} is empty.", path=path)
