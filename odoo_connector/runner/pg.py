@@ -144,6 +144,8 @@ class PostgresStateStore:
                 state = json.loads(row[0]) if row and row[0] is not None else None
 
                 def save(new: dict[str, Any]) -> None:
+                    if new == state and row and row[0] is not None:
+                        return  # an idle poll: nothing to write
                     text = json.dumps(redact_data(new), sort_keys=True, separators=(",", ":"))
                     db.execute(_SAVE, (text, *where))
 
