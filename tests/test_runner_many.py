@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from odoo_connector.cli import main
-from odoo_connector.errors import InputError
+from odoo_connector.errors import InputError, redact
 from odoo_connector.runner.config import ConfigError, load_config, parse_config
 from odoo_connector.runner.embedded import PollEvent, Runner, lock_state_file
 from odoo_connector.runner.state import SharedStateStore
@@ -121,6 +121,20 @@ def test_a_secret_in_a_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "runner.yaml").write_text(yaml.safe_dump(data))
     config = load_config(tmp_path / "runner.yaml")
     assert config.connections["main"].secrets() == (API_KEY,)
+
+
+def test_the_postgres_dsn_is_a_reference_and_its_password_is_redacted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = config_data(
+        {"main": "http://127.0.0.1:1"}, [trigger(1)], state={"postgres": "postgresql://u:pw@h/db"}
+    )
+    assert refused(data).path == "settings.state.postgres"
+    monkeypatch.setenv("TEST_DSN", "postgresql://runner:Dsn-Pass%2Fword@db.example.com/runner")
+    data["settings"]["state"] = {"postgres": {"env": "TEST_DSN"}}
+    config = parse_config(data)
+    assert config.postgres_dsn == "postgresql://runner:Dsn-Pass%2Fword@db.example.com/runner"
+    assert "Dsn-Pass" not in redact("connection failed for Dsn-Pass/word and Dsn-Pass%2Fword")
 
 
 def test_an_unknown_trigger_key_lists_the_polling_triggers() -> None:

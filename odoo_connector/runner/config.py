@@ -14,13 +14,16 @@ secrets store is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -167,6 +170,17 @@ class RunnerConfig:
     triggers: dict[str, TriggerSpec] = field(default_factory=dict)
 
 
+def _dsn_passwords(dsn: str) -> list[str]:
+    """The password inside a DSN (URL or key=value form): redacted on its own too, since a
+    driver's error may quote it without the rest of the DSN."""
+    found = [m.group(1).strip("'") for m in re.finditer(r"(?:^|\s)password\s*=\s*('[^']*'|\S+)", dsn)]
+    with contextlib.suppress(ValueError):
+        password = urlsplit(dsn).password
+        if password:
+            found += [password, unquote(password)]  # as written (%-quoted) and as sent
+    return found
+
+
 def _loc(parts: tuple[int | str, ...]) -> str:
     out = ""
     for part in parts:
@@ -301,6 +315,7 @@ def parse_config(
     dsn = None
     if state is not None and state.postgres is not None:
         dsn = state.postgres.resolve("settings.state.postgres", base)
+        register_secret(*_dsn_passwords(dsn))
     elif state is not None and state.sqlite is not None:
         sqlite_path = Path(state.sqlite).expanduser()
         sqlite_path = sqlite_path if sqlite_path.is_absolute() else base / sqlite_path

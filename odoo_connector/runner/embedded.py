@@ -119,6 +119,8 @@ class Scheduler:
     run_poll: Callable[[_Slot, float], None]
     slots: dict[str, _Slot] = field(default_factory=dict)
     in_flight: dict[str, int] = field(default_factory=dict)
+    # trigger ids with a poll running: a trigger replaced by a reload waits for its old poll
+    busy: set[str] = field(default_factory=set)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     def dispatch_due(self, pool: ThreadPoolExecutor, now: float) -> float:
@@ -129,9 +131,10 @@ class Scheduler:
             if slot.due > now or total >= self.concurrency:
                 break
             name = slot.spec.connection_name
-            if self.in_flight.get(name, 0) >= self.per_connection:
-                continue  # queued on its own connection's limit
+            if self.in_flight.get(name, 0) >= self.per_connection or slot.spec.id in self.busy:
+                continue  # queued on its own connection's limit (or its replaced self's poll)
             slot.running = True
+            self.busy.add(slot.spec.id)
             self.in_flight[name] = self.in_flight.get(name, 0) + 1
             total += 1
             pool.submit(self.run_poll, slot, slot.due)
@@ -141,6 +144,7 @@ class Scheduler:
     def finished(self, slot: _Slot, due: float) -> None:
         with self.cond:
             slot.running = False
+            self.busy.discard(slot.spec.id)
             name = slot.spec.connection_name
             self.in_flight[name] -= 1
             # the next due time keeps the cadence; a poll that overran runs once, at once
@@ -210,7 +214,10 @@ class Runner:
             for trigger_id in list(slots):
                 new = config.triggers.get(trigger_id)
                 if new is None or new.fingerprint != slots[trigger_id].spec.fingerprint:
-                    slots.pop(trigger_id).removed = True
+                    old = slots.pop(trigger_id)
+                    old.removed = True
+                    if not old.running:
+                        old.sink.close()  # else closed when its poll returns
             now = time.monotonic()
             added = [spec for trigger_id, spec in config.triggers.items() if trigger_id not in slots]
             for spec in added:

@@ -399,9 +399,20 @@ class PostgresRunner:
         self._reload = True
 
 
+def _route_engine_logs() -> None:
+    """Procrastinate's warnings and errors go through the connector's handlers (JSON lines,
+    redacted) like every other stderr line; its per-job info lines stay out."""
+    ours = logging.getLogger("odoo_connector")
+    theirs = logging.getLogger("procrastinate")
+    theirs.handlers[:] = list(ours.handlers)
+    theirs.setLevel(logging.DEBUG if ours.level == logging.DEBUG else logging.WARNING)
+    theirs.propagate = False
+
+
 def run_postgres(config: RunnerConfig, *, lag_log: str | None = None) -> int:
     """``runner`` with ``settings.state.postgres``: needs the extra ``odoo-connector[runner-pg]``."""
     assert config.postgres_dsn
+    _route_engine_logs()
     try:
         apply_schema(config.postgres_dsn)
     except psycopg.Error as exc:
