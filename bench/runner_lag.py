@@ -247,7 +247,7 @@ def main() -> None:
                             )
                         )
         headline = 0
-        sizes = (1000, 2000, 4000) if args.quick else (1000, 2000, 3000, 4000, 6000, 8000)
+        sizes = (1000, 1500, 2000) if args.quick else (1000, 1250, 1500, 1750, 2000, 3000, 4000)
         for size in sizes:
             row = measure(url, triggers=size, interval=10.0, intervals=3, processes=1, dsn=None, **common)
             rows.append(row)

@@ -248,6 +248,8 @@ def scenario(
             wait_for(complete, 90, "every change to be delivered", tmp_path)
             mark("every change delivered")
             time.sleep(2.5)  # more polls of every trigger: anything repeated would show now
+    # SIGTERM (sent when the block ends) stops the others cleanly, after their polls in flight
+    assert [p.returncode for p in procs[1 if kill else 0 :]] == [0] * (RUNNERS - kill)
     return receiver, overlaps, final
 
 
