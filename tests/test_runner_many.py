@@ -28,7 +28,7 @@ from odoo_connector.runner.embedded import PollEvent, Runner, lock_state_file
 from odoo_connector.runner.state import SharedStateStore
 from tests.fakes import FakeOdoo
 from tests.fakes.odoo import API_KEY, DATABASE
-from tests.fakes.server import serve_transport
+from tests.fakes.server import Request, serve, serve_transport
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"res.partner": {"email": "char", "tag": "char"}}
@@ -307,6 +307,27 @@ def test_a_slow_odoo_does_not_starve_a_fast_one(tmp_path: Path) -> None:
     assert lags[int(len(lags) * 0.95)] < 0.15, lags[-10:]
     # and never more than perConnection polls of one Odoo at once
     assert max_overlap([e for e in events if int(e.trigger[1:]) < 100]) <= 2
+
+
+def test_a_429_with_a_long_retry_after_pauses_that_connection_only(tmp_path: Path) -> None:
+    fast = FakeOdoo(models=MODELS)
+    events: list[PollEvent] = []
+
+    def too_many(request: Request) -> tuple[int, dict[str, str], bytes]:
+        return 429, {"Retry-After": "120", "Content-Type": "text/plain"}, b"slow down"
+
+    with serve(too_many) as (limited_url, limited_seen), serve_transport(fast) as fast_url:
+        triggers = [trigger(i, "limited", interval=0.05) for i in range(3)]
+        triggers += [trigger(i + 100, "fast", interval=0.05) for i in range(3)]
+        runner = make_runner(
+            config_data({"limited": limited_url, "fast": fast_url}, triggers), tmp_path, events=events
+        )
+        with running(runner):
+            time.sleep(1.5)
+        # the client does not wait two minutes inside a poll: it fails, and the runner holds
+        # the connection's triggers for the 120 s Odoo asked for (at most the first polls ran)
+        assert len(limited_seen) <= 3
+        assert len([e for e in events if e.trigger in ("t100", "t101", "t102")]) >= 30
 
 
 def max_overlap(events: list[PollEvent]) -> int:

@@ -9,7 +9,8 @@ and *where* each one's :meth:`~.watch.Watch.poll_once` runs:
   in flight. A slow Odoo's triggers therefore wait on their own connection's limit, not on the
   pool: the other servers' polls keep the remaining threads (``perConnection`` < ``concurrency``).
   Due triggers start earliest-due first. Each connection has one client (one HTTP connection
-  pool); a 429 is waited out by the client (Retry-After), inside that connection's limit.
+  pool); a 429 is waited out by the client (Retry-After up to a minute), inside that
+  connection's limit; a longer Retry-After pauses every trigger of the connection that long.
 * **One poll per trigger at a time.** A trigger is not due again until its poll returned; a poll
   that overran its interval runs once more at once, not once per missed interval.
 * **Reload.** SIGHUP, or a change of the config file's modification time, reads the config again:
@@ -121,6 +122,8 @@ class Scheduler:
     in_flight: dict[str, int] = field(default_factory=dict)
     # trigger ids with a poll running: a trigger replaced by a reload waits for its old poll
     busy: set[str] = field(default_factory=set)
+    # connection name -> monotonic time before which it gets no poll (Odoo answered 429)
+    paused: dict[str, float] = field(default_factory=dict)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     def dispatch_due(self, pool: ThreadPoolExecutor, now: float) -> float:
@@ -133,16 +136,25 @@ class Scheduler:
             name = slot.spec.connection_name
             if self.in_flight.get(name, 0) >= self.per_connection or slot.spec.id in self.busy:
                 continue  # queued on its own connection's limit (or its replaced self's poll)
+            if self.paused.get(name, 0.0) > now:
+                continue  # Odoo asked this connection to slow down
             slot.running = True
             self.busy.add(slot.spec.id)
             self.in_flight[name] = self.in_flight.get(name, 0) + 1
             total += 1
             pool.submit(self.run_poll, slot, slot.due)
         later = [s.due for s in self.slots.values() if not s.running and s.due > now]
+        later += [until for until in self.paused.values() if until > now]
         return min(later, default=now + 1.0)
 
     def finished(self, slot: _Slot, due: float) -> None:
         with self.cond:
+            if slot.watch.retry_after:
+                until = time.monotonic() + slot.watch.retry_after
+                name = slot.spec.connection_name
+                if until > self.paused.get(name, 0.0):
+                    log.warning("%s: Odoo answered 429; no poll for %gs", name, slot.watch.retry_after)
+                    self.paused[name] = until
             slot.running = False
             self.busy.discard(slot.spec.id)
             name = slot.spec.connection_name

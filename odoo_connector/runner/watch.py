@@ -40,7 +40,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .. import client as client_module
 from ..client import OdooClient
 from ..connections import Connection, parse_connection
-from ..errors import InputError, OdooConnectorError, redact
+from ..errors import InputError, OdooConnectorError, RateLimitedError, redact
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, Sink, StdoutSink, WebhookSink
@@ -138,6 +138,9 @@ class Watch:
         self._stop = threading.Event()
         self._failure: str | None = None  # the current failure streak's message
         self._failed_polls = 0
+        # seconds Odoo asked this poll's connection to wait (a 429 the client did not wait out
+        # itself: Retry-After over a minute); the many-trigger runner pauses the connection
+        self.retry_after: float | None = None
         self.label = label or (f"{key} {self.inputs['model']}" if "model" in self.inputs else key)
         # The many-trigger runner says idle polls at debug level: 1,000 triggers every 10 s would
         # otherwise write 100 lines a second that say nothing happened.
@@ -174,6 +177,7 @@ class Watch:
             return None
         started = time.monotonic()
         requests_before = self.client.request_count
+        self.retry_after = None
         report: PollReport | None = None
         try:
             delivered = self._poll()
@@ -186,6 +190,7 @@ class Watch:
                 )
                 self._succeeded(report)
         except OdooConnectorError as exc:
+            self.retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
             hint = f" ({exc.hint})" if exc.hint else ""
             self._failed(f"{type(exc).__name__}: {exc.message}{hint}")
         except (DeliveryError, OSError, sqlite3.Error, StateError) as exc:
