@@ -477,6 +477,44 @@ def cmd_watch(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_runner(args: argparse.Namespace) -> int:
+    """Many triggers from one config; PostgreSQL state (settings.state.postgres) shares them
+    between runner processes, and only then is the runner-pg extra imported."""
+    from .runner.config import load_config
+
+    config = load_config(args.config)
+    if config.postgres_dsn:
+        try:
+            from .runner.pg import run_postgres
+        except ImportError as exc:
+            from .errors import InputError
+
+            raise InputError(
+                f"settings.state.postgres needs the runner-pg extra ({exc.name} is missing).",
+                path="settings.state.postgres",
+                hint="pip install 'odoo-connector[runner-pg]'",
+            ) from None
+        return run_postgres(config, lag_log=args.lag_log)
+    from .runner.embedded import run_embedded
+
+    return run_embedded(config, lag_log=args.lag_log)
+
+
+def cmd_validate_config(args: argparse.Namespace) -> int:
+    from .runner.config import load_config
+
+    config = load_config(args.config)
+    _emit(
+        {
+            "ok": True,
+            "connections": len(config.connections),
+            "triggers": len(config.triggers),
+            "state": "postgres" if config.postgres_dsn else "sqlite",
+        }
+    )
+    return EXIT_OK
+
+
 def cmd_workbench(args: argparse.Namespace) -> int:
     """The workbench's web stack is an extra: imported here only, so the CLI never loads it, and a
     missing extra says how to install it."""
@@ -633,6 +671,20 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         help="recordWebhookTrigger: seconds between reconciliation polls (default 300)",
     )
     watch.set_defaults(func=cmd_watch)
+
+    runner = sub.add_parser(
+        "runner", parents=[common], help="run many triggers from a config file (docs/runner.md)"
+    )
+    runner.add_argument("--config", required=True, metavar="FILE.yaml", help="the runner config")
+    runner.add_argument(
+        "--lag-log", metavar="FILE", help="append one JSON line per poll: due, start and end times"
+    )
+    runner.set_defaults(func=cmd_runner)
+    validate_config = sub.add_parser(
+        "validate-config", parents=[common], help="check a runner config without contacting Odoo"
+    )
+    validate_config.add_argument("--config", required=True, metavar="FILE.yaml", help="the runner config")
+    validate_config.set_defaults(func=cmd_validate_config)
 
     workbench = sub.add_parser(
         "workbench",

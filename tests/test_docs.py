@@ -32,7 +32,18 @@ ROOT = Path(__file__).parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKER = re.compile(r"<!--\s*docs-test:\s*([a-z-]+)\s*-->")
 FENCE = re.compile(r"^```([A-Za-z]*)\n(.*?)^```\n", re.S | re.M)
-COMMANDS = {"validate", "describe", "check", "run", "picklist", "poll", "watch", "workbench"}
+COMMANDS = {
+    "validate",
+    "describe",
+    "check",
+    "run",
+    "picklist",
+    "poll",
+    "watch",
+    "workbench",
+    "runner",
+    "validate-config",
+}
 KIND_OF = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
 TAKES_VALUE = {
     "--manifest",
@@ -48,6 +59,8 @@ TAKES_VALUE = {
     "--listen",
     "--public-url",
     "--reconcile-interval",
+    "--config",
+    "--lag-log",
 }
 
 

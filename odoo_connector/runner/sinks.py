@@ -46,19 +46,28 @@ class StdoutSink:
     """One JSON line per record, ``{"branch": "created"|"updated", "record": {…}}``, flushed per
     poll so a consumer reading the pipe sees each poll as soon as it is complete."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    # Polls of many triggers share stdout (odoo-connector runner): one poll's lines stay together.
+    _lock = threading.Lock()
+
+    def __init__(self, stream: TextIO | None = None, *, trigger: str | None = None) -> None:
         self._stream = stream  # None: sys.stdout as it is at delivery time
+        self._trigger = trigger  # the runner's trigger id, added to each line
 
     def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:
         stream = self._stream or sys.stdout
+        head = {"trigger": self._trigger} if self._trigger else {}
         try:
-            for branch, records in (("created", created), ("updated", updated)):
-                for record in records:
-                    line = json.dumps(
-                        redact_data({"branch": branch, "record": record}), ensure_ascii=False, default=str
-                    )
-                    stream.write(line + "\n")
-            stream.flush()
+            lines = [
+                json.dumps(
+                    redact_data({**head, "branch": branch, "record": record}), ensure_ascii=False, default=str
+                )
+                + "\n"
+                for branch, records in (("created", created), ("updated", updated))
+                for record in records
+            ]
+            with self._lock:
+                stream.write("".join(lines))
+                stream.flush()
         except (OSError, ValueError) as exc:  # a closed pipe or file
             raise DeliveryError(f"Could not write the records to stdout: {exc}") from exc
 
@@ -94,6 +103,7 @@ class WebhookSink:
         max_backoff: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], object] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -110,7 +120,8 @@ class WebhookSink:
         self._client = make_http_client(
             timeout=timeouts(timeout),
             transport=transport,
-            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
+            # the runner names the trigger, so one receiver URL can serve many triggers
+            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **(headers or {})},
         )
 
     def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:

@@ -18,16 +18,16 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..connections import Connection
 from ..errors import InputError, redact_data
 
-__all__ = ["StateKey", "StateStore", "default_state_path"]
+__all__ = ["SharedStateStore", "StateBackend", "StateError", "StateKey", "StateStore", "default_state_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS trigger_state (
@@ -79,6 +79,19 @@ class StateKey:
 
     def _where(self) -> tuple[str, str, str, int, str]:
         return (self.trigger_key, self.odoo_url, self.odoo_database, self.odoo_user_id, self.inputs_hash)
+
+
+class StateError(Exception):
+    """A state store other than SQLite (PostgreSQL) failed; the poll is repeated, as for
+    ``sqlite3.Error``."""
+
+
+class StateBackend(Protocol):
+    """What a poll needs from a state store: :meth:`claim` yields ``(state, save)``; ``save``
+    takes effect only if the block ends without an exception. SQLite (:class:`StateStore`,
+    :class:`SharedStateStore`) and PostgreSQL (:mod:`.pg`) implement it."""
+
+    def claim(self, key: StateKey) -> AbstractContextManager[tuple[dict[str, Any] | None, Any]]: ...
 
 
 class StateStore:
@@ -198,3 +211,24 @@ class StateStore:
             "saved_at = excluded.saved_at",
             (*key._where(), key.inputs, text, saved_at),
         )
+
+
+class SharedStateStore(StateStore):
+    """The many-trigger runner's SQLite store: one runner process polls many triggers at once.
+
+    :meth:`StateStore.claim` holds the file's write lock for a whole poll, which would run the
+    runner's polls one at a time. Here the runner itself guarantees one poll per trigger at a
+    time (and a lock file, :func:`~.embedded.lock_state_file`, one runner per file), so a claim
+    reads the state, lets the poll deliver, and saves in its own short transaction: a crash before
+    the save repeats the delivery, exactly as before. An idle poll returns the state it was given;
+    that is not written again (one fsync'd SQLite commit per idle poll was most of a thousand
+    triggers' lag, bench/runner_lag.py).
+    """
+
+    @contextmanager
+    def claim(self, key: StateKey) -> Iterator[tuple[dict[str, Any] | None, Any]]:
+        saved: list[Mapping[str, Any]] = []
+        state = self.load(key)
+        yield state, saved.append
+        if saved and saved[-1] != state:
+            self.save(key, saved[-1])

@@ -40,11 +40,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .. import client as client_module
 from ..client import OdooClient
 from ..connections import Connection, parse_connection
-from ..errors import InputError, OdooConnectorError, redact
+from ..errors import InputError, OdooConnectorError, RateLimitedError, redact
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, Sink, StdoutSink, WebhookSink
-from .state import StateKey, StateStore, default_state_path
+from .state import StateBackend, StateError, StateKey, StateStore, default_state_path
 
 __all__ = ["PollReport", "SkipFolding", "Watch", "run_watch"]
 
@@ -116,11 +116,13 @@ class Watch:
         inputs: Mapping[str, Any],
         *,
         client: OdooClient,
-        store: StateStore,
+        store: StateBackend,
         sink: Sink,
         interval: float = 60.0,
         max_polls: int | None = None,
         manifest: Manifest | None = None,
+        label: str | None = None,
+        quiet_idle: bool = False,
     ) -> None:
         self.key = key
         self.connection = connection
@@ -136,7 +138,13 @@ class Watch:
         self._stop = threading.Event()
         self._failure: str | None = None  # the current failure streak's message
         self._failed_polls = 0
-        self.label = f"{key} {self.inputs['model']}" if "model" in self.inputs else key
+        # seconds Odoo asked this poll's connection to wait (a 429 the client did not wait out
+        # itself: Retry-After over a minute); the many-trigger runner pauses the connection
+        self.retry_after: float | None = None
+        self.label = label or (f"{key} {self.inputs['model']}" if "model" in self.inputs else key)
+        # The many-trigger runner says idle polls at debug level: 1,000 triggers every 10 s would
+        # otherwise write 100 lines a second that say nothing happened.
+        self.quiet_idle = quiet_idle
         self.skip_folding = SkipFolding()
 
     @property
@@ -169,6 +177,7 @@ class Watch:
             return None
         started = time.monotonic()
         requests_before = self.client.request_count
+        self.retry_after = None
         report: PollReport | None = None
         try:
             delivered = self._poll()
@@ -181,9 +190,10 @@ class Watch:
                 )
                 self._succeeded(report)
         except OdooConnectorError as exc:
+            self.retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
             hint = f" ({exc.hint})" if exc.hint else ""
             self._failed(f"{type(exc).__name__}: {exc.message}{hint}")
-        except (DeliveryError, OSError, sqlite3.Error) as exc:
+        except (DeliveryError, OSError, sqlite3.Error, StateError) as exc:
             self._failed(f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug: say so with its traceback, and keep the schedule alive
             self._failed(f"{type(exc).__name__}: {exc}", unexpected=exc)
@@ -221,7 +231,9 @@ class Watch:
         if self._failure is not None:
             log.info("%s: polling works again after %d failed poll(s)", self.label, self._failed_polls)
             self._failure, self._failed_polls = None, 0
-        log.info(
+        idle = self.quiet_idle and not (report.created or report.updated)
+        log.log(
+            logging.DEBUG if idle else logging.INFO,
             "%s: %d created, %d updated (%d request%s, %.2fs)",
             self.label,
             report.created,

@@ -10,8 +10,9 @@ puts any ``httpx.BaseTransport`` (the fake Odoo) behind a real socket.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -76,11 +77,26 @@ def serve(respond: Callable[[Request], Answer]) -> Iterator[tuple[str, list[Requ
 
 
 @contextmanager
-def serve_transport(transport: httpx.BaseTransport) -> Iterator[str]:
-    """``transport`` (e.g. tests.fakes.odoo.FakeOdoo) answering on a real loopback port."""
+def serve_transport(
+    transport: httpx.BaseTransport,
+    *,
+    delay: float = 0.0,
+    around: Callable[[Request], AbstractContextManager[object]] | None = None,
+) -> Iterator[str]:
+    """``transport`` (e.g. tests.fakes.odoo.FakeOdoo) answering on a real loopback port.
+
+    ``delay`` seconds pass before each answer (a slow Odoo; concurrent requests wait side by
+    side, as on a real server); ``around(request)`` is entered for the whole request, outside
+    the fake's lock (to see which requests overlap)."""
     lock = threading.Lock()  # the fake is not thread-safe; Odoo serialises per row anyway
 
     def respond(request: Request) -> Answer:
+        with around(request) if around is not None else nullcontext():
+            return answer(request)
+
+    def answer(request: Request) -> Answer:
+        if delay:
+            time.sleep(delay)
         outgoing = httpx.Request(
             request.method, f"http://fake.test{request.path}", headers=request.headers, content=request.body
         )
