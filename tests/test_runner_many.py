@@ -270,6 +270,34 @@ def test_reload_adds_and_removes_triggers_and_keeps_the_state_of_the_others(tmp_
     assert out.seen()[("t0", old[0], "created")] == 1
 
 
+def test_a_trigger_changed_by_a_reload_waits_for_its_old_poll(tmp_path: Path) -> None:
+    """Its old poll (slow Odoo) is still running when the reload replaces it: the new trigger's
+    first poll starts only once the old one finished, never beside it (two polls of one trigger
+    would read the same state and deliver the same records twice)."""
+    odoo = FakeOdoo(models=MODELS)
+    events: list[PollEvent] = []
+    with serve_transport(odoo, delay=0.3) as url:
+        runner = make_runner(config_data({"main": url}, [trigger(0, interval=0.05)]), tmp_path, events=events)
+        with running(runner):
+            wait_for(lambda: bool(events), what="a first poll")
+            for step in range(6):  # each reload lands while a poll of t0 is in flight
+                wait_for(
+                    lambda: any(slot.running for slot in runner.scheduler.slots.values()),
+                    what="a poll in flight",
+                )
+                changed = trigger(0, interval=0.05)
+                changed["inputs"]["pageSize"] = 100 + step  # another fingerprint: a replacement
+                runner.apply(load_config_data(tmp_path, config_data({"main": url}, [changed])))
+            wait_for(lambda: len(events) >= 8, what="polls after the reloads")
+    assert max_overlap(events) == 1, [(e.started, e.finished) for e in events]
+
+
+def load_config_data(tmp_path: Path, data: dict[str, Any]) -> Any:
+    path = tmp_path / "runner-next.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_config(path)
+
+
 def test_a_bad_config_on_reload_keeps_the_running_one(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
