@@ -284,3 +284,62 @@ def test_a_runner_killed_mid_delivery_loses_nothing_and_repeats_only_the_unackno
     assert all(n == 2 for n in duplicates.values())
     assert overlaps.worst == 1, "two polls of one trigger overlapped"
     print(f"\nSIGKILL mid-delivery: {len(duplicates)} record(s) delivered twice, all unacknowledged")
+
+
+def test_a_429_with_a_long_retry_after_pauses_that_connection_in_every_process(
+    tmp_path: Path,
+    postgres_dsn: str,  # noqa: F811
+) -> None:
+    """Odoo asks for 120 s: the connection's triggers get no poll for that long, whichever
+    process would run them (the pause is in the shared schedule); the other connection's go on."""
+    fast = FakeOdoo(models={"res.partner": {"email": "char", "tag": "char"}})
+    fast_polls = Overlaps()
+
+    def too_many(request: Request) -> tuple[int, dict[str, str], bytes]:
+        return 429, {"Retry-After": "120", "Content-Type": "text/plain"}, b"slow down"
+
+    def polling(i: int, connection: str) -> dict[str, object]:
+        return {
+            "id": f"t{i}",
+            "trigger": "pollChangesTrigger",
+            "connection": connection,
+            "inputs": {"model": "res.partner", "domain": [["tag", "=", f"t{i}"]]},
+            "interval": 0.2,
+        }
+
+    with (
+        serve(too_many) as (limited_url, limited_seen),
+        serve_transport(fast, around=fast_polls.around) as fast_url,
+    ):
+        key = {"kind": "apiKey", "database": DATABASE, "apiKey": {"env": "TEST_ODOO_KEY"}}
+        config = tmp_path / "runner.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "settings": {"concurrency": 4, "lease": 2, "state": {"postgres": {"env": "TEST_DSN"}}},
+                    "connections": {"limited": {"url": limited_url, **key}, "fast": {"url": fast_url, **key}},
+                    "triggers": [polling(i, "limited") for i in range(3)]
+                    + [polling(i, "fast") for i in range(100, 103)],
+                }
+            )
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TEST_ODOO_KEY": API_KEY, "TEST_DSN": postgres_dsn}
+        with open(tmp_path / "runner-0.log", "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "odoo_connector.cli", "runner", "--config", str(config)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                wait_for(
+                    lambda: sum(fast_polls.polled.values()) >= 30, 60, "the fast triggers' polls", tmp_path
+                )
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(20)
+    # each limited trigger asked once (its first poll got the 429), then the pause held them;
+    # without it they poll every 0.2 s like the fast ones
+    assert len(limited_seen) <= 3, len(limited_seen)
+    assert "Odoo answered 429; no poll for 120s" in (tmp_path / "runner-0.log").read_text()

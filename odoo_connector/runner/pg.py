@@ -196,8 +196,24 @@ class PostgresRunner:
             log.warning("%s: not in this runner's config (is every runner on the same config?)", trigger_id)
             return
         watch.poll_once()
+        if watch.retry_after:
+            self._pause(trigger_id, watch.retry_after)
         if self.lags is not None:
             self.lags.write(trigger_id, due, started, time.time())
+
+    def _pause(self, trigger_id: str, seconds: float) -> None:
+        """Odoo answered 429 with a Retry-After longer than the client waits: no trigger of that
+        connection falls due before then, in any process (the schedule is shared)."""
+        spec = self.config.triggers.get(trigger_id)
+        if spec is None:
+            return
+        log.warning("%s: Odoo answered 429; no poll for %gs", spec.connection_name, seconds)
+        with psycopg.connect(self.dsn, autocommit=True) as db:
+            db.execute(
+                "UPDATE odoo_connector_schedule SET next_due = greatest(next_due, now() + %s * "
+                "interval '1 second') WHERE queue = %s",
+                (seconds, f"odoo:{spec.connection_name}"),
+            )
 
     def _watch(self, trigger_id: str, fingerprint: str) -> Watch | None:
         with self._lock:
