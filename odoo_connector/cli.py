@@ -708,8 +708,8 @@ def _fail(error: dict[str, Any]) -> None:
 
 def _keep_fields_between_runs() -> None:
     """Each CLI run is a new process: keep ``fields_get`` answers on disk for the next one
-    (client/fields_store.py), unless ODOO_CONNECTOR_FIELDS_CACHE=off."""
-    from .client import fields_store
+    (fields_store.py), unless ODOO_CONNECTOR_FIELDS_CACHE=off."""
+    from . import fields_store
 
     if os.environ.get("ODOO_CONNECTOR_FIELDS_CACHE", "").strip().lower() in ("off", "0", "no", "false"):
         fields_store.use(None)

@@ -466,7 +466,7 @@ def _own_fields_cache(
     """The CLI keeps fields_get answers under $XDG_CACHE_HOME between runs: each test gets its own
     (a cassette must not depend on what an earlier test left there), and the store is turned off
     again after a test that ran the CLI in this process."""
-    from odoo_connector.client import fields_store
+    from odoo_connector import fields_store
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     yield

@@ -1,4 +1,4 @@
-"""fields_get answers kept on disk between CLI runs (client/fields_store.py): a second run asks
+"""fields_get answers kept on disk between CLI runs (fields_store.py): a second run asks
 no fields_get, a field added in Odoo since is still found, a stale or corrupt file is a miss, and
 no file holds a secret or the server's address. Against the fake Odoo on a real loopback port,
 through the CLI's own ``main``."""
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from odoo_connector import fields_store
 from odoo_connector.cli import main
-from odoo_connector.client import fields_store
 from odoo_connector.client.pool import close_pooled_clients
 
 from .fakes.odoo import API_KEY, DATABASE, FakeOdoo

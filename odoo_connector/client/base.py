@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
+from .. import fields_store
 from ..connections import Connection
 from ..context import current as current_context
 from ..errors import UnsupportedServerError
-from . import fields_store
 from .http import DEFAULT_DEADLINE, HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
@@ -183,7 +183,7 @@ class OdooClient(abc.ABC):
 
     def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
         """``fields_get`` with the attributes the actions use, cached per model: for this client's
-        lifetime, and across CLI runs when the process turned :mod:`.fields_store` on."""
+        lifetime, and across CLI runs when the process turned :mod:`odoo_connector.fields_store` on."""
         if model not in self._fields_cache:
             store = fields_store.current()
             kept = store.load(*self._store_key(model)) if store else None
