@@ -102,3 +102,20 @@ def test_no_kept_file_holds_the_key_or_the_servers_address(odoo, capsys):
     text = kept.read_text(encoding="utf-8") + kept.name
     assert API_KEY not in text and url not in text and DATABASE not in kept.name
     assert kept.stat().st_mode & 0o077 == 0  # this user's only
+
+
+def test_turning_the_store_on_imports_no_http_stack_for_commands_that_talk_to_no_odoo(tmp_path):
+    """Every CLI run turns the store on; ``describe`` must still not pay for importing httpx."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from odoo_connector.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['describe'])\n"
+        "print('httpx' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "False", out.stderr
