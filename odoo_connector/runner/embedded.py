@@ -95,6 +95,25 @@ def make_sink(spec: TriggerSpec, stdout: TextIO | None = None) -> Sink:
     return StdoutSink(stdout, trigger=spec.id)
 
 
+def make_watch(
+    spec: TriggerSpec, client: OdooClient, store: StateBackend, sink: Sink, manifest: Manifest | None = None
+) -> Watch:
+    """A config trigger as the poll unit ``watch`` runs, for both runners: labelled by its id,
+    idle polls said at debug level."""
+    return Watch(
+        spec.key,
+        spec.connection,
+        spec.inputs,
+        client=client,
+        store=store,
+        sink=sink,
+        interval=spec.interval,
+        manifest=manifest,
+        label=spec.id,
+        quiet_idle=True,
+    )
+
+
 def first_due(trigger_id: str, interval: float, now: float) -> float:
     """Spread first polls over one interval, the same way at every start."""
     fraction = int(hashlib.sha256(trigger_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
@@ -234,18 +253,7 @@ class Runner:
             added = [spec for trigger_id, spec in config.triggers.items() if trigger_id not in slots]
             for spec in added:
                 sink = make_sink(spec, self.stdout)
-                watch = Watch(
-                    spec.key,
-                    spec.connection,
-                    spec.inputs,
-                    client=self._client(spec.connection),
-                    store=self.store,
-                    sink=sink,
-                    interval=spec.interval,
-                    manifest=self.manifest,
-                    label=spec.id,
-                    quiet_idle=True,
-                )
+                watch = make_watch(spec, self._client(spec.connection), self.store, sink, self.manifest)
                 slots[spec.id] = _Slot(spec, watch, sink, first_due(spec.id, spec.interval, now))
             self.scheduler.concurrency = config.concurrency
             self.scheduler.per_connection = config.per_connection

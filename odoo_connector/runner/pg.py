@@ -48,7 +48,7 @@ from procrastinate.jobs import Status
 
 from ..errors import InputError, OdooConnectorError, redact_data
 from .config import RunnerConfig, load_config
-from .embedded import LagLog, first_due, make_sink
+from .embedded import LagLog, first_due, make_sink, make_watch
 from .state import StateError, StateKey
 from .watch import Watch
 
@@ -228,17 +228,7 @@ class PostgresRunner:
                 from .. import client as client_module
 
                 client = self._clients[spec.connection_name] = client_module.make_client(spec.connection)
-            watch = Watch(
-                spec.key,
-                spec.connection,
-                spec.inputs,
-                client=client,
-                store=self.store,
-                sink=make_sink(spec),
-                interval=spec.interval,
-                label=spec.id,
-                quiet_idle=True,
-            )
+            watch = make_watch(spec, client, self.store, make_sink(spec))
             self._watches[trigger_id] = (fingerprint, watch)
             return watch
 
