@@ -147,7 +147,7 @@ def _fields_and_layout(client: OdooClient, model: str) -> tuple[dict[str, dict[s
     except (OdooConnectorError, KeyError, TypeError, ElementTree.ParseError):
         # no readable view (or an answer of another shape): field order, from fields_get
         return client.call(model, "fields_get", attributes=_FORM_ATTRIBUTES), []
-    client._fields_cache.setdefault(model, fields)
+    client.remember_fields(model, fields)
     return fields, shown
 
 

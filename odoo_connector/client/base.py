@@ -194,6 +194,11 @@ class OdooClient(abc.ABC):
                 self.refresh_fields(model)
         return self._fields_cache[model]
 
+    def remember_fields(self, model: str, fields: dict[str, dict[str, Any]]) -> None:
+        """Fields another answer carried (``get_views``, for modelForm), so that ``fields_get``
+        need not be asked; a list already held is kept."""
+        self._fields_cache.setdefault(model, fields)
+
     def fields_were_kept(self, model: str) -> bool:
         """True when ``model``'s fields came from an earlier run (they may be out of date)."""
         return model in self._fields_kept
