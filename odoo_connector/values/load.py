@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .problems import a_kind, describe
+
 __all__ = ["ValueRefused", "load_column", "load_row"]
 
 _TEXT = frozenset({"char", "text", "html", "selection"})
@@ -66,7 +68,9 @@ def load_column(model: str, fields: Mapping[str, Mapping[str, Any]], name: str) 
         )
     if kind in _TEXT | _AS_IS | _INTEGER | _FLOAT or kind == "boolean":
         return name
-    raise ValueRefused(name, f"{model}.{name} is {_a(kind)} field, which Odoo's import (load) cannot write.")
+    raise ValueRefused(
+        name, f"{model}.{name} is {a_kind(kind)} field, which Odoo's import (load) cannot write."
+    )
 
 
 def _ids(model: str, name: str, value: Any) -> list[int]:
@@ -82,18 +86,9 @@ def _ids(model: str, name: str, value: Any) -> list[int]:
     raise ValueRefused(
         name,
         f"{model}.{name} is a many2many field: give the list of related record ids it should hold "
-        f"(e.g. [3, 7]), not {_show(value)}. Other commands (add one, remove one) cannot be sent "
+        f"(e.g. [3, 7]), not {describe(value)}. Other commands (add one, remove one) cannot be sent "
         "through Odoo's import: use updateRecord for them.",
     )
-
-
-def _a(kind: Any) -> str:
-    return f"an {kind}" if str(kind)[:1] in "aeiou" else f"a {kind}"
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _cell(model: str, name: str, spec: Mapping[str, Any], value: Any) -> str:
@@ -106,7 +101,7 @@ def _cell(model: str, name: str, spec: Mapping[str, Any], value: Any) -> str:
             return "1" if value else "0"
         if isinstance(value, str):
             return value  # Odoo reads "true"/"yes"/"1" (and their translations)
-        raise ValueRefused(name, f"{where} is a boolean field: give true or false, not {_show(value)}.")
+        raise ValueRefused(name, f"{where} is a boolean field: give true or false, not {describe(value)}.")
     if value is None or value is False:
         return ""  # an empty cell clears the field
     if kind == "many2one":
@@ -117,27 +112,29 @@ def _cell(model: str, name: str, spec: Mapping[str, Any], value: Any) -> str:
         raise ValueRefused(
             name,
             f"{where} is a many2one field to {spec.get('relation') or 'another model'}: give the related "
-            f"record's id (a whole number), not {_show(value)}.",
+            f"record's id (a whole number), not {describe(value)}.",
         )
     if kind == "many2many":
         return ",".join(str(i) for i in _ids(model, name, value))
     if isinstance(value, bool):
-        raise ValueRefused(name, f"{where} is {_a(kind)} field, not a boolean: true is not a value for it.")
+        raise ValueRefused(
+            name, f"{where} is {a_kind(kind)} field, not a boolean: true is not a value for it."
+        )
     if kind in _INTEGER:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, int | str):
             return str(value)
-        raise ValueRefused(name, f"{where} is an integer field, not {_show(value)}.")
+        raise ValueRefused(name, f"{where} is an integer field, not {describe(value)}.")
     if kind in _FLOAT:
         if isinstance(value, int | float | str):
             return str(value)
-        raise ValueRefused(name, f"{where} is a number field, not {_show(value)}.")
+        raise ValueRefused(name, f"{where} is a number field, not {describe(value)}.")
     if isinstance(value, str):
         return value
     if kind in _TEXT and isinstance(value, int | float):
         return str(value)
-    raise ValueRefused(name, f"{where} is {_a(kind)} field: give it as text, not {_show(value)}.")
+    raise ValueRefused(name, f"{where} is {a_kind(kind)} field: give it as text, not {describe(value)}.")
 
 
 def load_row(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["Problem", "raise_problems"]
+__all__ = ["Problem", "a_kind", "describe", "raise_problems"]
 
 
 @dataclass
@@ -29,3 +30,14 @@ def raise_problems(model: str, problems: list[Problem]) -> None:
         hint="Nothing was written. Fix the values above, or set rawValues to true to send them to "
         "Odoo as given.",
     )
+
+
+def describe(value: Any) -> str:
+    """A value as shown in an error: its repr, cut at 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def a_kind(kind: Any) -> str:
+    """ "a char", "an html", "an integer": a field type with its article."""
+    return f"an {kind}" if str(kind)[:1] in "aeiou" else f"a {kind}"

@@ -14,8 +14,7 @@ from typing import Any
 
 from ..client import OdooClient
 from ..errors import NotFoundError
-from .problems import Problem, raise_problems
-from .refs import describe
+from .problems import Problem, describe, raise_problems
 
 __all__ = ["unchanged_read_only"]
 

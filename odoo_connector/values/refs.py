@@ -19,12 +19,11 @@ one product cost one request. Lookups are reads, retried safely by the transport
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..client import OdooClient
 from ..errors import OdooValidationError
 
-__all__ = ["Ref", "Resolver", "describe"]
+__all__ = ["Ref", "Resolver"]
 
 _CANDIDATES = 5  # listed when a name is ambiguous
 
@@ -91,9 +90,3 @@ class Resolver:
         if not res_id:
             return f"the {ref.model} record with the external ID {ref.key!r} is not visible to this user"
         return int(res_id)
-
-
-def describe(value: Any) -> str:
-    """A value as shown in an error: JSON-like, cut at 60 characters."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"

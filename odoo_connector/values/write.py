@@ -40,9 +40,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..client import OdooClient
 from ..errors import InputError
-from .problems import Problem, raise_problems
+from .problems import Problem, a_kind, describe, raise_problems
 from .readonly import unchanged_read_only
-from .refs import Ref, Resolver, describe
+from .refs import Ref, Resolver
 
 __all__ = ["Converter", "to_odoo"]
 
@@ -108,7 +108,7 @@ class _Conversion:
         if kind in _TEXT or kind == "binary":
             if isinstance(value, str) or (kind in _TEXT and isinstance(value, int | float)):
                 return value if isinstance(value, str) else str(value)
-            self.problem(where, f"{label} is a {kind} field: give it as text, not {describe(value)}.")
+            self.problem(where, f"{label} is {a_kind(kind)} field: give it as text, not {describe(value)}.")
             return False
         return value  # json, properties, reference, …: Odoo's own shape, as given
 
@@ -156,7 +156,7 @@ class _Conversion:
 
     def x2many(self, kind: str, relation: str, label: str, value: Any, where: str) -> Any:
         if not isinstance(value, list):
-            self.problem(where, f"{label} is a {kind} field: give a list, not {describe(value)}.")
+            self.problem(where, f"{label} is {a_kind(kind)} field: give a list, not {describe(value)}.")
             return False
         if value and all(
             isinstance(item, list | tuple) and item and isinstance(item[0], int) and 0 <= item[0] <= 6
