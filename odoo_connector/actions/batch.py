@@ -25,6 +25,15 @@ What this module adds on top, and why:
   Creating by position or by matchFields is not retried: Odoo may have created the rows.
 * **External IDs under a module's name** (``base.…``, ``sale.…``) are refused before sending
   (:mod:`.external_ids`).
+* **skipUnchanged** (upsertRecords and updateRecords, on by default): rows whose record is known
+  before sending (by ``recordId``, or an external ID found by :mod:`.unchanged`) are compared with
+  the record; a row that matches is not sent (``unchanged`` in its report), and the changed rows
+  go with only their changed fields through ``web_save_multi``, the list view's multi-edit (one
+  request, one transaction per batch, about 1 ms a record against 6 for ``load``'s row-by-row
+  write). Odoo's refusal there names no row, so a refused batch is sent again through ``load``,
+  which names it; the rows' fields, not the batch, then decide how many ``load`` calls that takes.
+  Rows by position, new external IDs and rows naming the same record twice go through ``load``
+  as given, in order.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from ..errors import (
 )
 from ..values import Converter, ValueRefused, load_row
 from .external_ids import STANDARD_MODULES, check_external_id, external_id_problem
+from .unchanged import changed_values, comparable, current_values, ids_by_external_id
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -86,6 +96,9 @@ class _Row:
     error: dict[str, Any] | None = None
     done: bool = False
     created: bool = False
+    values: dict[str, Any] | None = None  # as Odoo's write takes them, kept for skipUnchanged
+    write: dict[str, Any] | None = None  # the changed values, when the record is known
+    unchanged: bool = False
 
 
 def _row_error(exc: OdooConnectorError | ValueRefused, field_name: str | None = None) -> dict[str, Any]:
@@ -131,6 +144,7 @@ class _Run:
         self.first = int(inputs.get("firstIndex", 0))
         self.rows = [_Row(self.first + i, i) for i in range(len(inputs["records"]))]
         self.single = bool(inputs.get("_single"))  # upsertRecord, createRecord: no batch wording
+        self.compare = op in ("upsert", "update") and not self.single and inputs.get("skipUnchanged", True)
         # createRecord with an external ID converts before it gets here, and says so
         self.raw = bool(inputs.get("rawValues") or inputs.get("_converted"))
         self.written_batches = 0
@@ -141,7 +155,7 @@ class _Run:
     # -- before sending --------------------------------------------------------------------------
 
     def _prepare(self, records: Sequence[Mapping[str, Any]]) -> None:
-        fields = self.client.fields_get(self.model) if self.op != "delete" else {}
+        self.fields = fields = self.client.fields_get(self.model) if self.op != "delete" else {}
         # values as people write them, names looked up once for all rows (values.write)
         self.converter = None if self.raw else Converter(self.client)
         for row, record in zip(self.rows, records, strict=True):
@@ -165,6 +179,8 @@ class _Run:
         if self.converter is not None:
             values = self.converter.convert(self.model, values)
         columns, cells = load_row(self.model, fields, values)
+        if self.compare:
+            row.values = values
         key_column, key = "", ""
         if self.op == "update":
             row.record_id = int(record["recordId"])
@@ -195,11 +211,20 @@ class _Run:
 
     def batches(self) -> Iterator[list[_Row]]:
         """Consecutive good rows, at most batch_size, with the same columns; a repeated match key
-        starts a new batch (two rows matching nothing would otherwise both create)."""
+        starts a new batch (two rows matching nothing would otherwise both create). Rows with
+        changed values for a known record (``write``) each touch a record no other row does, so
+        they are gathered whatever lies between them: any fields, batch_size a request."""
         batch: list[_Row] = []
+        writes: list[_Row] = []
         keys: set[tuple[Any, ...]] = set()
         for row in self.rows:
-            if row.error:
+            if row.error or row.done:
+                continue
+            if row.write is not None:
+                writes.append(row)
+                if len(writes) >= self.batch_size:
+                    yield writes
+                    writes = []
                 continue
             if batch and (
                 len(batch) >= self.batch_size
@@ -213,23 +238,120 @@ class _Run:
                 keys.add(row.match)
         if batch:
             yield batch
+        if writes:
+            yield writes
+
+    # -- comparing (skipUnchanged) -----------------------------------------------------------------
+
+    def _compare(self) -> None:
+        """Finds the records behind rows that name one (recordId, a known external ID), reads
+        them a batch at a time, marks the rows that match ``unchanged`` and gives the others
+        ``write``: only their changed values. A row naming the same record as another row of the
+        call stays on the ``load`` path, where order is kept."""
+        rows = [r for r in self.rows if r.values is not None and not r.error]
+        if self.op == "update":
+            targets = {id(r): r.record_id for r in rows}
+        else:
+            external = [r for r in rows if r.columns[:1] == ("id",)]
+            if not external:
+                return
+            known = ids_by_external_id(self.client, self.model, {r.cells[0] for r in external})
+            if known is None:
+                log.info("%s has too many records to compare: rows are written as given", self.model)
+                return
+            found, top = known
+            if self.watermark is None:
+                self.watermark = top  # the scan saw every id: no search for it
+            targets = {id(r): found.get(r.cells[0]) for r in external}
+        counts: dict[int, int] = {}
+        for record_id in targets.values():
+            if record_id is not None:
+                counts[record_id] = counts.get(record_id, 0) + 1
+        eligible = [r for r in rows if counts.get(targets.get(id(r)) or 0) == 1]
+        for start in range(0, len(eligible), self.batch_size):
+            part = eligible[start : start + self.batch_size]
+            names = comparable(self.fields, {n for r in part for n in r.values or {}})
+            current = current_values(self.client, self.model, [targets[id(r)] or 0 for r in part], names)
+            for row in part:
+                record = current.get(targets[id(row)] or 0)
+                if record is None:
+                    continue  # gone or hidden: load says so for this row
+                row.record_id = int(record["id"])
+                changed = changed_values(self.fields, row.values or {}, record)
+                if changed:
+                    row.write = changed
+                else:
+                    row.done = row.unchanged = True
+            progress.info("%s: %d of %d rows compared", self.model, start + len(part), len(eligible))
 
     # -- sending ---------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         total = len(self.rows)
+        if self.compare:
+            self._compare()
         number = 0
         for number, batch in enumerate(self.batches(), start=1):
             try:
-                if self.skip:
-                    self._write_skipping(batch)
-                else:
-                    self._write_or_stop(batch, number)
+                parts = [batch]
+                if batch[0].write is not None:
+                    parts = [] if self._write_known(batch) else list(self._load_parts(batch))
+                for part in parts:
+                    if self.skip:
+                        self._write_skipping(part)
+                    else:
+                        self._write_or_stop(part, number)
             except OdooConnectorError as exc:
                 raise self._stopped(exc, batch, number) from None
             done = sum(1 for r in self.rows if r.done or r.error)
             progress.info("%s: %d of %d rows done (%d batches)", self.model, done, total, number)
         return self.report()
+
+    def _write_known(self, batch: list[_Row]) -> bool:
+        """Writes the rows' changed values on their known records in one ``web_save_multi``;
+        True when done. False when Odoo refused (its error names no row): the rows are then
+        turned into ``load`` rows of their changed fields, for :meth:`_load_parts`."""
+        try:
+            self.client.call(
+                self.model,
+                "web_save_multi",
+                [r.record_id or 0 for r in batch],
+                vals_list=[r.write for r in batch],
+                specification={},
+                idempotent=True,  # the same values on the same records: sending again is harmless
+            )
+        except (OdooRequestError, ServerError) as exc:
+            if _unanswered(exc):
+                raise
+            log.info(
+                "%s: web_save_multi refused %d rows (%s); sending them through load",
+                self.model,
+                len(batch),
+                exc,
+            )
+            for row in batch:
+                columns, cells = load_row(self.model, self.fields, row.write or {})
+                key_column = row.columns[0] if row.columns[:1] == ("id",) else ".id"
+                key = row.cells[0] if key_column == "id" else str(row.record_id)
+                row.columns, row.cells, row.write = (key_column, *columns), [key, *cells], None
+            return False
+        for row in batch:
+            row.done = True
+        self.written_batches += 1
+        return True
+
+    @staticmethod
+    def _load_parts(batch: list[_Row]) -> Iterator[list[_Row]]:
+        """``batch`` as ``load`` calls: consecutive rows with the same columns (a batch from
+        :meth:`batches` is one; rows :meth:`_write_known` handed back may be several)."""
+        part: list[_Row] = []
+        for row in batch:
+            if part and row.columns != part[0].columns:
+                yield part
+                part = []
+            part.append(row)
+        if part:
+            yield part
 
     def _write_or_stop(self, batch: list[_Row], number: int) -> None:
         named, whole = self._attempt(batch)
@@ -406,6 +528,8 @@ class _Run:
                 entry: dict[str, Any] = {"index": row.index, "id": row.record_id}
                 if self.op != "delete":
                     entry["created"] = row.created
+                if row.unchanged:
+                    entry["unchanged"] = True
             elif row.error:
                 entry = {"index": row.index, "error": row.error}
             else:
@@ -417,29 +541,40 @@ class _Run:
                 entry = {"index": row.index, "error": {"type": "NotWritten", "message": why}}
             rows.append(entry)
         done = [r for r in self.rows if r.done]
-        return {
+        written = [r for r in done if not r.unchanged]
+        out = {
             "rows": rows,
-            "written": len(done),
+            "written": len(written),
             "created": sum(1 for r in done if r.created),
             "failed": len(self.rows) - len(done),
             "batches": self.written_batches,
         }
+        if self.op in ("upsert", "update"):
+            out["unchanged"] = len(done) - len(written)
+        return out
 
     def _stopped(self, exc: OdooConnectorError, batch: list[_Row], number: int) -> OdooConnectorError:
         """``exc`` (same type, so the same exit status) with where the run stopped and what it
         wrote before; ``report`` holds the per-row report."""
-        written = [r for r in self.rows if r.done]
+        written = [r for r in self.rows if r.done and not r.unchanged]
         unknown = _unanswered(exc)
+        span = _span(batch)
+        safe = (
+            " (it sets values on records that exist: sending it again is safe)."
+            if batch[0].write is not None
+            else " (this batch names its records by external ID: sending it again is safe)."
+            if batch[0].columns[:1] == ("id",)
+            else "."
+        )
+        part_written = sum(1 for r in batch if r.done and not r.unchanged)
         fate = (
-            f"Batch {number} (rows {batch[0].index} to {batch[-1].index}) may or may not have been written: "
-            "Odoo gave no answer. Check those records before sending them again"
-            + (
-                " (this batch names its records by external ID: sending it again is safe)."
-                if batch[0].columns[:1] == ("id",)
-                else "."
-            )
+            f"Batch {number} ({span}) may or may not have been written: "
+            "Odoo gave no answer. Check those records before sending them again" + safe
             if unknown
-            else f"Nothing of batch {number} (rows {batch[0].index} to {batch[-1].index}) was written."
+            else f"Nothing of batch {number} ({span}) was written."
+            if not part_written
+            else f"Of batch {number} ({span}), {part_written} rows were written before Odoo refused one "
+            "(the report says which)."
         )
         n = self.written_batches
         before = (
@@ -459,6 +594,17 @@ class _Run:
         stopped.args = (stopped.message,)
         stopped.report = self.report(stopped_at=batch[0].index)  # type: ignore[attr-defined]
         return stopped
+
+
+def _span(batch: Sequence[_Row]) -> str:
+    """Which input rows a batch holds: a range, or how many between two (changed rows of known
+    records are gathered from anywhere in the input)."""
+    first, last = batch[0].index, batch[-1].index
+    return (
+        f"rows {first} to {last}"
+        if last - first + 1 == len(batch)
+        else f"{len(batch)} rows from {first} to {last}"
+    )
 
 
 def _systemic(
