@@ -104,6 +104,7 @@ def test_update_records_writes_each_row_and_a_missing_id_is_that_rows_error(conn
         "created": 0,
         "failed": 1,
         "batches": 1,
+        "unchanged": 0,
     }
     phones = run(
         conn, "listRecords", model="res.partner", domain=[["id", "in", [first, second]]], fields=["phone"]
@@ -128,16 +129,27 @@ def test_upsert_records_by_external_id_creates_then_updates_the_same_records(con
         "created": 3,
         "failed": 0,
         "batches": 2,
+        "unchanged": 0,
     }
     rows[1]["parameters"] = {"name": f"{prefix} Up1 changed", "is_company": False}
     again = run(conn, "upsertRecords", model="res.partner", records=rows, batchSize=2)
     assert again == {
-        "rows": [{"index": i, "id": ids[i], "created": False} for i in range(3)],
-        "written": 3,
+        "rows": [
+            {"index": 0, "id": ids[0], "created": False, "unchanged": True},
+            {"index": 1, "id": ids[1], "created": False},
+            {"index": 2, "id": ids[2], "created": False, "unchanged": True},
+        ],
+        "written": 1,
         "created": 0,
         "failed": 0,
-        "batches": 2,
+        "batches": 1,
+        "unchanged": 2,
     }
+    everything = run(
+        conn, "upsertRecords", model="res.partner", records=rows, batchSize=2, skipUnchanged=False
+    )
+    assert everything["rows"] == [{"index": i, "id": ids[i], "created": False} for i in range(3)]
+    assert (everything["written"], everything["unchanged"], everything["batches"]) == (3, 0, 2)
     assert names(conn, prefix) == {
         f"{prefix} Up0": ids[0],
         f"{prefix} Up1 changed": ids[1],
@@ -243,6 +255,7 @@ def test_stop_mode_names_the_failing_row_and_the_batches_written(conn, cleanup, 
         "created": 2,
         "failed": 3,
         "batches": 1,
+        "unchanged": 0,
     }
 
 
@@ -276,6 +289,7 @@ def test_skip_mode_writes_every_good_row_once_and_reports_the_bad_ones(conn, cle
         "created": 4,
         "failed": 2,
         "batches": 2,
+        "unchanged": 0,
     }
 
 
@@ -391,3 +405,12 @@ def test_rows_name_related_records_and_selections_as_people_write_them(conn, cle
     assert record["country_id"]["name"] == "Belgium"
     assert record["category_id"] == [tag]
     assert record["is_company"] is True
+    # the same rows again: the country, the tag and the selection as people write them compare
+    # equal to what the records hold, so nothing is sent
+    rows[1]["parameters"]["country_id"] = "Belgium"
+    rows[1]["parameters"]["name"] = f"{prefix} Named1"
+    again = run(conn, "upsertRecords", model="res.partner", records=rows, onError="skip")
+    cleanup.extend(("res.partner", i) for i in ids_of(again) if i not in written.values())
+    assert [row.get("unchanged", False) for row in again["rows"]] == [True, False, True]
+    assert again["rows"][1]["created"] is True
+    assert (again["written"], again["unchanged"], again["batches"]) == (1, 2, 1)

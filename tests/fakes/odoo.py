@@ -78,7 +78,7 @@ _POSITIONAL = {
     "create": ["vals_list"],
     "fields_get": ["allfields", "attributes"],
 }
-_RECORD_METHODS = {"read", "write", "unlink"}
+_RECORD_METHODS = {"read", "write", "unlink", "get_metadata", "web_save_multi"}
 
 
 class OdooFault(Exception):
@@ -149,6 +149,7 @@ class FakeOdoo(httpx.BaseTransport):
         # load: external ID -> (model, id); loads to commit and then answer with a timeout
         self.external_ids: dict[str, tuple[str, int]] = {}
         self.lose_load_answers = 0
+        self.lose_write_answers = 0
         # automation rules and their webhooks (install_automation)
         self._changes: list[tuple[str, str, int, dict[str, Any]]] = []
         self.automation_allowed = True
@@ -503,6 +504,53 @@ class FakeOdoo(httpx.BaseTransport):
             self.lose_load_answers -= 1
             raise httpx.ReadTimeout("the fake lost the answer after committing")
         return {"ids": ids, "messages": [], "nextrow": 0}
+
+    def _m_get_metadata(self, model: str, ids: list[int]) -> list[dict[str, Any]]:
+        """Each record's external IDs, as Odoo reads them for any user (``ir.model.data`` as
+        superuser); the log fields are left out, nothing here reads them."""
+        table = self.tables[model]
+        names: dict[int, list[str]] = {}
+        for xid, (xmodel, record_id) in self.external_ids.items():
+            if xmodel == model:
+                names.setdefault(record_id, []).append(xid)
+        out = []
+        for record_id in ids:
+            if record_id not in table:
+                raise OdooFault(
+                    "missing", f"Record does not exist or has been deleted. (Records: {[record_id]})"
+                )
+            xids = [{"xmlid": x, "noupdate": False} for x in names.get(record_id, [])]
+            out.append(
+                {
+                    "id": record_id,
+                    "xmlid": xids[0]["xmlid"] if xids else False,
+                    "noupdate": False,
+                    "xmlids": xids,
+                }
+            )
+        return out
+
+    def _m_web_save_multi(
+        self, model: str, ids: list[int], vals_list: list[dict[str, Any]], specification: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The list view's multi-edit: a write per record, one transaction (a missing record or
+        an empty name and nothing is written, with an error that names no record).
+        ``lose_write_answers`` makes the next ones run and commit, then time out."""
+        if len(ids) != len(vals_list):
+            raise OdooFault("value", "Each record must have a corresponding vals entry.")
+        missing = [i for i in ids if i not in self.tables[model]]
+        if missing:
+            raise OdooFault("missing", f"Record does not exist or has been deleted. (Records: {missing})")
+        if any("name" in vals and not vals["name"] for vals in vals_list):
+            raise OdooFault("value", "Contacts require a name")
+        tx = self.begin()
+        for record_id, vals in zip(ids, vals_list, strict=True):
+            tx.write(model, record_id, **vals)
+        tx.commit()
+        if self.lose_write_answers > 0:
+            self.lose_write_answers -= 1
+            raise httpx.ReadTimeout("the fake lost the answer after committing")
+        return [{"id": i} for i in ids]
 
     def _load_value(self, model: str, column: str, text: str) -> Any:
         name = column.split("/")[0]
