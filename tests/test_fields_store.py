@@ -6,6 +6,7 @@ through the CLI's own ``main``."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,9 @@ from .fakes.server import serve_transport
 def odoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeOdoo, str]]:
     fake = FakeOdoo()
     with serve_transport(fake) as url:
-        for name in ("ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_PORT", "ODOO_CONNECTOR_FIELDS_CACHE"):
-            monkeypatch.delenv(name, raising=False)
+        # nothing of a shell set up for the live suite (a login, a company) may reach the fake
+        for name in [n for n in os.environ if n.startswith("ODOO_")]:
+            monkeypatch.delenv(name)
         monkeypatch.setenv("ODOO_URL", url)
         monkeypatch.setenv("ODOO_DB", DATABASE)
         monkeypatch.setenv("ODOO_API_KEY", API_KEY)
