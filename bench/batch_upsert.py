@@ -4,12 +4,16 @@ Against the real Odoo named by the environment (ODOO_URL, ODOO_DB, ODOO_API_KEY;
 ordinary user the connector is built for:
 
 1. **batchSize sweep**: ``--sweep-rows`` new partners upserted by external ID, then the same rows
-   again (updates), for each size in ``--sizes``; ms per row.
+   again with half changed (compared with the records: skipUnchanged, the default), then changed
+   back with ``skipUnchanged: false`` (every row through ``load``, the path before comparing), for
+   each size in ``--sizes``; ms per row.
 2. **The issue's run**: ``--rows`` partners (default 10 000) upserted by external ID (all new),
-   then again with half of them changed (``function``); wall time and requests per run.
+   then again with half of them changed (``function``), then the same file a third time (nothing
+   changed); wall time and requests by method per run.
 3. **Side by side, the per-row loop** the way workflow tools run it: one ``createRecord`` per row,
-   then one ``updateRecord`` per row with the same half changed, on ``--sample`` rows (measuring
-   10 000 one by one takes minutes); its time per row is multiplied by ``--rows`` to compare.
+   then one ``updateRecord`` per row with the same half changed, then the same again; and one
+   ``upsertRecord`` per row for the three runs; on ``--sample`` rows (measuring 10 000 one by one
+   takes minutes); its time per row is multiplied by ``--rows`` to compare.
 4. **Peak RSS**: ``odoo-connector run upsertRecords --input-jsonl FILE`` in a subprocess for a
    small and a large file; the figure is the child's peak resident set.
 
@@ -21,13 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +62,35 @@ def rows(tag: str, count: int, start: int = 0, changed: bool = False) -> list[di
     return out
 
 
+def count_methods(client: Any) -> Counter[str]:
+    """Counts the client's calls by method from now on (the figures say which requests a run
+    made, not only how many)."""
+    counts: Counter[str] = Counter()
+    real = client.call
+
+    def call(model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        counts[method] += 1
+        return real(model, method, *args, **kwargs)
+
+    client.call = call
+    return counts
+
+
 def timed_upsert(
-    conn: dict[str, Any], client: Any, records: list[dict[str, Any]], size: int
+    conn: dict[str, Any],
+    client: Any,
+    methods: Counter[str],
+    records: list[dict[str, Any]],
+    size: int,
+    **inputs: Any,
 ) -> dict[str, Any]:
+    methods.clear()
     before, start = client.request_count, time.perf_counter()
     data = invoke(
-        "upsertRecords", conn, {"model": MODEL, "records": records, "batchSize": size}, client=client
+        "upsertRecords",
+        conn,
+        {"model": MODEL, "records": records, "batchSize": size, **inputs},
+        client=client,
     )["data"]
     wall = time.perf_counter() - start
     assert data["failed"] == 0, data
@@ -71,8 +98,10 @@ def timed_upsert(
         "wall_s": wall,
         "ms_per_row": 1000 * wall / len(records),
         "requests": client.request_count - before,
-        "loads": math.ceil(len(records) / size),
+        "methods": dict(methods),
+        "writes": methods["load"] + methods["web_save_multi"],
         "created": data["created"],
+        "unchanged": data.get("unchanged", 0),
         "ids": [r["id"] for r in data["rows"]],
     }
 
@@ -96,8 +125,17 @@ def per_row_loop(conn: dict[str, Any], client: Any, tag: str, count: int) -> dic
             "updateRecord", conn, {"model": MODEL, "recordId": record_id, "parameters": params}, client=client
         )
     update_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for record_id, row in zip(ids, changed, strict=True):  # the same file again: a loop writes it all
+        invoke(
+            "updateRecord",
+            conn,
+            {"model": MODEL, "recordId": record_id, "parameters": row["parameters"]},
+            client=client,
+        )
+    same_s = time.perf_counter() - start
     upserts = []
-    for changed_half in (False, True):
+    for changed_half in (False, True, True):
         start = time.perf_counter()
         for row in rows(f"{tag}u", count, changed=changed_half):
             invoke("upsertRecord", conn, {"model": MODEL, **row}, client=client)
@@ -105,8 +143,10 @@ def per_row_loop(conn: dict[str, Any], client: Any, tag: str, count: int) -> dic
     return {
         "create_ms_per_row": 1000 * create_s / count,
         "update_ms_per_row": 1000 * update_s / count,
+        "same_ms_per_row": 1000 * same_s / count,
         "upsert_new_ms_per_row": upserts[0],
         "upsert_changed_ms_per_row": upserts[1],
+        "upsert_same_ms_per_row": upserts[2],
         "ids": ids,
     }
 
@@ -116,8 +156,8 @@ def cli_peak_rss(conn: dict[str, Any], tag: str, count: int, size: int) -> dict[
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder, "rows.jsonl")
         with source.open("w", encoding="utf-8") as handle:
-            for start in range(0, count, 1000):
-                for row in rows(tag, min(1000, count - start), start):
+            for first in range(0, count, 1000):
+                for row in rows(tag, min(1000, count - first), first):
                     handle.write(json.dumps(row) + "\n")
         env = {**os.environ, "ODOO_API_KEY": conn["apiKey"]}
         script = (
@@ -204,6 +244,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[str, Any] = {"rows": args.rows, "sample": args.sample, "run": run}
     with make_client(parse_connection(conn)) as client:
+        methods = count_methods(client)
         try:
             if args.only_rss:
                 results["cli_rss"] = measure_rss(conn, run, args)
@@ -211,38 +252,66 @@ def main() -> int:
             sweep = []
             for size in sizes:
                 tag = f"{run}s{size}"
-                new = timed_upsert(conn, client, rows(tag, args.sweep_rows), size)
-                again = timed_upsert(conn, client, rows(tag, args.sweep_rows, changed=True), size)
-                sweep.append((size, new["ms_per_row"], again["ms_per_row"], new["loads"]))
+                new = timed_upsert(conn, client, methods, rows(tag, args.sweep_rows), size)
+                again = timed_upsert(conn, client, methods, rows(tag, args.sweep_rows, changed=True), size)
+                as_given = timed_upsert(
+                    conn, client, methods, rows(tag, args.sweep_rows), size, skipUnchanged=False
+                )
+                sweep.append(
+                    (
+                        size,
+                        new["ms_per_row"],
+                        again["ms_per_row"],
+                        as_given["ms_per_row"],
+                        new["writes"],
+                        again["writes"],
+                    )
+                )
             print_table(
-                f"batchSize sweep: {args.sweep_rows} rows upserted by external ID (new, then half changed)",
-                ["batchSize", "create ms/row", "update ms/row", "loads per run"],
+                f"batchSize sweep: {args.sweep_rows} rows upserted by external ID (new; half changed, "
+                "compared; half changed back, skipUnchanged false: every row through load)",
+                [
+                    "batchSize",
+                    "create ms/row",
+                    "update ms/row",
+                    "update as given ms/row",
+                    "writes new",
+                    "writes update",
+                ],
                 sweep,
             )
             best = min(sweep, key=lambda s: s[1] + s[2])[0]
-            results["sweep"] = [{"batchSize": s[0], "create_ms": s[1], "update_ms": s[2]} for s in sweep]
+            results["sweep"] = [
+                {"batchSize": s[0], "create_ms": s[1], "update_ms": s[2], "update_as_given_ms": s[3]}
+                for s in sweep
+            ]
             results["best_batch_size"] = best
 
             size = DEFAULT_BATCH_SIZE
             tag = f"{run}m"
-            first = timed_upsert(conn, client, rows(tag, args.rows), size)
-            second = timed_upsert(conn, client, rows(tag, args.rows, changed=True), size)
+            first = timed_upsert(conn, client, methods, rows(tag, args.rows), size)
+            second = timed_upsert(conn, client, methods, rows(tag, args.rows, changed=True), size)
+            third = timed_upsert(conn, client, methods, rows(tag, args.rows, changed=True), size)
             assert second["ids"] == first["ids"] and second["created"] == 0
+            assert third["unchanged"] == args.rows and third["writes"] == 0
             loop = per_row_loop(conn, client, f"{run}l", args.sample)
             n = args.rows
             table = []
             for label, batch, loop_ms, upsert_ms in (
                 ("1: all new", first, loop["create_ms_per_row"], loop["upsert_new_ms_per_row"]),
                 ("2: half changed", second, loop["update_ms_per_row"], loop["upsert_changed_ms_per_row"]),
+                ("3: the same again", third, loop["same_ms_per_row"], loop["upsert_same_ms_per_row"]),
             ):
                 loop_s, upsert_s = loop_ms * n / 1000, upsert_ms * n / 1000
                 wall = batch["wall_s"]
+                shown = " ".join(f"{m} {c}" for m, c in sorted(batch["methods"].items()))
                 table.append(
                     (
                         label,
                         wall,
                         batch["requests"],
-                        batch["loads"],
+                        shown,
+                        batch["unchanged"],
                         loop_s,
                         loop_s / wall,
                         upsert_s,
@@ -256,7 +325,8 @@ def main() -> int:
                     "run",
                     "upsertRecords s",
                     "requests",
-                    "loads",
+                    "by method",
+                    "unchanged",
                     "create/updateRecord loop s",
                     "ratio",
                     "upsertRecord loop s",
@@ -264,7 +334,17 @@ def main() -> int:
                 ],
                 table,
             )
-            keys = ("run", "wall_s", "requests", "loads", "loop_s", "ratio", "upsert_loop_s", "upsert_ratio")
+            keys = (
+                "run",
+                "wall_s",
+                "requests",
+                "methods",
+                "unchanged",
+                "loop_s",
+                "ratio",
+                "upsert_loop_s",
+                "upsert_ratio",
+            )
             results["runs"] = [dict(zip(keys, r, strict=True)) for r in table]
             results["loop_ms_per_row"] = {k: v for k, v in loop.items() if k.endswith("ms_per_row")}
 
