@@ -414,3 +414,31 @@ def test_rows_name_related_records_and_selections_as_people_write_them(conn, cle
     assert [row.get("unchanged", False) for row in again["rows"]] == [True, False, True]
     assert again["rows"][1]["created"] is True
     assert (again["written"], again["unchanged"], again["batches"]) == (1, 2, 1)
+
+
+def test_the_chatter_stays_quiet_unless_track_history_is_asked(conn, cleanup, prefix):
+    """As Odoo's Import button: no 'created' note and no follower unless trackHistory."""
+    quiet = ids_of(
+        run(conn, "createRecords", model="res.partner", records=[{"parameters": {"name": f"{prefix} Q"}}])
+    )
+    loud = ids_of(
+        run(
+            conn,
+            "createRecords",
+            model="res.partner",
+            records=[{"parameters": {"name": f"{prefix} L"}}],
+            trackHistory=True,
+        )
+    )
+    cleanup.extend(("res.partner", i) for i in quiet + loud)
+
+    def chatter(record_id: int) -> tuple[int, int]:
+        where = [["model", "=", "res.partner"], ["res_id", "=", record_id]]
+        notes = run(conn, "listRecords", model="mail.message", domain=where, fields=["id"])
+        follows = [["res_model", "=", "res.partner"], ["res_id", "=", record_id]]
+        followers = run(conn, "listRecords", model="mail.followers", domain=follows, fields=["id"])
+        return len(notes), len(followers)
+
+    assert chatter(quiet[0]) == (0, 0)
+    notes, followers = chatter(loud[0])
+    assert notes >= 1 and followers >= 1

@@ -89,6 +89,7 @@ def test_a_second_run_sends_only_the_changed_field_of_the_changed_rows(conn, wat
             {
                 "vals_list": [{"function": "Chief Buyer"}, {"email": "same3@changed.example.com"}],
                 "specification": {},
+                "context": {"tz": "UTC", "active_test": False, "tracking_disable": True},
                 "idempotent": True,
             },
         )
