@@ -29,40 +29,50 @@ What this module adds on top, and why:
 * **External IDs under a module's name** (``base.…``, ``sale.…``) are refused before sending
   (:mod:`.external_ids`).
 * **skipUnchanged** (upsertRecords and updateRecords, on by default): rows whose record is known
-  before sending (by ``recordId``, or an external ID found by :mod:`.unchanged`) are compared with
-  the record; a row that matches is not sent (``unchanged`` in its report), and the changed rows
-  go with only their changed fields through ``web_save_multi``, the list view's multi-edit (one
-  request, one transaction per batch, about 1 ms a record against 6 for ``load``'s row-by-row
-  write). Odoo's refusal there names no row, so a refused batch is sent again through ``load``
-  as given (the same end state), which names it: one call when its rows set the same fields.
-  Rows by position, new external IDs and rows naming the same record twice go through ``load``
-  as given, in order.
+  before sending (by ``recordId``, an external ID found by :mod:`.unchanged`, or a match key with
+  exactly one match) are compared with the record; a row that matches is not sent
+  (``unchanged`` in its report), and the changed rows go with only their changed fields through
+  ``web_save_multi``, the list view's multi-edit (one request, one transaction per batch, about
+  1 ms a record against 6 for ``load``'s row-by-row write). Odoo's refusal there names no row,
+  so a refused batch is sent again through ``load`` as given (the same end state), which names
+  it: one call when its rows set the same fields. Rows by position, new external IDs, match keys
+  matching no record or several, and rows naming the same record twice go through ``load`` as
+  given, in order.
+
+The rows, the report and the wording of a stop live in :mod:`.batch_rows`, the comparison in
+:mod:`.unchanged`, the match search in :mod:`.matching`.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..client import OdooClient
 from ..errors import (
-    AccessDeniedError,
     InputError,
-    NotFoundError,
     OdooConnectorError,
     OdooRequestError,
     OdooValidationError,
     ServerError,
-    TransportError,
     UnsupportedServerError,
-    parse_groups,
 )
 from ..values import Converter, ValueRefused, load_row
+from .batch_rows import (
+    KEY_INPUTS,
+    ROW_ERRORS,
+    Row,
+    message_error,
+    report,
+    row_error,
+    stopped,
+    systemic,
+    unanswered,
+)
 from .external_ids import STANDARD_MODULES, check_external_id, external_id_problem
-from .unchanged import changed_values, comparable, current_values, ids_by_external_id
+from .matching import match_hits, plain
+from .unchanged import compare
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -88,52 +98,6 @@ DEFAULT_BATCH_SIZE = 500
 _LOAD_CONTEXT = {"tz": "UTC", "active_test": False}
 
 
-@dataclass(eq=False)  # rows are keyed by identity
-class _Row:
-    index: int  # in the input, firstIndex added
-    position: int  # in this call's records
-    columns: tuple[str, ...] = ()
-    cells: list[str] = field(default_factory=list)
-    match: tuple[Any, ...] | None = None
-    record_id: int | None = None
-    error: dict[str, Any] | None = None
-    done: bool = False
-    created: bool = False
-    values: dict[str, Any] | None = None  # as Odoo's write takes them, kept for skipUnchanged
-    write: dict[str, Any] | None = None  # the changed values, when the record is known
-    unchanged: bool = False
-
-
-def _row_error(exc: OdooConnectorError | ValueRefused, field_name: str | None = None) -> dict[str, Any]:
-    if isinstance(exc, ValueRefused):
-        return {"type": "InputError", "message": exc.message, "field": exc.field}
-    out = exc.to_dict()
-    out.pop("hint", None)
-    if field_name:
-        out["field"] = field_name
-    return out
-
-
-_KEY_INPUTS = {".id": "recordId", "id": "externalId"}
-_ROW_ERRORS: dict[str, type[OdooRequestError]] = {
-    "AccessDeniedError": AccessDeniedError,
-    "NotFoundError": NotFoundError,
-}
-
-
-def _message_error(message: Mapping[str, Any]) -> dict[str, Any]:
-    """One of load's messages as a row error."""
-    text = str(message.get("message") or "Odoo refused the row.")
-    groups = parse_groups(text)
-    out: dict[str, Any] = {"type": "AccessDeniedError" if groups else "OdooValidationError", "message": text}
-    if message.get("field"):
-        # load's key columns, named as the row's inputs: ``.id`` is recordId, ``id`` externalId
-        out["field"] = _KEY_INPUTS.get(message["field"], message["field"])
-    if groups:
-        out["missingGroups"] = groups
-    return out
-
-
 class _Run:
     """One batch action over one call's records; see the module docstring for the rules."""
 
@@ -145,7 +109,7 @@ class _Run:
         self.batch_size: int = inputs.get("batchSize") or DEFAULT_BATCH_SIZE
         self.skip = inputs.get("onError", "stop") == "skip"
         self.first = int(inputs.get("firstIndex", 0))
-        self.rows = [_Row(self.first + i, i) for i in range(len(inputs["records"]))]
+        self.rows = [Row(self.first + i, i) for i in range(len(inputs["records"]))]
         self.single = bool(inputs.get("_single"))  # upsertRecord, createRecord: no batch wording
         self.compare = op in ("upsert", "update") and not self.single and inputs.get("skipUnchanged", True)
         # Odoo's Import button writes with the chatter off unless asked ("Track history during
@@ -172,16 +136,16 @@ class _Run:
             try:
                 self._prepare_row(row, record, fields)
             except ValueRefused as exc:
-                row.error, where = _row_error(exc), f"parameters.{exc.field}"
+                row.error, where = row_error(exc), f"parameters.{exc.field}"
             except InputError as exc:
-                row.error, where = _row_error(exc), exc.path or ""
+                row.error, where = row_error(exc), exc.path or ""
             if row.error and not self.skip:
                 parts = [] if self.single else [f"records.{row.position}"]
                 parts += [where] if where else []
                 text = row.error["message"] if self.single else f"Row {row.index}: {row.error['message']}"
                 raise InputError(f"{text} Nothing was written.", path=".".join(parts) or None)
 
-    def _prepare_row(self, row: _Row, record: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
+    def _prepare_row(self, row: Row, record: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
         if self.op == "delete":
             row.record_id = int(record["recordId"])
             return
@@ -209,7 +173,7 @@ class _Run:
                         missing[0],
                         f"matchFields names {missing[0]!r}, which this row does not set in parameters.",
                     )
-                row.match = tuple(_plain(values[f]) for f in self.match_fields)
+                row.match = tuple(plain(values[f]) for f in self.match_fields)
                 key_column = ".id"
             else:
                 raise InputError(
@@ -219,13 +183,13 @@ class _Run:
         row.columns = ((key_column,) if key_column else ()) + columns
         row.cells = ([key] if key_column else []) + cells
 
-    def batches(self) -> Iterator[list[_Row]]:
+    def batches(self) -> Iterator[list[Row]]:
         """Consecutive good rows, at most batch_size, with the same columns; a repeated match key
         starts a new batch (two rows matching nothing would otherwise both create). Rows with
         changed values for a known record (``write``) each touch a record no other row does, so
         they are gathered whatever lies between them: any fields, batch_size a request."""
-        batch: list[_Row] = []
-        writes: list[_Row] = []
+        batch: list[Row] = []
+        writes: list[Row] = []
         keys: set[tuple[Any, ...]] = set()
         for row in self.rows:
             if row.error or row.done:
@@ -251,55 +215,22 @@ class _Run:
         if writes:
             yield writes
 
-    # -- comparing (skipUnchanged) -----------------------------------------------------------------
-
-    def _compare(self) -> None:
-        """Finds the records behind rows that name one (recordId, a known external ID), reads
-        them a batch at a time, marks the rows that match ``unchanged`` and gives the others
-        ``write``: only their changed values. A row naming the same record as another row of the
-        call stays on the ``load`` path, where order is kept."""
-        rows = [r for r in self.rows if r.values is not None and not r.error]
-        if self.op == "update":
-            targets = {id(r): r.record_id for r in rows}
-        else:
-            external = [r for r in rows if r.columns[:1] == ("id",)]
-            if not external:
-                return
-            known = ids_by_external_id(self.client, self.model, {r.cells[0] for r in external})
-            if known is None:
-                log.info("%s has too many records to compare: rows are written as given", self.model)
-                return
-            found, top = known
-            if self.watermark is None:
-                self.watermark = top  # the scan saw every id: no search for it
-            targets = {id(r): found.get(r.cells[0]) for r in external}
-        counts: dict[int, int] = {}
-        for record_id in targets.values():
-            if record_id is not None:
-                counts[record_id] = counts.get(record_id, 0) + 1
-        eligible = [r for r in rows if counts.get(targets.get(id(r)) or 0) == 1]
-        for start in range(0, len(eligible), self.batch_size):
-            part = eligible[start : start + self.batch_size]
-            names = comparable(self.fields, dict.fromkeys(n for r in part for n in r.values or {}))
-            current = current_values(self.client, self.model, [targets[id(r)] or 0 for r in part], names)
-            for row in part:
-                record = current.get(targets[id(row)] or 0)
-                if record is None:
-                    continue  # gone or hidden: load says so for this row
-                row.record_id = int(record["id"])
-                changed = changed_values(self.fields, row.values or {}, record)
-                if changed:
-                    row.write = changed
-                else:
-                    row.done = row.unchanged = True
-            progress.info("%s: %d of %d rows compared", self.model, start + len(part), len(eligible))
-
     # -- sending ---------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         total = len(self.rows)
         if self.compare:
-            self._compare()
+            top = compare(
+                self.client,
+                self.model,
+                self.fields,
+                self.rows,
+                op=self.op,
+                batch_size=self.batch_size,
+                match_fields=self.match_fields,
+            )
+            if self.watermark is None and top is not None:
+                self.watermark = top  # the scan's search began at the highest id: no search for it
         number = 0
         for number, batch in enumerate(self.batches(), start=1):
             try:
@@ -312,12 +243,20 @@ class _Run:
                     else:
                         self._write_or_stop(part, number)
             except OdooConnectorError as exc:
-                raise self._stopped(exc, batch, number) from None
+                raise stopped(
+                    exc,
+                    self.rows,
+                    batch,
+                    number,
+                    op=self.op,
+                    batches=self.written_batches,
+                    single=self.single,
+                ) from None
             done = sum(1 for r in self.rows if r.done or r.error)
             progress.info("%s: %d of %d rows done (%d batches)", self.model, done, total, number)
-        return self.report()
+        return report(self.rows, self.op, self.written_batches)
 
-    def _write_known(self, batch: list[_Row]) -> bool:
+    def _write_known(self, batch: list[Row]) -> bool:
         """Writes the rows' changed values on their known records in one ``web_save_multi``;
         True when done. False when Odoo refused (its error names no row): the rows are then
         handed back as given, for :meth:`_load_parts`."""
@@ -332,7 +271,7 @@ class _Run:
                 idempotent=True,  # the same values on the same records: sending again is harmless
             )
         except (OdooRequestError, ServerError) as exc:
-            if _unanswered(exc):
+            if unanswered(exc):
                 raise
             log.info(
                 "%s: web_save_multi refused %d rows (%s); sending them through load",
@@ -349,25 +288,25 @@ class _Run:
         return True
 
     @staticmethod
-    def _load_parts(batch: list[_Row]) -> list[list[_Row]]:
+    def _load_parts(batch: list[Row]) -> list[list[Row]]:
         """Rows :meth:`_write_known` handed back, as ``load`` calls: one per set of columns. Rows
         of a sync usually set the same fields, so that is one call, all or nothing; the rows touch
         records no other row does, so grouping them out of order changes nothing."""
-        parts: dict[tuple[str, ...], list[_Row]] = {}
+        parts: dict[tuple[str, ...], list[Row]] = {}
         for row in batch:
             parts.setdefault(row.columns, []).append(row)
         return list(parts.values())
 
-    def _write_or_stop(self, batch: list[_Row], number: int) -> None:
+    def _write_or_stop(self, batch: list[Row], number: int) -> None:
         named, whole = self._attempt(batch)
         if named:
             row, error = next(iter(named.items()))
             row.error = error
-            cls = _ROW_ERRORS.get(error["type"], OdooValidationError)
+            cls = ROW_ERRORS.get(error["type"], OdooValidationError)
             field_name: str | None = error.get("field")
             parts = [] if self.single else [f"records.{row.position}"]
             if field_name:
-                parts.append(field_name if field_name in _KEY_INPUTS.values() else f"parameters.{field_name}")
+                parts.append(field_name if field_name in KEY_INPUTS.values() else f"parameters.{field_name}")
             where = f"Row {row.index}" if not self.single else ""
             if field_name:
                 where = f"{where}, field {field_name!r}" if where else f"Field {field_name!r}"
@@ -377,20 +316,20 @@ class _Run:
         if whole is not None:
             raise whole
 
-    def _write_skipping(self, batch: list[_Row]) -> None:
+    def _write_skipping(self, batch: list[Row]) -> None:
         pending = [batch]
         while pending:
             part = pending.pop()
             named, whole = self._attempt(part)
             if not named and whole is None:
                 continue
-            if whole is not None and _unanswered(whole):
+            if whole is not None and unanswered(whole):
                 raise whole  # whether Odoo wrote the rows is unknown: never send them again
-            systemic = _systemic(named, whole)
-            if systemic is not None:
+            refusal = systemic(named, whole)
+            if refusal is not None:
                 # a missing group refuses every row alike: isolating them would cost a request each
                 for row in part:
-                    row.error = systemic
+                    row.error = refusal
                 continue
             for row, error in named.items():
                 row.error = error
@@ -400,7 +339,7 @@ class _Run:
                     pending.append(rest)
             elif len(part) == 1:
                 part[0].error = (
-                    _row_error(whole)
+                    row_error(whole)
                     if whole is not None
                     else {"type": "OdooValidationError", "message": "Odoo refused the row."}
                 )
@@ -408,12 +347,12 @@ class _Run:
                 half = len(part) // 2
                 pending += [part[half:], part[:half]]
 
-    def _attempt(self, part: list[_Row]) -> tuple[dict[_Row, dict[str, Any]], OdooConnectorError | None]:
+    def _attempt(self, part: list[Row]) -> tuple[dict[Row, dict[str, Any]], OdooConnectorError | None]:
         """Sends ``part`` once. Returns the rows Odoo named with their errors, or the error of a
         failure that names no row; both empty when it was written."""
         if self.op == "delete":
             return self._attempt_delete(part)
-        named: dict[_Row, dict[str, Any]] = {}
+        named: dict[Row, dict[str, Any]] = {}
         if any(r.match is not None for r in part):
             named = self._resolve_matches(part)
             if named:
@@ -443,7 +382,7 @@ class _Run:
                     and start == end
                     and 0 <= start < len(part)
                 ):
-                    named.setdefault(part[start], _message_error(message))
+                    named.setdefault(part[start], message_error(message))
             if named:
                 return named, None
             first = next((m for m in messages if m.get("type") == "error"), {})
@@ -462,25 +401,14 @@ class _Run:
         self.written_batches += 1
         return {}, None
 
-    def _resolve_matches(self, part: list[_Row]) -> dict[_Row, dict[str, Any]]:
+    def _resolve_matches(self, part: list[Row]) -> dict[Row, dict[str, Any]]:
         """One exact search for the rows' match keys: 0 found → create, 1 → update, more → the
         row's error, listing the ids (nothing of it is written)."""
-        keys = list(dict.fromkeys(r.match for r in part if r.match is not None))
-        domain: list[Any] = ["|"] * (len(keys) - 1)
-        for key in keys:
-            terms = [[name, "=", value] for name, value in zip(self.match_fields, key, strict=True)]
-            domain += ["&"] * (len(terms) - 1) + terms
-        found = self.client.call(
-            self.model, "search_read", domain=domain, fields=self.match_fields, context={"active_test": False}
-        )
-        hits: dict[tuple[Any, ...], list[int]] = {}
-        for record in found:
-            hits.setdefault(tuple(_plain(record.get(f)) for f in self.match_fields), []).append(
-                int(record["id"])
-            )
-        named: dict[_Row, dict[str, Any]] = {}
+        keys = [r.match for r in part if r.match is not None]
+        hits = match_hits(self.client, self.model, self.match_fields, keys)
+        named: dict[Row, dict[str, Any]] = {}
         for row in part:
-            ids = sorted(hits.get(row.match or (), []))
+            ids = hits.get(row.match or (), [])
             if len(ids) > 1:
                 shown = ", ".join(
                     f"{f}={v!r}" for f, v in zip(self.match_fields, row.match or (), strict=True)
@@ -495,14 +423,12 @@ class _Run:
                 row.cells[0] = str(ids[0]) if ids else ""
         return named
 
-    def _attempt_delete(
-        self, part: list[_Row]
-    ) -> tuple[dict[_Row, dict[str, Any]], OdooConnectorError | None]:
+    def _attempt_delete(self, part: list[Row]) -> tuple[dict[Row, dict[str, Any]], OdooConnectorError | None]:
         ids = [r.record_id or 0 for r in part]
         try:
             self.client.call(self.model, "unlink", ids)
         except (OdooRequestError, ServerError) as exc:
-            if _unanswered(exc):
+            if unanswered(exc):
                 return {}, exc
             there = set(
                 self.client.call(
@@ -524,125 +450,12 @@ class _Run:
         self.written_batches += 1
         return {}, None
 
-    # -- results ---------------------------------------------------------------------------------
-
-    def report(self, stopped_at: int | None = None) -> dict[str, Any]:
-        rows: list[dict[str, Any]] = []
-        for row in self.rows:
-            if row.done:
-                entry: dict[str, Any] = {"index": row.index, "id": row.record_id}
-                if self.op != "delete":
-                    entry["created"] = row.created
-                if row.unchanged:
-                    entry["unchanged"] = True
-            elif row.error:
-                entry = {"index": row.index, "error": row.error}
-            else:
-                why = (
-                    f"not written: the run stopped at row {stopped_at}"
-                    if stopped_at is not None
-                    else "not written"
-                )
-                entry = {"index": row.index, "error": {"type": "NotWritten", "message": why}}
-            rows.append(entry)
-        done = [r for r in self.rows if r.done]
-        written = [r for r in done if not r.unchanged]
-        out = {
-            "rows": rows,
-            "written": len(written),
-            "created": sum(1 for r in done if r.created),
-            "failed": len(self.rows) - len(done),
-            "batches": self.written_batches,
-        }
-        if self.op in ("upsert", "update"):
-            out["unchanged"] = len(done) - len(written)
-        return out
-
-    def _stopped(self, exc: OdooConnectorError, batch: list[_Row], number: int) -> OdooConnectorError:
-        """``exc`` (same type, so the same exit status) with where the run stopped and what it
-        wrote before; ``report`` holds the per-row report."""
-        written = [r for r in self.rows if r.done and not r.unchanged]
-        unknown = _unanswered(exc)
-        span = _span(batch)
-        safe = (
-            " (it sets values on records that exist: sending it again is safe)."
-            if batch[0].write is not None
-            else " (this batch names its records by external ID: sending it again is safe)."
-            if batch[0].columns[:1] == ("id",)
-            else "."
-        )
-        part_written = sum(1 for r in batch if r.done and not r.unchanged)
-        fate = (
-            f"Batch {number} ({span}) may or may not have been written: "
-            "Odoo gave no answer. Check those records before sending them again" + safe
-            if unknown
-            else f"Nothing of batch {number} ({span}) was written."
-            if not part_written
-            else f"Of batch {number} ({span}), {part_written} rows were written before Odoo refused one "
-            "(the report says which)."
-        )
-        n = self.written_batches
-        before = (
-            f"{n} batch{'es were' if n != 1 else ' was'} written before it "
-            f"({len(written)} rows, {written[0].index} to {written[-1].index})."
-            if written
-            else "No batch was written before it."
-        )
-        stopped = copy.copy(exc)
-        said = exc.message if exc.message.rstrip().endswith((".", "!", "?")) else f"{exc.message}."
-        if self.single:
-            stopped.message = f"{said} " + (
-                "Odoo gave no answer: check the record." if unknown else "Nothing was written."
-            )
-        else:
-            stopped.message = f"{said} {fate} {before} Rows after it were not sent."
-        stopped.args = (stopped.message,)
-        stopped.report = self.report(stopped_at=batch[0].index)  # type: ignore[attr-defined]
-        return stopped
-
-
-def _span(batch: Sequence[_Row]) -> str:
-    """Which input rows a batch holds: a range, or how many between two (changed rows of known
-    records are gathered from anywhere in the input)."""
-    first, last = batch[0].index, batch[-1].index
-    return (
-        f"rows {first} to {last}"
-        if last - first + 1 == len(batch)
-        else f"{len(batch)} rows from {first} to {last}"
-    )
-
-
-def _systemic(
-    named: Mapping[_Row, dict[str, Any]], whole: OdooConnectorError | None
-) -> dict[str, Any] | None:
-    """The error that refuses every row of a batch alike (the user lacks a group for the model),
-    or None. Odoo names only the first row then, and would name the next one on every retry."""
-    if isinstance(whole, AccessDeniedError):
-        return _row_error(whole)
-    errors = list(named.values())
-    if len(errors) == 1 and errors[0].get("missingGroups"):
-        return errors[0]
-    return None
-
 
 def highest_id(client: OdooClient, model: str) -> int:
     """The model's highest record id (archived included), 0 for none: every record created after
     this call has a higher one (ids come from a sequence)."""
     top = client.call(model, "search", domain=[], order="id desc", limit=1, context={"active_test": False})
     return int(top[0]) if top else 0
-
-
-def _unanswered(exc: OdooConnectorError) -> bool:
-    """True when Odoo may have run the request: no answer (timeout, connection lost), or a
-    gateway's 502/503/504 rather than Odoo's own error (which rolls the transaction back)."""
-    return isinstance(exc, TransportError) or (isinstance(exc, ServerError) and exc.odoo_name is None)
-
-
-def _plain(value: Any) -> Any:
-    """A match value as Odoo's search compares it: a many2one's [id, name] is its id, None false."""
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
-        return value[0]
-    return False if value is None else value
 
 
 def _load_answer(
