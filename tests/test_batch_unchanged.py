@@ -198,3 +198,32 @@ def test_only_values_known_to_be_equal_are_left_out(kind, sent, current, expecte
     assert same({"type": kind}, sent, current) is expected
     fields = {"f": {"type": kind}}
     assert changed_values(fields, {"f": sent}, {"f": current}) == ({} if expected else {"f": sent})
+
+
+@pytest.mark.recordable
+def test_rows_found_by_match_fields_are_compared_too(conn, watched, cleanup, prefix):
+    tag = prefix.replace(" ", "")
+    records = [
+        {"parameters": {"name": f"{prefix} M{i}", "email": f"{tag}.m{i}@example.com", "function": "Buyer"}}
+        for i in range(3)
+    ]
+    first = upsert(conn, watched, records, matchFields=["email"])
+    ids = [row["id"] for row in first["rows"]]
+    cleanup.extend(("res.partner", i) for i in ids)
+    assert first["created"] == 3
+    records[2]["parameters"]["function"] = "Chief Buyer"
+    records.append({"parameters": {"name": f"{prefix} M3", "email": f"{tag}.m3@example.com"}})
+    again = upsert(conn, watched, records, matchFields=["email"])
+    cleanup.extend(("res.partner", row["id"]) for row in again["rows"][3:])
+    assert [(row["id"], row["created"], row.get("unchanged", False)) for row in again["rows"][:3]] == [
+        (ids[0], False, True),
+        (ids[1], False, True),
+        (ids[2], False, False),
+    ]
+    assert again["rows"][3]["created"] is True
+    assert (again["written"], again["unchanged"], again["created"]) == (2, 2, 1)
+    # the new row through load (created), the changed one with its one changed field
+    assert [(m, ids_, kw.get("vals_list")) for m, ids_, kw in watched.writes()] == [
+        ("load", None, None),
+        ("web_save_multi", [ids[2]], [{"function": "Chief Buyer"}]),
+    ]
