@@ -293,7 +293,7 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
     if not isinstance(inputs, dict) or "records" in inputs:
         raise InputError("With --input-jsonl the rows come from the file: give the other inputs in --input.")
     size = 20 * int(inputs.get("batchSize") or 500)
-    totals = {"written": 0, "created": 0, "failed": 0}
+    totals = {"written": 0, "created": 0, "unchanged": 0, "failed": 0}
     first = 0
 
     def send(chunk: list[Any]) -> None:
@@ -313,7 +313,7 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
         for row in data["rows"]:
             _emit(row, indent=None)
         for name in totals:
-            totals[name] += data[name]
+            totals[name] += data.get(name, 0)  # unchanged: upsertRecords and updateRecords only
 
     try:
         stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
@@ -334,10 +334,11 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
         if chunk:
             send(chunk)
     logging.getLogger("odoo_connector.progress").info(
-        "%s: %d rows written (%d created), %d failed",
+        "%s: %d rows written (%d created), %d unchanged, %d failed",
         key,
         totals["written"],
         totals["created"],
+        totals["unchanged"],
         totals["failed"],
     )
     return EXIT_OK

@@ -120,13 +120,17 @@ def test_the_cli_syncs_a_json_lines_file_in_chunks_and_a_rerun_changes_nothing(
     assert main(args) == 0
     report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["index"] for r in report] == list(range(45)) and all(r["created"] for r in report)
-    # 45 rows, batches of 2, chunks of 40 rows: 23 loads, one search for the id watermark per chunk
+    # 45 rows, batches of 2, chunks of 40 rows: 23 loads, one search per chunk (the external-ID
+    # scan, which also gives the id watermark)
     assert fake.methods().count("load") == 23 and fake.methods().count("search") == 2
 
     assert main(args) == 0
-    again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    captured = capsys.readouterr()
+    again = [json.loads(line) for line in captured.out.splitlines()]
     assert again == [{**r, "created": False, "unchanged": True} for r in report]
     assert fake.methods().count("load") == 23  # the rerun wrote nothing
+    last = json.loads(captured.err.strip().splitlines()[-1])["message"]
+    assert last == "upsertRecords: 0 rows written (0 created), 45 unchanged, 0 failed"
     assert len(fake.tables["res.partner"]) == 45
 
 
