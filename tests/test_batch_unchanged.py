@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from odoo_connector import invoke, make_client, parse_connection
-from odoo_connector.actions.unchanged import changed_values, same
+from odoo_connector.actions.unchanged import changed_values, comparable
 from odoo_connector.errors import OdooValidationError
+from odoo_connector.values import same_value
 
 WRITES = ("load", "web_save_multi", "write", "create")
 BAD_COUNTRY = 2147483000  # no such res.country id
@@ -177,27 +178,45 @@ def test_update_records_compare_too_and_a_missing_record_goes_through_load(conn,
         ("char", "a", "a", True),
         ("char", "", False, True),  # Odoo reads an empty text as False
         ("char", "a", "A", False),
-        ("html", "<p>a</p>", "<p>a</p>", False),  # sanitized on write: never judged
+        ("char", 1, "1", False),  # not a converted value: written
+        ("html", "<p>a</p>", "<p>a</p>", True),  # the record holds exactly what was sent
         ("boolean", False, False, True),
-        ("boolean", "yes", True, False),  # not a converted value: written
+        ("boolean", "yes", True, False),
+        ("boolean", 1, True, False),  # 1 == True must not decide
         ("integer", False, 0, True),
+        ("integer", 0, False, True),
         ("float", 2.5, 2.5, True),
         ("float", 2.5, 2.50001, False),
         ("monetary", True, 1, False),
         ("many2one", 7, [7, "Belgium"], True),
         ("many2one", False, False, True),
+        ("many2one", None, False, True),
         ("many2one", 7, [8, "France"], False),
+        ("many2one", True, [1, "x"], False),
         ("many2many", [[6, 0, [3, 2]]], [2, 3], True),
-        ("many2many", [[4, 2, 0]], [2], False),  # a command other than "replace": written
-        ("one2many", [[6, 0, [1]]], [1], False),
+        ("many2many", [3, 2], [2, 3], True),
+        ("many2many", [[6, 0, []]], [], True),
+        ("many2many", [[4, 2, 0]], [2], False),  # a link, not the whole set: written
+        ("one2many", [[6, 0, [1]]], [1], True),
+        ("one2many", [[0, 0, {"name": "x"}]], [], False),  # a line to create
         ("datetime", "2026-01-02 03:04:05", "2026-01-02 03:04:05", True),
-        ("binary", "aGk=", "aGk=", False),
+        ("json", {"a": 1}, {"a": 1}, True),
+        ("json", 1, True, False),
     ],
 )
-def test_only_values_known_to_be_equal_are_left_out(kind, sent, current, expected):
-    assert same({"type": kind}, sent, current) is expected
+def test_a_value_is_unchanged_only_when_the_record_holds_exactly_it(kind, sent, current, expected):
+    assert same_value({"type": kind}, sent, current) is expected
     fields = {"f": {"type": kind}}
     assert changed_values(fields, {"f": sent}, {"f": current}) == ({} if expected else {"f": sent})
+
+
+def test_binaries_are_not_read_to_compare_so_they_are_always_written():
+    fields = {"image_1920": {"type": "binary"}, "name": {"type": "char"}, "x_unknown": {"type": "char"}}
+    assert comparable(fields, ["image_1920", "name", "gone"]) == ["name"]
+    # a field that was not read counts as changed
+    assert changed_values(fields, {"image_1920": "aGk=", "name": "a"}, {"name": "a"}) == {
+        "image_1920": "aGk="
+    }
 
 
 @pytest.mark.recordable

@@ -22,19 +22,22 @@ How the records behind rows are known, for an ordinary user:
   records per row of the call (:func:`scan_limit`); beyond, rows by external ID are written as
   given.
 
-The comparison is conservative: a field counts as unchanged only for the types whose read form is
-known exactly (:func:`same`); HTML (sanitized on write), binaries, one2many lines, command lists
-other than "replace with these ids" and anything unknown count as changed and are written. A
-wrong "changed" costs a write; a wrong "unchanged" would lose data, so every doubt writes.
+A value is unchanged when :func:`odoo_connector.values.same_value` says the record already holds
+it (the rule read-only fields in an update use too): the record then ends as a write would have
+left it. Binaries are not read (too dear) and one2many lines, links and unknown shapes never equal
+anything, so those are always written: a wrong "changed" costs a write, a wrong "unchanged" would
+lose data.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..client import OdooClient
+from ..values import same_value
 from .batch_rows import Row
 from .matching import match_hits
 
@@ -48,7 +51,6 @@ __all__ = [
     "compare",
     "current_values",
     "ids_by_external_id",
-    "same",
     "scan_limit",
 ]
 
@@ -61,9 +63,8 @@ MIN_SCANNED = 5_000
 MAX_SCANNED = 200_000
 METADATA_CHUNK = 2_000
 
-_EQUAL_TEXT = frozenset({"char", "text", "selection", "date", "datetime"})
-_NUMBER = frozenset({"integer", "float", "monetary"})
-_COMPARED = _EQUAL_TEXT | _NUMBER | {"boolean", "many2one", "many2many"}
+# Binaries are read as their whole base64 text: too dear to compare, they are always written.
+_NOT_READ = frozenset({"binary"})
 
 
 def scan_limit(rows: int) -> int:
@@ -96,8 +97,8 @@ def ids_by_external_id(
 
 
 def comparable(fields: Mapping[str, Mapping[str, Any]], names: Iterable[str]) -> list[str]:
-    """Of ``names``, the fields whose current value :func:`same` can judge (worth reading)."""
-    return [n for n in names if fields.get(n, {}).get("type") in _COMPARED]
+    """Of ``names``, the fields worth reading to compare: known to this user, and not binaries."""
+    return [n for n in names if n in fields and fields[n].get("type") not in _NOT_READ]
 
 
 def current_values(
@@ -115,51 +116,14 @@ def current_values(
     return {int(record["id"]): record for record in found}
 
 
-def same(spec: Mapping[str, Any], sent: Any, current: Any) -> bool:
-    """True when writing ``sent`` (as Odoo's write takes it) would leave ``current`` (as Odoo's
-    read gives it) as it is. False whenever that is not certain."""
-    kind = spec.get("type")
-    if kind in _EQUAL_TEXT:
-        # an empty text is read back as False, whether it was written "" or False
-        return (sent is False or isinstance(sent, str)) and (sent or False) == (current or False)
-    if kind == "boolean":
-        return isinstance(sent, bool) and sent == bool(current)
-    if kind in _NUMBER:
-        if sent is False:
-            sent = 0  # Odoo stores an empty number as 0 and reads it so
-        if isinstance(sent, bool) or not isinstance(sent, int | float):
-            return False
-        return isinstance(current, int | float) and not isinstance(current, bool) and sent == current
-    if kind == "many2one":
-        current_id = current[0] if isinstance(current, list | tuple) and current else current
-        if isinstance(sent, bool):
-            return sent is False and not current_id
-        return isinstance(sent, int) and sent == current_id
-    if kind == "many2many":
-        # only "replace the set with these ids", the form a list of ids is converted to
-        if (
-            isinstance(sent, list | tuple)
-            and len(sent) == 1
-            and isinstance(sent[0], list | tuple)
-            and len(sent[0]) == 3
-            and sent[0][0] == 6
-            and isinstance(sent[0][2], list | tuple)
-            and isinstance(current, list)
-        ):
-            return set(sent[0][2]) == set(current)
-        return False
-    return False
-
-
 def changed_values(
     fields: Mapping[str, Mapping[str, Any]], values: Mapping[str, Any], current: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Of ``values``, those the record does not hold already (every field :func:`same` cannot
-    judge included)."""
+    """Of ``values``, those the record does not hold already (every field not read included)."""
     return {
         name: value
         for name, value in values.items()
-        if name not in current or not same(fields.get(name, {}), value, current[name])
+        if name not in current or not same_value(fields.get(name, {}), value, current[name])
     }
 
 
@@ -182,9 +146,9 @@ def compare(
     telling created rows), else None."""
     rows = [r for r in rows if r.values is not None and not r.error]
     top: int | None = None
-    targets: dict[int, int | None] = {}  # id(row) -> record id
+    targets: dict[Row, int] = {}  # the record each row names, when known
     if op == "update":
-        targets = {id(r): r.record_id for r in rows}
+        targets = {r: r.record_id for r in rows if r.record_id is not None}
     external = [r for r in rows if r.columns[:1] == ("id",)]
     if external:
         found, top = ids_by_external_id(client, model, {r.cells[0] for r in external})
@@ -194,28 +158,25 @@ def compare(
                 model,
             )
         else:
-            targets.update({id(r): found.get(r.cells[0]) for r in external})
+            targets.update({r: found[r.cells[0]] for r in external if r.cells[0] in found})
     matched = [r for r in rows if r.match is not None]
-    keys = [r.match for r in matched if r.match is not None]
-    once = _once(keys)
-    for start in range(0, len(matched), batch_size):
-        part = [r for r in matched[start : start + batch_size] if r.match in once]
+    keys = Counter(r.match for r in matched)
+    unique = [r for r in matched if keys[r.match] == 1]
+    for start in range(0, len(unique), batch_size):
+        part = unique[start : start + batch_size]
         hits = match_hits(client, model, match_fields, [r.match for r in part if r.match is not None])
         for row in part:
             ids = hits.get(row.match or (), [])
             if len(ids) == 1:  # none: load creates it; several: load's search names them as the error
-                targets[id(row)] = ids[0]
-    counts: dict[int, int] = {}
-    for record_id in targets.values():
-        if record_id is not None:
-            counts[record_id] = counts.get(record_id, 0) + 1
-    eligible = [r for r in rows if counts.get(targets.get(id(r)) or 0) == 1]
+                targets[row] = ids[0]
+    counts = Counter(targets.values())
+    eligible = [r for r in rows if r in targets and counts[targets[r]] == 1]
     for start in range(0, len(eligible), batch_size):
         part = eligible[start : start + batch_size]
         names = comparable(fields, dict.fromkeys(n for r in part for n in r.values or {}))
-        current = current_values(client, model, [targets[id(r)] or 0 for r in part], names)
+        current = current_values(client, model, [targets[r] for r in part], names)
         for row in part:
-            record = current.get(targets[id(row)] or 0)
+            record = current.get(targets[row])
             if record is None:
                 continue  # gone or hidden: load says so for this row
             row.record_id = int(record["id"])
@@ -226,10 +187,3 @@ def compare(
                 row.done = row.unchanged = True
         progress.info("%s: %d of %d rows compared", model, start + len(part), len(eligible))
     return top
-
-
-def _once(keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
-    seen: dict[tuple[Any, ...], int] = {}
-    for key in keys:
-        seen[key] = seen.get(key, 0) + 1
-    return {k for k, n in seen.items() if n == 1}

@@ -9,11 +9,11 @@ read of just those fields, and only a real change is an error.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..client import OdooClient
 from ..errors import NotFoundError
+from .compare import same_value
 from .problems import Problem, describe, raise_problems
 
 __all__ = ["unchanged_read_only"]
@@ -39,24 +39,7 @@ def unchanged_read_only(
             f"{describe(values[name])} differs from its value {describe(current.get(name))}.",
         )
         for name in frozen
-        if not _same(values[name], current.get(name))
+        if not same_value(fields[name], values[name], current.get(name))
     ]
     raise_problems(model, problems)
     return {name: value for name, value in values.items() if name not in frozen}
-
-
-def _same(given: Any, current: Any) -> bool:
-    if isinstance(current, list) and len(current) == 2 and isinstance(current[1], str):
-        current = current[0]  # a many2one as read
-    if isinstance(given, list) and given and isinstance(given[0], list):
-        if len(given) == 1 and given[0][:2] == [6, 0]:
-            given = given[0][2]
-        else:
-            return False
-    if isinstance(given, list) and isinstance(current, list):
-        return sorted(given) == sorted(current)
-    if given in (False, None) or current in (False, None):
-        return given in (False, None, []) and current in (False, None, [])
-    if isinstance(given, float | int) and isinstance(current, float | int):
-        return math.isclose(given, current, rel_tol=1e-9, abs_tol=1e-9)
-    return bool(given == current)
