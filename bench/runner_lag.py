@@ -215,34 +215,24 @@ def main() -> None:
         return
     rounds = {60.0: 1.5 if args.quick else 2.5, 10.0: 3 if args.quick else 5}
     rows: list[dict[str, Any]] = []
-    common = {"connections": args.connections}
+    common = {"connections": args.connections, "triggers": 1000}
     with fake_server(args.answer_ms) as url:
         for interval, intervals in rounds.items():
-            rows.append(
-                measure(
-                    url,
-                    triggers=1000,
-                    interval=interval,
-                    intervals=intervals,
-                    processes=1,
-                    dsn=None,
-                    **common,
-                )
-            )
+            rows.append(measure(url, interval=interval, intervals=intervals, processes=1, dsn=None, **common))
         if not args.no_pg:
             with postgres_database() as new_database:
                 for processes in (1, 2, 4):
                     for interval, intervals in rounds.items():
                         if args.quick and interval == 60.0 and processes > 1:
                             continue
+                        dsn = new_database()
                         rows.append(
                             measure(
                                 url,
-                                triggers=1000,
                                 interval=interval,
                                 intervals=intervals,
                                 processes=processes,
-                                dsn=new_database(),
+                                dsn=dsn,
                                 **common,
                             )
                         )
