@@ -471,3 +471,13 @@ def _own_fields_cache(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     yield
     fields_store.use(None)
+
+
+@pytest.fixture
+def no_odoo_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Every ``ODOO_*`` variable removed, for a test that points the CLI at its own server: a shell
+    set up for the live suite (a company, a login, a port) must not reach it. Returns the
+    monkeypatch, for the test's own variables."""
+    for name in [n for n in os.environ if n.startswith("ODOO_")]:
+        monkeypatch.delenv(name)
+    return monkeypatch

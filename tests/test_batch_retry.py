@@ -5,7 +5,6 @@ and then never a duplicate), and the CLI's streamed JSON Lines input run twice."
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +32,7 @@ def rows(count: int, start: int = 0, suffix: str = "") -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeOdoo:
-    # the CLI reads its connection from ODOO_*: a shell set up for the live suite (a company, a
-    # login) must not reach the fake
-    for name in [n for n in os.environ if n.startswith("ODOO_")]:
-        monkeypatch.delenv(name)
+def fake(no_odoo_env: pytest.MonkeyPatch) -> FakeOdoo:
     return FakeOdoo()
 
 

@@ -21,9 +21,8 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def env(monkeypatch):
-    for name in ("ODOO_URL", "ODOO_DB", "ODOO_API_KEY", "ODOO_USERNAME", "ODOO_PASSWORD", "ODOO_PORT"):
-        monkeypatch.delenv(name, raising=False)
+def env(no_odoo_env):
+    monkeypatch = no_odoo_env
     monkeypatch.setenv("ODOO_URL", "http://odoo.test")
     monkeypatch.setenv("ODOO_DB", "odoo19")
     monkeypatch.setenv("ODOO_API_KEY", KEY)
@@ -148,9 +147,7 @@ def test_transport_failure_exits_5(env, capsys):
     assert "Could not connect to http://odoo.test" in capsys.readouterr().err
 
 
-def test_missing_connection_says_which_variables(monkeypatch, capsys):
-    for name in ("ODOO_URL", "ODOO_DB", "ODOO_API_KEY", "ODOO_USERNAME", "ODOO_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
+def test_missing_connection_says_which_variables(no_odoo_env, capsys):
     assert main(["check"]) == 3  # configuration: the connection is what needs fixing
     assert "ODOO_URL" in capsys.readouterr().err
 

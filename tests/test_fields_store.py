@@ -6,7 +6,6 @@ through the CLI's own ``main``."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +21,10 @@ from .fakes.server import serve_transport
 
 
 @pytest.fixture
-def odoo(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeOdoo, str]]:
+def odoo(no_odoo_env: pytest.MonkeyPatch) -> Iterator[tuple[FakeOdoo, str]]:
+    monkeypatch = no_odoo_env
     fake = FakeOdoo()
     with serve_transport(fake) as url:
-        # nothing of a shell set up for the live suite (a login, a company) may reach the fake
-        for name in [n for n in os.environ if n.startswith("ODOO_")]:
-            monkeypatch.delenv(name)
         monkeypatch.setenv("ODOO_URL", url)
         monkeypatch.setenv("ODOO_DB", DATABASE)
         monkeypatch.setenv("ODOO_API_KEY", API_KEY)
