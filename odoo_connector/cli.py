@@ -162,20 +162,31 @@ def _connection(args: argparse.Namespace) -> Any:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .manifest import ManifestError, load_manifest, validate_manifest
+    """Prints ``{"ok": true, "connections", "units"}``. A manifest with problems ends with the
+    error line listing them all (exit 2: the manifest is this command's input); a path that names
+    no file is a configuration error (exit 3), as for every command."""
+    from .errors import InputError
+    from .manifest import ManifestError, find_manifest, load_manifest, validate_manifest
 
+    file = Path(args.manifest) if args.manifest else find_manifest()
+    if not file.is_file():
+        raise ManifestError(f"The manifest {str(file)!r} is not a file (given with --manifest).")
     try:
-        manifest = load_manifest(args.manifest)
+        manifest = load_manifest(str(file))
     except ManifestError as exc:
-        print(f"invalid: {exc}", file=sys.stderr)
-        return 2
+        raise InputError(
+            f"The manifest is invalid: {exc.message}", hint="Fix the file and validate again."
+        ) from None
     problems = validate_manifest(manifest)
-    for problem in problems:
-        print(f"invalid: {problem}", file=sys.stderr)
     if problems:
-        return 2
-    count = sum(1 for _ in manifest.units())
-    print(f"ok: {len(manifest.connections)} connections, {count} units, all schemas and examples valid")
+        more = f" (and {len(problems) - 1} more, listed in problems)" if len(problems) > 1 else ""
+        error = InputError(
+            f"The manifest is invalid: {problems[0]}{more}",
+            hint="Fix each problem listed; `odoo-connector validate` checks again.",
+        )
+        _fail({**error.to_dict(debug=args.debug), "problems": problems})
+        return error.exit_code
+    _emit({"ok": True, "connections": len(manifest.connections), "units": sum(1 for _ in manifest.units())})
     return EXIT_OK
 
 
@@ -461,6 +472,7 @@ def write_atomic(path: Path, text: str) -> None:
 def cmd_watch(args: argparse.Namespace) -> int:
     from .runner.watch import run_watch
 
+    _check_kind(args.command, args.key)
     conn = _connection(args)
     inputs = _read_json_arg(args.input, "--input")
     return run_watch(
@@ -488,12 +500,11 @@ def cmd_runner(args: argparse.Namespace) -> int:
         try:
             from .runner.pg import run_postgres
         except ImportError as exc:
-            from .errors import InputError
+            from .errors import MissingExtraError
 
-            raise InputError(
-                f"settings.state.postgres needs the runner-pg extra ({exc.name} is missing).",
-                path="settings.state.postgres",
-                hint="pip install 'odoo-connector[runner-pg]'",
+            raise MissingExtraError(
+                f"settings.state.postgres needs the runner-pg extra ({exc.name} is not installed).",
+                extra="runner-pg",
             ) from None
         return run_postgres(config, lag_log=args.lag_log)
     from .runner.embedded import run_embedded
@@ -538,8 +549,10 @@ class _Parser(argparse.ArgumentParser):
 
 _ENVIRONMENT = (
     "Connection: --connection FILE.json, or the variables ODOO_URL, ODOO_PORT, ODOO_DB, ODOO_TIMEOUT and "
-    "ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both are set). "
-    "ODOO_CONNECTOR_MANIFEST names another connector.yaml. "
+    "ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both are set), with the "
+    "optional defaults ODOO_COMPANY_ID, ODOO_LANGUAGE and ODOO_TIMEZONE. "
+    "ODOO_CONNECTOR_MANIFEST names another connector.yaml; ODOO_CONNECTOR_FIELDS_CACHE=off keeps no "
+    "fields cache between runs. "
     "Exit status: 0 ok, 2 bad input, 3 configuration, 4 access denied or not found, "
     "5 server or transport, 130 interrupted, 1 a bug."
 )
@@ -690,7 +703,7 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
     workbench = sub.add_parser(
         "workbench",
         parents=[common],
-        help="a web page on 127.0.0.1 to try every unit (needs the extra odoo-connector[workbench])",
+        help="a web page on 127.0.0.1 to try every unit (needs the workbench extra)",
     )
     workbench.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     workbench.add_argument("--open", action="store_true", help="open the page in the default browser")
@@ -718,6 +731,29 @@ def _keep_fields_between_runs() -> None:
         fields_store.use(fields_store.FieldsStore(fields_store.default_dir()))
 
 
+@contextmanager
+def _manifest_named(path: str | None) -> Iterator[None]:
+    """``--manifest FILE`` holds for everything the command loads (the runtime, the runner's
+    processes), through the variable the loader reads; restored after, so one in-process call
+    does not leak into the next."""
+    from .manifest import find_manifest
+
+    if not path:
+        find_manifest()  # a $ODOO_CONNECTOR_MANIFEST naming no file: said now, before any request
+        yield
+        return
+    before = os.environ.get("ODOO_CONNECTOR_MANIFEST")
+    os.environ["ODOO_CONNECTOR_MANIFEST"] = str(Path(path).absolute())
+    try:
+        find_manifest()  # a --manifest naming no file: said now, whatever the command
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("ODOO_CONNECTOR_MANIFEST", None)
+        else:
+            os.environ["ODOO_CONNECTOR_MANIFEST"] = before
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # pydantic looks for plugins in every installed package's metadata the first time a model is
     # built (~15 ms of a one-shot run); the CLI uses none. A user's own setting is kept.
@@ -732,7 +768,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args)
     _keep_fields_between_runs()
     try:
-        code: int = args.func(args)
+        with _manifest_named(args.manifest):
+            code: int = args.func(args)
         return code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -8,7 +8,8 @@
     │   ├── ConnectionSettingsError the connection settings are missing or malformed; nothing was sent
     │   ├── AuthenticationError     wrong API key, password or login (401, fault 3, authenticate → False)
     │   ├── DatabaseNotFoundError   X-Odoo-Database / database name unknown to the server
-    │   └── UnsupportedServerError  not an Odoo, or an Odoo too old for the connection type
+    │   ├── UnsupportedServerError  not an Odoo, or an Odoo too old for the connection type
+    │   └── MissingExtraError       an optional part (webhook, workbench, runner-pg) is not installed
     ├── OdooRequestError            Odoo refused this request; fix the request or the user's rights
     │   ├── AccessDeniedError       the user lacks a group or a record rule (403, fault 4)
     │   ├── NotFoundError           unknown model/method, missing record or external ID
@@ -38,6 +39,7 @@ __all__ = [
     "ConnectionSettingsError",
     "DatabaseNotFoundError",
     "InputError",
+    "MissingExtraError",
     "NotFoundError",
     "OdooConnectorError",
     "OdooRequestError",
@@ -49,7 +51,13 @@ __all__ = [
     "redact",
     "redact_data",
     "register_secret",
+    "require_extra",
 ]
+
+#: The distribution's name on PyPI. The import package and the command keep the name
+#: odoo_connector / odoo-connector; the distribution cannot, because PyPI gives
+#: ``odoo-connector`` to another project (2018, Python 2). Install hints are built from it.
+DISTRIBUTION = "odoo-lowcode-connector"
 
 
 class OdooConnectorError(Exception):
@@ -150,6 +158,40 @@ class DatabaseNotFoundError(ConfigurationError):
 
 class UnsupportedServerError(ConfigurationError):
     default_hint = "Check the base URL points at an Odoo server."
+
+
+def install_line(extra: str) -> str:
+    """The command that installs ``extra``, by the published name and from a checkout: both work
+    verbatim in a fresh virtual environment."""
+    published = f'python -m pip install "{DISTRIBUTION}[{extra}]"'
+    return f'{published} (from a checkout: python -m pip install ".[{extra}]")'
+
+
+class MissingExtraError(ConfigurationError):
+    """An optional part is not installed: the installation needs fixing, not the input (exit 3)."""
+
+    def __init__(self, message: str, *, extra: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint or f"Install it: {install_line(extra)}.")
+        self.extra = extra
+
+
+def require_extra(extra: str, modules: tuple[str, ...], purpose: str) -> None:
+    """Raises :class:`MissingExtraError` when one of ``modules`` cannot be imported, before
+    anything starts: a missing extra is the user's to fix, never an ImportError (exit 1)."""
+    import importlib.util
+
+    missing = []
+    for name in modules:
+        try:
+            if importlib.util.find_spec(name) is None:
+                missing.append(name)
+        except (ImportError, ValueError):  # a parent package missing, or a module set to None
+            missing.append(name)
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise MissingExtraError(
+            f"{purpose} needs the {extra} extra: {' and '.join(missing)} {verb} not installed.", extra=extra
+        )
 
 
 class OdooRequestError(OdooConnectorError):

@@ -24,6 +24,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import ConfigurationError
+
 __all__ = [
     "ConnectionField",
     "ConnectionSpec",
@@ -39,8 +41,14 @@ __all__ = [
 Kind = Literal["action", "dataSource", "trigger"]
 
 
-class ManifestError(Exception):
-    """A broken manifest: names the file and the JSON path."""
+class ManifestError(ConfigurationError):
+    """A missing or broken manifest: names the file (and the JSON path). A configuration error
+    (exit 3): the fix is the ``--manifest`` path or the file, never a bug to report."""
+
+    default_hint = (
+        "Check the --manifest path (or $ODOO_CONNECTOR_MANIFEST), or run `odoo-connector validate "
+        "--manifest FILE` to see what is wrong with the file."
+    )
 
 
 class _Model(BaseModel):
@@ -72,7 +80,7 @@ class ConnectionSpec(_Model):
 class Lifecycle(_Model):
     """A trigger a platform must set up and take down: Odoo pushes to it (recordWebhookTrigger).
 
-    Each entry is ``module:function``: ``subscribe(connection, inputs, webhookUrl)`` returns the
+    Each entry is ``module:function``: ``subscribe(connection, inputs, webhook_url)`` returns the
     subscription state; ``unsubscribe(connection, state)`` removes what subscribe created;
     ``receive(state, request)`` turns one incoming request into the records to emit and the next
     state. The unit's ``handler`` stays the poll a platform runs on a schedule.
@@ -177,8 +185,14 @@ def find_manifest() -> Path:
     """``$ODOO_CONNECTOR_MANIFEST``, else the source tree's ``connector.yaml`` (a checkout or an
     editable install), else the copy a wheel installs under ``<prefix>/share/odoo-connector``."""
     override = os.environ.get("ODOO_CONNECTOR_MANIFEST")
-    candidates = [Path(override)] if override else []
-    candidates += [
+    if override:
+        # a named file that is not there is a mistake to report, never a reason to fall back
+        if not Path(override).is_file():
+            raise ManifestError(
+                f"The manifest {override!r} (--manifest, or $ODOO_CONNECTOR_MANIFEST) is not a file."
+            )
+        return Path(override)
+    candidates = [
         Path(__file__).resolve().parent.parent / "connector.yaml",
         Path(sys.prefix) / "share" / "odoo-connector" / "connector.yaml",
     ]
@@ -188,10 +202,24 @@ def find_manifest() -> Path:
     raise ManifestError("connector.yaml not found; looked in: " + ", ".join(map(str, candidates)))
 
 
-@cache
 def load_manifest(path: str | None = None) -> Manifest:
-    """Loads and parses the manifest and every schema it names (cached: it is read once)."""
+    """Loads and parses the manifest and every schema it names (cached per file: it is read once).
+    Without ``path``, :func:`find_manifest` says which file, each time, so a changed
+    ``$ODOO_CONNECTOR_MANIFEST`` is seen."""
     file = Path(path) if path else find_manifest()
+    if not file.is_file():
+        raise ManifestError(f"The manifest {str(file)!r} is not a file (given with --manifest).")
+    return _load(file.resolve())
+
+
+def clear_manifest_cache() -> None:
+    """Forgets every manifest read: the next :func:`load_manifest` reads the file again (tests
+    that edit a manifest)."""
+    _load.cache_clear()
+
+
+@cache
+def _load(file: Path) -> Manifest:
     try:
         # libyaml's loader when present: the pure-Python one is a third of a one-shot run's CPU
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # both safe: no arbitrary objects
@@ -250,7 +278,7 @@ def _inline(schema: Any, common: dict[str, Any], origin: Path) -> Any:
 _EXPECTED_PARAMS = {"action": 2, "dataSource": 2, "trigger": 3}
 # Required positional parameters of each lifecycle function (more may follow with defaults).
 _LIFECYCLE_PARAMS = {
-    "subscribe": "(connection, inputs, webhookUrl)",
+    "subscribe": "(connection, inputs, webhook_url)",
     "unsubscribe": "(connection, state)",
     "receive": "(state, request)",
 }

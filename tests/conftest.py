@@ -59,6 +59,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.live)
 
 
+def in_ci() -> bool:
+    """``CI`` set to anything but an empty, ``0`` or ``false`` value (.ci/run sets ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI a skipped test is a failed one: a missing browser, extra or server must not let a
+    test drop out of the count unseen. Elsewhere a skip stays a skip, with its one-line reason
+    (what to install) in the summary."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and in_ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
 # --- secrets, filtered at record time -----------------------------------------------------------
 #
 # Secrets are found by *where* they appear, never by searching a body for a password: a weak

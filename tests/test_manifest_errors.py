@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from odoo_connector.cli import main
-from odoo_connector.manifest import ManifestError, load_manifest, validate_manifest
+from odoo_connector.manifest import ManifestError, clear_manifest_cache, load_manifest, validate_manifest
 
 ROOT = Path(__file__).parent.parent
 
@@ -23,11 +23,11 @@ def tree(tmp_path: Path) -> Path:
 
 
 def problems(tree: Path) -> list[str]:
-    load_manifest.cache_clear()
+    clear_manifest_cache()
     try:
         return validate_manifest(load_manifest(str(tree / "connector.yaml")))
     finally:
-        load_manifest.cache_clear()
+        clear_manifest_cache()
 
 
 def by_key(units: list[dict], key: str) -> dict:
@@ -106,12 +106,13 @@ def test_a_missing_field_or_file_is_a_manifest_error(tree, capsys):
         "createRecord"
     )
     edit_yaml(tree, lambda data: data["actions"][index].pop("handler"))
-    load_manifest.cache_clear()
+    clear_manifest_cache()
     with pytest.raises(ManifestError, match=rf"\$\.actions\.{index}\.handler: Field required"):
         load_manifest(str(tree / "connector.yaml"))
     assert main(["validate", "--manifest", str(tree / "connector.yaml")]) == 2
-    assert "invalid:" in capsys.readouterr().err
-    load_manifest.cache_clear()
+    error = json.loads(capsys.readouterr().err.splitlines()[-1])["error"]
+    assert error["type"] == "InputError" and "handler: Field required" in error["message"]
+    clear_manifest_cache()
 
 
 def test_an_input_schema_with_a_keyword_the_compiled_check_would_ignore(tree):
@@ -165,7 +166,7 @@ def test_a_property_from_common_json_is_held_to_the_same_promise(tree):
         if "examples"
         not in json.loads((tree / unit.inputs).read_text())["properties"].get("model", {"examples": 1})
     )
-    load_manifest.cache_clear()
+    clear_manifest_cache()
     reported = sorted(p.split(":")[0] for p in found if "$.properties.model: no examples" in p)
     assert expected and reported == expected
 
@@ -215,11 +216,11 @@ def test_describe_carries_the_connection_documentation_with_only_the_manifest_in
     """The tree holds connector.yaml and schemas/ only, as a wheel installs them: no README, no
     docs/. The platform still gets the whole text of each connection's documentation."""
     assert not (tree / "README.md").exists() and not (tree / "docs").exists()
-    load_manifest.cache_clear()
+    clear_manifest_cache()
     try:
         assert main(["describe", "--manifest", str(tree / "connector.yaml")]) == 0
     finally:
-        load_manifest.cache_clear()
+        clear_manifest_cache()
     described = json.loads(capsys.readouterr().out)
     docs = {conn["key"]: " ".join(conn["documentation"].split()) for conn in described["connections"]}
     assert "**My Preferences** → **Security** tab → **Add API Key**" in docs["odooApiKey"]

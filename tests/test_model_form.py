@@ -17,7 +17,7 @@ from odoo_connector import invoke, load_manifest
 from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import AccessDeniedError
-from odoo_connector.manifest import validate_manifest
+from odoo_connector.manifest import clear_manifest_cache, validate_manifest
 
 pytestmark = pytest.mark.recordable
 
@@ -157,11 +157,11 @@ def test_validate_refuses_a_dynamic_schema_naming_an_unknown_data_source(tmp_pat
     schema["properties"]["parameters"]["x-dynamicSchema"]["dataSource"] = "noSuchForm"
     schema["properties"]["model"]["x-dynamicSchema"] = {"dataSource": "modelForm", "dependsOn": ["colour"]}
     path.write_text(json.dumps(schema))
-    load_manifest.cache_clear()
+    clear_manifest_cache()
     try:
         problems = validate_manifest(load_manifest(str(tmp_path / "connector.yaml")))
     finally:
-        load_manifest.cache_clear()
+        clear_manifest_cache()
     assert problems == [
         "schemas/actions/createRecord.input.json: $.properties.model.x-dynamicSchema.dependsOn[0]: "
         "modelForm takes no input 'colour'",

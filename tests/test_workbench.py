@@ -2,8 +2,9 @@
 browser against the stateful fake Odoo served on a loopback port.
 
 The browser tests use Playwright with the system's Chromium (``/usr/bin/chromium``; Playwright's
-own browser download is not used). ``.ci/run`` installs both, so in CI (``CI`` set) they always
-run and a missing browser fails them; elsewhere they skip, saying what to install. They also
+own browser download is not used). The test extra installs Playwright and ``.ci/run`` Debian's
+chromium, so in CI (``CI=true``) they always run and a missing browser fails them; elsewhere they
+skip with one line naming the package to install (``apt-get install chromium``). They also
 take the screenshots shown in the README: ``WORKBENCH_SCREENSHOTS=1 python -m pytest
 tests/test_workbench.py`` writes them to ``docs/images/workbench-*.png``.
 """
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .conftest import in_ci
 from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, UID, FakeOdoo
 from .fakes.server import serve_transport
 
@@ -32,7 +34,7 @@ CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
 # committed images changed. Otherwise they go to a temporary directory (the code path still runs).
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 WRITE_IMAGES = os.environ.get("WORKBENCH_SCREENSHOTS") == "1"
-IN_CI = bool(os.environ.get("CI"))
+IN_CI = in_ci()
 
 
 def _needs(what: str, how: str) -> None:
@@ -251,7 +253,10 @@ def test_workbench_without_the_extra_says_how_to_install_it() -> None:
     error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
     assert error["type"] == "WorkbenchUnavailableError"
     assert error["message"] == "The workbench needs starlette and uvicorn, which are not installed."
-    assert error["hint"] == 'Install the workbench extra: python -m pip install "odoo-connector[workbench]"'
+    # an install line that works in a fresh venv: the published name (never PyPI's other
+    # odoo-connector) and the checkout's own
+    assert 'python -m pip install "odoo-lowcode-connector[workbench]"' in error["hint"]
+    assert 'python -m pip install ".[workbench]"' in error["hint"]
 
 
 # -- in a real browser ---------------------------------------------------------------------------

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..connections import ApiKeyConnection
-from ..errors import OdooConnectorError, UnsupportedServerError
+from ..errors import OdooConnectorError, OdooValidationError, ServerError, UnsupportedServerError
 from .base import OdooClient, ServerInfo
 from .http import READ_ONLY_METHODS
 from .mapping import from_json2_error
+from .probe import unless_odoo
 from .xmlrpc import xmlrpc_call
 
 __all__ = ["Json2Client"]
@@ -67,7 +68,7 @@ class Json2Client(OdooClient):
                     status=response.status_code,
                 ) from None
             return self._checked(model, method, result)
-        raise from_json2_error(
+        error = from_json2_error(
             response.status_code,
             response.headers.get("content-type", ""),
             response.text,
@@ -76,6 +77,10 @@ class Json2Client(OdooClient):
             secrets=self.session.secrets,
             database=self.database,
         )
+        if error.odoo_name is None and isinstance(error, ServerError | OdooValidationError):
+            # an answer without Odoo's error body: maybe no Odoo at all (probe.py)
+            error = unless_odoo(self.session, response.status_code, error)
+        raise error
 
     def server_version(self) -> ServerInfo:
         response = self.session.request("GET", "/web/version", idempotent=True)

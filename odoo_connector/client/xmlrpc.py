@@ -17,6 +17,7 @@ from ..errors import AuthenticationError, InputError, ServerError, UnsupportedSe
 from .base import OdooClient, ServerInfo
 from .http import READ_ONLY_METHODS, HttpSession
 from .mapping import from_xmlrpc_fault
+from .probe import unless_odoo
 
 __all__ = ["XmlRpcClient", "xmlrpc_call"]
 
@@ -52,9 +53,13 @@ def xmlrpc_call(
             status=404,
         )
     if not response.is_success:
-        raise ServerError(
-            f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
-            status=response.status_code,
+        raise unless_odoo(  # Odoo answers faults with 200: maybe no Odoo at all (probe.py)
+            session,
+            response.status_code,
+            ServerError(
+                f"The server answered {response.status_code} to XML-RPC {endpoint}.{method}.",
+                status=response.status_code,
+            ),
         )
     try:
         result, _ = xmlrpc.client.loads(response.content, use_datetime=False, use_builtin_types=True)

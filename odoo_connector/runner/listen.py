@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from .. import client as client_module
 from ..client import OdooClient
 from ..connections import Connection, parse_connection
-from ..errors import InputError, OdooConnectorError, redact, redact_data
+from ..errors import InputError, OdooConnectorError, redact, redact_data, require_extra
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, WebhookSink
@@ -314,13 +314,8 @@ class Server:
     """uvicorn on a thread, bound to a socket opened here (a port in use fails now, clearly)."""
 
     def __init__(self, app: Any, host: str, port: int) -> None:
-        try:
-            import uvicorn
-        except ImportError:
-            raise InputError(
-                "--listen needs the webhook extra (uvicorn and Starlette).",
-                hint='Install it: python -m pip install "odoo-connector[webhook]".',
-            ) from None
+        require_extra("webhook", ("uvicorn",), "--listen")
+        import uvicorn
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # IPPROTO_TCP spelled out: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose
         # proto says TCP, and a socket made with proto 0 keeps it on. Each answer (headers, then

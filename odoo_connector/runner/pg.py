@@ -416,7 +416,7 @@ def _route_engine_logs() -> None:
 
 
 def run_postgres(config: RunnerConfig, *, lag_log: str | None = None) -> int:
-    """``runner`` with ``settings.state.postgres``: needs the extra ``odoo-connector[runner-pg]``."""
+    """``runner`` with ``settings.state.postgres``: needs the extra ``runner-pg``."""
     assert config.postgres_dsn
     _route_engine_logs()
     try:

@@ -346,6 +346,9 @@ def run_watch(
                 "(recordWebhookTrigger).",
                 hint="Leave them out to poll on a schedule.",
             )
+        from ..errors import require_extra
+
+        require_extra("webhook", ("starlette", "uvicorn"), f"{key}'s webhook listener")
         if not public_url:
             raise InputError(
                 f"{key} needs --public-url: the address at which Odoo reaches this listener.",

@@ -6,7 +6,7 @@ connection fields, each unit's form from its input JSON Schema (rendered by JSON
 ``static/``), and picklists from ``x-dataSource``. The server is thin: every unit runs through
 :func:`odoo_connector.runtime.invoke`, as in the CLI.
 
-The web stack (Starlette, uvicorn) is an optional extra, ``odoo-connector[workbench]``: this module
+The web stack (Starlette, uvicorn) is an optional extra, ``workbench``: this module
 imports it only inside :func:`serve`, so importing the package (or the connector) stays free of it
 and a missing extra is reported with the command that installs it.
 """
@@ -14,9 +14,9 @@ and a missing extra is reported with the command that installs it.
 from __future__ import annotations
 
 import importlib.util
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from ..errors import OdooConnectorError
+from ..errors import MissingExtraError, install_line
 
 if TYPE_CHECKING:
     from ..manifest import Manifest
@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 __all__ = ["WorkbenchUnavailableError", "require_web_stack", "serve"]
 
 _WEB_STACK = ("starlette", "uvicorn")
-INSTALL_HINT = 'Install the workbench extra: python -m pip install "odoo-connector[workbench]"'
+INSTALL_HINT = f"Install the workbench extra: {install_line('workbench')}"
 
 
-class WorkbenchUnavailableError(OdooConnectorError):
+class WorkbenchUnavailableError(MissingExtraError):
     """The workbench's web stack is not installed (exit 3: the installation needs fixing)."""
 
-    exit_code: ClassVar[int] = 3
-    default_hint: ClassVar[str] = INSTALL_HINT
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extra="workbench", hint=INSTALL_HINT)
 
 
 def require_web_stack() -> None:
