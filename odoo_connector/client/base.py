@@ -65,8 +65,9 @@ class OdooClient(abc.ABC):
         self._uid: int | None = None
         # fields_get answers per model, kept for this connection's lifetime: field lists change
         # only when modules are installed, and each saved call is a server-side key check.
-        self._fields_cache: dict[str, dict[str, dict[str, Any]]] = {}
-        self._fields_kept: set[str] = set()  # models whose fields came from an earlier run
+        # keyed by (model, language): see _cache_key
+        self._fields_cache: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._fields_kept: set[tuple[str, str]] = set()  # fields that came from an earlier run
         self._default_context = connection.default_context()
         self._languages: list[str] | None = None
         self._user_tz: str | None = None
@@ -182,41 +183,49 @@ class OdooClient(abc.ABC):
         return {"id": user["id"], "name": user.get("name"), "login": user.get("login")}
 
     def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
-        """``fields_get`` with the attributes the actions use, cached per model: for this client's
-        lifetime, and across CLI runs when the process turned :mod:`odoo_connector.fields_store` on."""
-        if model not in self._fields_cache:
+        """``fields_get`` with the attributes the actions use, cached per model and language (the
+        labels, help and selection names are translated): for this client's lifetime, and across
+        CLI runs when the process turned :mod:`odoo_connector.fields_store` on."""
+        key = self._cache_key(model)
+        if key not in self._fields_cache:
             store = fields_store.current()
             kept = store.load(*self._store_key(model)) if store else None
             if kept is not None:
-                self._fields_cache[model] = kept
-                self._fields_kept.add(model)
+                self._fields_cache[key] = kept
+                self._fields_kept.add(key)
             else:
                 self.refresh_fields(model)
-        return self._fields_cache[model]
+        return self._fields_cache[key]
 
     def remember_fields(self, model: str, fields: dict[str, dict[str, Any]]) -> None:
         """Fields another answer carried (``get_views``, for modelForm), so that ``fields_get``
         need not be asked; a list already held is kept."""
-        self._fields_cache.setdefault(model, fields)
+        self._fields_cache.setdefault(self._cache_key(model), fields)
 
     def fields_were_kept(self, model: str) -> bool:
         """True when ``model``'s fields came from an earlier run (they may be out of date)."""
-        return model in self._fields_kept
+        return self._cache_key(model) in self._fields_kept
 
     def refresh_fields(self, model: str) -> dict[str, dict[str, Any]]:
         """Asks Odoo for ``model``'s fields again (and keeps the answer)."""
-        self._fields_cache[model] = self.call(model, "fields_get", attributes=_FIELD_ATTRIBUTES)
-        self._fields_kept.discard(model)
+        key = self._cache_key(model)
+        self._fields_cache[key] = self.call(model, "fields_get", attributes=_FIELD_ATTRIBUTES)
+        self._fields_kept.discard(key)
         store = fields_store.current()
         if store is not None:
-            store.save(*self._store_key(model), self._fields_cache[model])
-        return self._fields_cache[model]
+            store.save(*self._store_key(model), self._fields_cache[key])
+        return self._fields_cache[key]
+
+    def _cache_key(self, model: str) -> tuple[str, str]:
+        """A model's fields in the language the call runs in: a pooled client serves calls in
+        several languages, and English labels must not answer a French call."""
+        return model, str((self.effective_context() or {}).get("lang") or "")
 
     def _store_key(self, model: str) -> tuple[str, str, str]:
         from .pool import connection_identity  # the pool imports this module
 
         identity = "\0".join(str(part) for part in connection_identity(self.connection))
-        return identity, model, str((self.effective_context() or {}).get("lang") or "")
+        return identity, *self._cache_key(model)
 
     @property
     def request_count(self) -> int:
