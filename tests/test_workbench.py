@@ -152,6 +152,38 @@ def test_saved_secret_is_never_sent_back_and_an_empty_one_keeps_it(workbench: st
     assert API_KEY not in httpx.get(base + "/api/connection", headers=headers).text
 
 
+def test_a_login_holding_the_password_as_a_word_is_shown_and_saved_whole(workbench: str) -> None:
+    """With the password ``integration``, the login ``integration@example.com`` and a partner
+    named "R3 integration partner" reach the page as Odoo holds them; saving the form again with
+    the login the page shows keeps a working connection."""
+    login, password = "integration@example.com", "integration"
+    fake = FakeOdoo(login=login, password=password)
+    fake.create("res.partner", name="R3 integration partner", email=login)
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    with serve_transport(fake) as url:
+        fields = {"baseUrl": url, "database": DATABASE, "username": login, "password": password}
+        saved = httpx.post(
+            base + "/api/connection", headers=headers, json={"type": "odooBasicAuth", "fields": fields}
+        ).json()
+        assert saved["fields"]["username"] == login
+        shown = httpx.get(base + "/api/connection", headers=headers).json()["fields"]
+        again = httpx.post(  # the form as the page fills it from what it was shown, secret left empty
+            base + "/api/connection", headers=headers, json={"type": "odooBasicAuth", "fields": shown}
+        ).json()
+        assert again["fields"]["username"] == login and again["secretsSet"] == ["password"]
+        checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
+        ran = httpx.post(
+            base + "/api/run",
+            headers=headers,
+            json={"key": "listRecords", "inputs": {"model": "res.partner", "fields": ["name", "email"]}},
+        ).json()
+    assert checked["result"]["user"]["login"] == login
+    assert [(r["name"], r["email"]) for r in ran["result"]["data"]] == [("R3 integration partner", login)]
+    assert "<redacted>" not in json.dumps([saved, shown, again, checked, ran])
+    assert json.dumps(password) not in json.dumps([saved, shown, again, checked, ran])
+
+
 def test_the_cli_line_of_a_run_names_the_variables_and_elides_the_secret(workbench: str, odoo: Any) -> None:
     _, url = odoo
     base, token = workbench.split("/?token=")

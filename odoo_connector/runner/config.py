@@ -33,7 +33,7 @@ from ..errors import InputError, OdooConnectorError, register_secret
 from ..manifest import Manifest, load_manifest
 from ..runtime import validate_inputs
 
-__all__ = ["ConfigError", "RunnerConfig", "TriggerSpec", "load_config", "parse_config"]
+__all__ = ["ConfigError", "RunnerConfig", "TriggerSpec", "dsn_passwords", "load_config", "parse_config"]
 
 _NO_LITERAL = "holds a secret written in the file; reference it as {env: NAME} or {file: PATH} instead"
 
@@ -170,9 +170,9 @@ class RunnerConfig:
     triggers: dict[str, TriggerSpec] = field(default_factory=dict)
 
 
-def _dsn_passwords(dsn: str) -> list[str]:
-    """The password inside a DSN (URL or key=value form): redacted on its own too, since a
-    driver's error may quote it without the rest of the DSN."""
+def dsn_passwords(dsn: str) -> list[str]:
+    """The password inside a DSN (URL or key=value form): scrubbed from the driver's errors
+    (runner/pg.py), which may quote it without the rest of the DSN."""
     found = [m.group(1).strip("'") for m in re.finditer(r"(?:^|\s)password\s*=\s*('[^']*'|\S+)", dsn)]
     with contextlib.suppress(ValueError):
         password = urlsplit(dsn).password
@@ -315,7 +315,7 @@ def parse_config(
     dsn = None
     if state is not None and state.postgres is not None:
         dsn = state.postgres.resolve("settings.state.postgres", base)
-        register_secret(*_dsn_passwords(dsn))
+        register_secret(*dsn_passwords(dsn))
     elif state is not None and state.sqlite is not None:
         sqlite_path = Path(state.sqlite).expanduser()
         sqlite_path = sqlite_path if sqlite_path.is_absolute() else base / sqlite_path

@@ -1,8 +1,8 @@
 """The workbench's ASGI app: the page, its static files and five JSON routes over :class:`Session`.
 
 Routes hold no logic of their own; they parse the request, call the session (which calls
-``invoke``) and answer JSON that has passed through :meth:`Session.outgoing`. The page is meant for
-one person on this machine, and it can use a stored connection, so:
+``invoke``) and answer JSON. The page is meant for one person on this machine, and it can use a
+stored connection, so:
 
 * it listens on 127.0.0.1 only, and answers only requests addressed to 127.0.0.1 or localhost
   (a web page elsewhere cannot reach it through DNS rebinding);
@@ -108,7 +108,7 @@ def create_app(manifest: Manifest, token: str, session: Session | None = None) -
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", token)
 
     def answer(payload: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(session.outgoing(payload), status_code=status)
+        return JSONResponse(payload, status_code=status)
 
     async def body(request: Request) -> dict[str, Any]:
         try:

@@ -2,9 +2,10 @@
 trigger's state between polls, and the CLI line equivalent to each run.
 
 No web framework here: the server's routes are one line each over this class, and tests can drive
-it directly. Every answer leaves through :meth:`Session.outgoing`, which removes the connection's
-secret values (and anything :func:`odoo_connector.errors.redact_data` knows) from it, so the page
-never receives the API key or password once they are saved, whatever Odoo echoes back.
+it directly. The page never receives the API key or password once they are saved: the
+connection is shown without them (:meth:`Session.connection_view`), the CLI line names them as
+placeholders, and an error that echoes them was scrubbed where it was built. Results are shown as
+Odoo gave them: a login or a record that holds the password as a word is data, not a leak.
 """
 
 from __future__ import annotations
@@ -17,13 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..connections import Connection, parse_connection
-from ..errors import (
-    ConnectionSettingsError,
-    InputError,
-    OdooConnectorError,
-    redact,
-    redact_data,
-)
+from ..errors import ConnectionSettingsError, InputError, OdooConnectorError, redact
 from ..manifest import Manifest
 
 __all__ = ["Session", "error_view"]
@@ -158,22 +153,11 @@ class Session:
                 continue
             shown = f"<your {field}>" if field in secret else str(value)
             env.append(f"{name}={shlex.quote(shown)}")
-        text = json.dumps(self.outgoing(_without_defaults(self.manifest, key, inputs)), ensure_ascii=False)
+        text = json.dumps(_without_defaults(self.manifest, key, inputs), ensure_ascii=False)
         words = [*env, "odoo-connector", _COMMAND[kind], key, "--input", shlex.quote(text)]
         if kind == "trigger":
             words += ["--state", _STATE_FILE]
         return " ".join(words)
-
-    def outgoing(self, payload: Any) -> Any:
-        """``payload`` without the connection's secret values: the last step of every answer."""
-        with self._lock:
-            secrets = tuple(
-                str(v)
-                for k, v in self._values.items()
-                if self._kind
-                and k in {f.key for f in self.manifest.connection(self._kind).fields if f.secret}
-            )
-        return redact_data(payload, secrets)
 
 
 def _without_defaults(manifest: Manifest, key: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
