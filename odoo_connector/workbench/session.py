@@ -6,6 +6,10 @@ it directly. The page never receives the API key or password once they are saved
 connection is shown without them (:meth:`Session.connection_view`), the CLI line names them as
 placeholders, and an error that echoes them was scrubbed where it was built. Results are shown as
 Odoo gave them: a login or a record that holds the password as a word is data, not a leak.
+
+A saved secret belongs to the server, database and login it was saved with. Saving again with the
+secret left empty keeps it only while those stay the same; naming another server (or port,
+database, login) without a new secret is refused, so the saved key is never sent anywhere else.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..connections import Connection, parse_connection
+from ..connections import Connection, normalise_base_url, parse_connection
 from ..errors import ConnectionSettingsError, InputError, OdooConnectorError, redact
 from ..manifest import Manifest
 
@@ -57,7 +61,8 @@ class Session:
 
     def save_connection(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Stores the connection the form sent. A secret left empty keeps the one saved before
-        for the same connection type: the page never has it to send again."""
+        (the page never has it to send again), but only for the same connection type, server,
+        port, database and login: the secret is forgotten when any of them changes."""
         try:
             spec = self.manifest.connection(kind)
         except KeyError:
@@ -75,10 +80,18 @@ class Session:
                 value = fields.get(key)
                 if isinstance(value, str):
                     value = value.strip() if not field.secret else value
-                if field.secret and value in (None, "") and self._kind == kind:
-                    value = self._values.get(key)
                 if value not in (None, ""):
                     values[key] = value
+            same_place = self._kind == kind and _place(self._values) == _place(values)
+            for key, field in declared.items():
+                if field.secret and key not in values and key in self._values:
+                    if not same_place:
+                        raise ConnectionSettingsError(
+                            f"Enter the {field.label} again: the saved one belongs to another "
+                            "server, port, database or login, and is not sent anywhere else.",
+                            path=key,
+                        )
+                    values[key] = self._values[key]
             connection = parse_connection({"type": kind, **values})
             self._kind, self._values, self._connection = kind, values, connection
             self._states.clear()  # a state belongs to the Odoo it was polled from
@@ -158,6 +171,18 @@ class Session:
         if kind == "trigger":
             words += ["--state", _STATE_FILE]
         return " ".join(words)
+
+
+def _place(values: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Where a connection's secret is sent and for whom: the normalised server address (port
+    included), the database and the login. ``https://acme.odoo.com/`` and ``https://acme.odoo.com``
+    are one place; a URL that cannot be read is a place of its own (the save then fails on it)."""
+    raw_url, port = str(values.get("baseUrl", "")), values.get("port")
+    try:
+        url = normalise_base_url(raw_url, int(port) if port not in (None, "") else None)
+    except (OdooConnectorError, TypeError, ValueError):
+        url = f"{raw_url}\0{port}"
+    return url, str(values.get("database", "")).strip(), str(values.get("username", "")).strip()
 
 
 def _without_defaults(manifest: Manifest, key: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
