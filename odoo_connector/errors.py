@@ -24,9 +24,10 @@ unless debug output is asked for.
 Secrets are kept out where they could enter, never searched for in data. Records, results,
 trigger state and webhook bodies are written exactly as Odoo gave them: with the password
 ``integration``, a partner named "R3 integration partner" is data, and rewriting it would store
-``<redacted>`` in Odoo the next time a flow writes the record back. A secret can enter an output
-only through an echo of the request that carried it: the Authorization header or the XML-RPC
-params quoted back in an error body or a fault string, a URL in an exception's words. The code
+``<redacted>`` in Odoo the next time a flow writes the record back. Odoo does not put the key or
+password in its data; a secret reaches a message through an echo of the request that carried it:
+the Authorization header or the XML-RPC params quoted back in an error body or a fault string, a
+URL in an exception's words. The code
 that sent the request scrubs exactly that echo (:func:`redact` with the request's own secrets:
 a short password only where it stands as a whole quoted or delimited value). A text-wide search
 remains only in free text (log lines and error messages, which hold no data a user keeps), and
