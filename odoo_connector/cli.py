@@ -16,8 +16,9 @@ exit status tells the kind of failure:
 130   interrupted by a second Ctrl-C
 ====  =====================================================================
 
-Everything written passes through redaction at the point it is written (:func:`_emit`,
-:class:`JsonLinesFormatter`): results, records, state files, logs and errors. Heavy imports happen
+Results, records and state files are written exactly as they came: data is never rewritten.
+Secrets are kept out where they enter (odoo_connector/errors.py says how); log lines pass through
+:func:`~odoo_connector.errors.redact` as a net (:class:`JsonLinesFormatter`). Heavy imports happen
 inside the commands so ``--help`` stays fast.
 """
 
@@ -47,8 +48,9 @@ _STATE_LOCK_WAIT = 60.0
 
 
 class JsonLinesFormatter(logging.Formatter):
-    """One JSON object per log line, redacted: stderr stays machine-readable and secret-free
-    whichever logger (ours, APScheduler's) wrote the line."""
+    """One JSON object per log line, redacted (long secrets and secret shapes: a log line holds
+    no data a user keeps): stderr stays machine-readable and secret-free whichever logger (ours,
+    APScheduler's, httpx's) wrote the line."""
 
     def format(self, record: logging.LogRecord) -> str:
         from .errors import redact
@@ -92,17 +94,16 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 
 def _emit(data: Any, stream: TextIO | None = None, *, indent: int | bool | None = True) -> None:
-    """The one way results reach stdout: redacted of every known secret, then written.
+    """The one way results reach stdout, written as they are: a record whose name holds a word
+    that is also the connection's password is data, and comes out unchanged.
 
     Indented for a person at a terminal; one compact line for a pipe or a file, which Python's
     C encoder writes several times faster (indented JSON takes the pure-Python path: a third of
     the CPU of a 20 000-record fetchAll)."""
-    from .errors import redact_data
-
     out = stream or sys.stdout
     if indent is True:
         indent = 2 if out.isatty() else None
-    out.write(_dumps(redact_data(data), indent=indent or None) + "\n")
+    out.write(_dumps(data, indent=indent or None) + "\n")
 
 
 def _read_json_arg(value: str | None, what: str) -> Any:
@@ -454,13 +455,11 @@ def _read_state(path: Path) -> Any:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it over: a crash leaves the old file."""
-    from .errors import redact
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(redact(text))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -712,11 +711,10 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
 
 
 def _fail(error: dict[str, Any]) -> None:
-    """The error line: one JSON line, always the last thing on stderr."""
-    from .errors import redact_data
-
+    """The error line: one JSON line, always the last thing on stderr. Its words were scrubbed
+    when the error was built; what else it carries (a per-row report) is data, left whole."""
     sys.stderr.flush()
-    sys.stderr.write(_dumps({"error": redact_data(error)}) + "\n")
+    sys.stderr.write(_dumps({"error": error}) + "\n")
     sys.stderr.flush()
 
 

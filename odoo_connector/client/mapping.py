@@ -3,6 +3,12 @@
 JSON-2 errors are keyed on the body's ``name`` (the Python class Odoo raised) first, and the HTTP
 status second, because the status alone lies: an unknown field is a 500 and an unknown database
 is a 404 HTML page. XML-RPC faults are keyed on the fault code, then on the message.
+
+An error body is where a request's secret can come back: a proxy's page quoting the Authorization
+header, a fault string quoting the XML-RPC params with the password. Each mapper is given the
+secrets of the request it reports and scrubs exactly their echo from the words it keeps
+(:func:`~odoo_connector.errors.redact`); the rest of the text, logins and values included, stays
+as Odoo wrote it.
 """
 
 from __future__ import annotations
@@ -88,7 +94,7 @@ def from_json2_error(
         except ValueError:
             body = None
     if not isinstance(body, dict) or "message" not in body:
-        return _from_non_json(status, text, where, database)
+        return _from_non_json(status, text, where, database, secrets)
     name = str(body.get("name") or "")
     message = redact(str(body.get("message") or ""), secrets)
     detail = redact(str(body.get("debug") or ""), secrets) or None
@@ -108,7 +114,9 @@ def from_json2_error(
     )
 
 
-def _from_non_json(status: int, text: str, where: str, database: str | None) -> OdooConnectorError:
+def _from_non_json(
+    status: int, text: str, where: str, database: str | None, secrets: tuple[str, ...]
+) -> OdooConnectorError:
     if status == 404 and ("No database is selected" in text or "X-Odoo-Database" in text):
         # What an unknown X-Odoo-Database gets: Odoo's HTML 404, as if no database were named.
         name = f' "{database}"' if database else ""
@@ -127,7 +135,7 @@ def _from_non_json(status: int, text: str, where: str, database: str | None) -> 
         return AuthenticationError("The server refused the credentials (401).", status=401)
     if status == 403:
         return AccessDeniedError("The server refused the request (403).", status=403)
-    snippet = _text_snippet(text)
+    snippet = redact(_text_snippet(text), secrets)
     if status >= 500:
         return ServerError(f"The server answered {status} to {where}: {snippet}", status=status)
     return OdooValidationError(f"The server answered {status} to {where}: {snippet}", status=status)

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from .. import client as client_module
 from ..client import OdooClient
 from ..connections import Connection, parse_connection
-from ..errors import InputError, OdooConnectorError, redact, redact_data, require_extra
+from ..errors import InputError, OdooConnectorError, redact, require_extra
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
 from .sinks import DeliveryError, WebhookSink
@@ -76,7 +76,7 @@ class StdoutEvents:
     def deliver_events(self, events: Events, stop: threading.Event) -> None:
         stream = self._stream or sys.stdout
         lines = [
-            json.dumps(redact_data({"branch": branch, "record": r}), ensure_ascii=False, default=str)
+            json.dumps({"branch": branch, "record": r}, ensure_ascii=False, default=str)
             for branch in BRANCHES
             for r in events.get(branch, [])
         ]

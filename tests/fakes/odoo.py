@@ -139,7 +139,12 @@ class FakeOdoo(httpx.BaseTransport):
         *,
         clock: str = "2026-01-01 12:00:00",
         models: Mapping[str, Mapping[str, str]] | None = None,
+        api_key: str = API_KEY,
+        login: str = LOGIN,
+        password: str = PASSWORD,
     ) -> None:
+        # the credentials it accepts: tests of weak passwords ("admin") give their own
+        self.api_key, self.login, self.password = api_key, login, password
         self.clock = datetime.strptime(clock, FMT)
         self.fields: dict[str, dict[str, str]] = {}
         self.tables: dict[str, dict[int, dict[str, Any]]] = {}
@@ -163,7 +168,7 @@ class FakeOdoo(httpx.BaseTransport):
         self.tables["res.users"][UID] = {
             "id": UID,
             "name": "Bot",
-            "login": LOGIN,
+            "login": login,
             "create_date": clock,
             "write_date": clock,
         }
@@ -261,7 +266,7 @@ class FakeOdoo(httpx.BaseTransport):
         if request.method != "POST":
             return _json2_error(OdooFault("notfound", f"Did you mean POST /json/2/{route}?"))
         auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer ") or auth.split(" ", 1)[1] != API_KEY:
+        if not auth.lower().startswith("bearer ") or auth.split(" ", 1)[1] != self.api_key:
             fault = OdooFault("auth", "Invalid apikey")
             return _json2_error(fault, status=401, name="werkzeug.exceptions.Unauthorized")
         if request.headers.get("x-odoo-database") != DATABASE:
@@ -290,7 +295,7 @@ class FakeOdoo(httpx.BaseTransport):
                 self.calls.append((model, name))
                 if db != DATABASE:
                     raise _XmlFault(1, f'psycopg2.OperationalError: database "{db}" does not exist')
-                if uid != UID or password != PASSWORD:
+                if uid != UID or password != self.password:
                     raise _XmlFault(3, "Access Denied")
                 kwargs = dict(rest[0]) if rest else {}
                 self._check_context(kwargs.pop("context", None), name)
@@ -314,7 +319,7 @@ class FakeOdoo(httpx.BaseTransport):
             return {"server_version": "19.0", "server_version_info": VERSION_INFO, "protocol_version": 1}
         if method == "authenticate":
             db, login, password, _ = params
-            return UID if (db, login, password) == (DATABASE, LOGIN, PASSWORD) else False
+            return UID if (db, login, password) == (DATABASE, self.login, self.password) else False
         raise OdooFault("notfound", f"No method {method} on common")
 
     # -- the ORM ---------------------------------------------------------------------------------
