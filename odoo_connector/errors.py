@@ -61,6 +61,9 @@ class OdooConnectorError(Exception):
 
     exit_code: ClassVar[int] = 1
     default_hint: ClassVar[str] = ""
+    # A batch action that stopped: the per-row report of what it wrote before (and whether the
+    # batch in flight was written), so a caller never sends written rows again.
+    report: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -106,6 +109,8 @@ class OdooConnectorError(Exception):
             out["status"] = self.status
         if debug and self.detail:
             out["detail"] = self.detail
+        if self.report is not None:
+            out["report"] = self.report
         return out
 
 

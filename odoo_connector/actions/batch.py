@@ -56,6 +56,7 @@ from ..errors import (
     OdooRequestError,
     OdooValidationError,
     ServerError,
+    TransportError,
     UnsupportedServerError,
 )
 from ..values import Converter, ValueRefused, load_row
@@ -270,8 +271,9 @@ class _Run:
                 context=self.context,
                 idempotent=True,  # the same values on the same records: sending again is harmless
             )
-        except (OdooRequestError, ServerError) as exc:
+        except (OdooRequestError, ServerError, TransportError) as exc:
             if unanswered(exc):
+                _mark_lost(batch, exc)
                 raise
             log.info(
                 "%s: web_save_multi refused %d rows (%s); sending them through load",
@@ -369,7 +371,9 @@ class _Run:
                 context=self.context,
                 idempotent=by_xid,
             )
-        except (OdooRequestError, ServerError) as exc:
+        except (OdooRequestError, ServerError, TransportError) as exc:
+            if unanswered(exc):
+                _mark_lost(part, exc)
             return {}, exc
         ids, messages = _load_answer(self.client, self.model, answer, len(part))
         if ids is None:
@@ -427,8 +431,9 @@ class _Run:
         ids = [r.record_id or 0 for r in part]
         try:
             self.client.call(self.model, "unlink", ids)
-        except (OdooRequestError, ServerError) as exc:
+        except (OdooRequestError, ServerError, TransportError) as exc:
             if unanswered(exc):
+                _mark_lost(part, exc)
                 return {}, exc
             there = set(
                 self.client.call(
@@ -449,6 +454,13 @@ class _Run:
             row.done = True
         self.written_batches += 1
         return {}, None
+
+
+def _mark_lost(rows: Sequence[Row], exc: OdooConnectorError) -> None:
+    """The rows of a request Odoo may have run without answering: their report says
+    ``"written": "unknown"``, as the error does."""
+    for row in rows:
+        row.lost = exc.kind
 
 
 def highest_id(client: OdooClient, model: str) -> int:
