@@ -131,6 +131,8 @@ class _Run:
 
     def _prepare(self, records: Sequence[Mapping[str, Any]]) -> None:
         self.fields = fields = self.client.fields_get(self.model) if self.op != "delete" else {}
+        if self.op == "upsert":
+            self._check_match_fields(fields)
         # values as people write them, names looked up once for all rows (values.write)
         self.converter = None if self.raw else Converter(self.client)
         for row, record in zip(self.rows, records, strict=True):
@@ -175,6 +177,15 @@ class _Run:
                         f"matchFields names {missing[0]!r}, which this row does not set in parameters.",
                     )
                 row.match = tuple(plain(values[f]) for f in self.match_fields)
+                for name, value in zip(self.match_fields, row.match, strict=True):
+                    if _empty(value, fields.get(name)):
+                        # Odoo's search would take it for "records without a value" and update one
+                        raise ValueRefused(
+                            name,
+                            f"Cannot match on an empty {name}: this row's {name} is empty, and "
+                            f"matchFields would find a record that has no {name} and overwrite it. "
+                            "Give it a value, or name the record by externalId.",
+                        )
                 key_column = ".id"
             else:
                 raise InputError(
@@ -183,6 +194,20 @@ class _Run:
                 )
         row.columns = ((key_column,) if key_column else ()) + columns
         row.cells = ([key] if key_column else []) + cells
+
+    def _check_match_fields(self, fields: Mapping[str, Any]) -> None:
+        """matchFields name fields holding one value each: a row's x2many is a list of records,
+        which no search compares with one value (and Odoo's ``=`` on it means "contains")."""
+        for name in self.match_fields:
+            kind = (fields.get(name) or {}).get("type")
+            if kind in ("one2many", "many2many"):
+                raise InputError(
+                    f"matchFields names {name!r}, a {kind} field: a row is matched on fields that "
+                    "hold one value each (text, a number, a date, a many2one), not on a list of "
+                    "records. Nothing was written.",
+                    path="matchFields",
+                    hint="Match on a field such as email, ref or vat, or name the records by externalId.",
+                )
 
     def batches(self) -> Iterator[list[Row]]:
         """Consecutive good rows, at most batch_size, with the same columns; a repeated match key
@@ -454,6 +479,14 @@ class _Run:
             row.done = True
         self.written_batches += 1
         return {}, None
+
+
+def _empty(value: Any, spec: Mapping[str, Any] | None) -> bool:
+    """A match value that names no value: None, False (but for a boolean field, where it is one),
+    or text of nothing but spaces."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (value is False and (spec or {}).get("type") != "boolean")
 
 
 def _mark_lost(rows: Sequence[Row], exc: OdooConnectorError) -> None:
