@@ -53,6 +53,7 @@ from ..errors import (
     redact,
     register_secret,
 )
+from .batch_rows import no_answer, unanswered, unanswered_write
 from .raw import check_same_origin_path
 
 __all__ = [
@@ -170,6 +171,15 @@ def upload_attachment(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str
     del datas
     try:
         result = client.call("ir.attachment", "create", vals_list=[values])
+    except (ServerError, TransportError) as exc:
+        if unanswered(exc):  # never sent again (a second copy of the file): say it may be there
+            lost = no_answer(
+                f"The attachment {file_name!r} on {model} record {record_id}",
+                "the record's attachments (listAttachments)",
+                done="created",
+            )
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
+        raise
     except AccessDeniedError as exc:
         # Odoo's words ("not allowed to access this document") do not say which document
         raise AccessDeniedError(

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..client import OdooClient
+from ..client.http import READ_ONLY_METHODS
 from ..client.json2 import Json2Client
 from ..client.mapping import from_json2_error
 from ..client.xmlrpc import XmlRpcClient
@@ -44,6 +45,7 @@ from ..errors import (
     OdooValidationError,
     UnsupportedServerError,
 )
+from .batch_rows import no_answer, unanswered, unanswered_write
 from .files import DEFAULT_MAX_BYTES, checked_base64
 
 __all__ = [
@@ -196,6 +198,10 @@ def _call(
     except OdooConnectorError as exc:
         if _is_none_fault(client, exc):
             return None
+        if unanswered(exc) and method not in READ_ONLY_METHODS:
+            # a button pressed twice could make two invoices: say it may have run, never "retry"
+            lost = no_answer(f"{model}.{method}", "the records it changes", done="run")
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
         raise
 
 
@@ -313,9 +319,12 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
 
     Odoo's ``message_post`` takes attachments as raw bytes, which JSON cannot carry, so each file
     is first created as an ``ir.attachment`` on the record (base64 ``datas``, what an ordinary
-    user may do on a record they may write) and then linked to the message by id. If posting then
-    fails, those attachments are deleted again. A plain-text ``body`` is escaped by Odoo;
-    ``bodyIsHtml`` posts it as HTML (Odoo sanitizes it). Not retried after a timeout.
+    user may do on a record they may write) and then linked to the message by id. If Odoo then
+    refuses the post, those attachments are deleted again; if its answer is lost (a timeout, a
+    dropped connection), the message may have been posted with them, so they are left in place
+    and the error says to check the chatter before posting again. A plain-text ``body`` is
+    escaped by Odoo; ``bodyIsHtml`` posts it as HTML (Odoo sanitizes it). Not retried after a
+    timeout.
     """
     model: str = inputs["model"]
     record_id: int = inputs["recordId"]
@@ -348,6 +357,19 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
     try:
         result = client.call(model, "message_post", [record_id], **kwargs)
     except OdooConnectorError as exc:
+        if unanswered(exc):
+            # Odoo may have posted it, attachments and all: deleting them would strip a posted
+            # message, and posting again would post it twice
+            lost = no_answer(
+                f"The message on {model} record {record_id}", "the record's chatter", done="posted"
+            )
+            kept = (
+                f" The attachments made for it (ir.attachment {attachment_ids}) were left in place: "
+                "if the message is not there, they are on the record without it."
+                if attachment_ids
+                else ""
+            )
+            raise unanswered_write(exc, f"{exc.message} {lost}{kept}") from None
         if attachment_ids:
             try:
                 client.call("ir.attachment", "unlink", attachment_ids)
