@@ -46,6 +46,7 @@ The rows, the report and the wording of a stop live in :mod:`.batch_rows`, the c
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -94,6 +95,8 @@ log = logging.getLogger("odoo_connector.batch")
 # bench/batch_upsert.py against a real Odoo 19 (bench/RESULTS.md): the per-row cost stops falling
 # at a few hundred rows, while a failing batch costs more to isolate the bigger it is.
 DEFAULT_BATCH_SIZE = 500
+# Odoo's words when a user lacks the group a field needs (models.py _check_field_access)
+_FIELD_READ = re.compile(r'enough rights to access the field "([^"]+)".*?Operation: read', re.DOTALL)
 # Datetimes are UTC strings both ways (load reads them in the context's timezone), and archived
 # records are found by their id or external ID like active ones.
 _LOAD_CONTEXT = {"tz": "UTC", "active_test": False}
@@ -156,8 +159,7 @@ class _Run:
         if self.converter is not None:
             values = self.converter.convert(self.model, values)
         columns, cells = load_row(self.model, fields, values)
-        if self.compare:
-            row.values = values
+        row.values = values  # for skipUnchanged, and for create when load cannot (_create)
         key_column, key = "", ""
         if self.op == "update":
             row.record_id = int(record["recordId"])
@@ -413,6 +415,23 @@ class _Run:
                 ):
                     named.setdefault(part[start], message_error(message))
             if named:
+                unread = self._read_by_load(named, part)
+                if unread and all(self._creates(r) for r in part):
+                    log.info(
+                        "%s: load refused %d rows, reading %r on its own; creating them with create",
+                        self.model,
+                        len(part),
+                        unread,
+                    )
+                    return self._create(part)
+                if unread:
+                    for error in named.values():
+                        error["message"] += (
+                            f"\n\nOdoo's import (load) reads {unread!r} on its own here (these rows "
+                            "do not set it), which Odoo's create does not: rows without an external "
+                            "ID are created through create instead, but rows named by external ID "
+                            "need load, so the API user needs one of the groups Odoo names."
+                        )
                 return named, None
             first = next((m for m in messages if m.get("type") == "error"), {})
             return {}, OdooValidationError(
@@ -427,6 +446,46 @@ class _Run:
             elif self.op == "upsert":
                 row.created = row.cells[0] == ""
             self.seen.add(record_id)
+        self.written_batches += 1
+        return {}, None
+
+    @staticmethod
+    def _read_by_load(named: Mapping[Row, dict[str, Any]], part: Sequence[Row]) -> str | None:
+        """The field Odoo refused to read when that refusal is all it said and the rows do not set
+        the field: its import read the field on its own. Observed in Odoo 19: ``load`` creating a
+        contact under a parent (``parent_id``) copies the parent's commercial fields without
+        ``sudo``, among them ``credit_limit``, which only the Accounting groups may read; ``create``
+        does the same copy as superuser."""
+        read = [m.group(1) if (m := _FIELD_READ.search(e["message"])) else None for e in named.values()]
+        field_name = read[0]
+        if field_name is None or any(other != field_name for other in read):
+            return None
+        sent = {c.split("/")[0] for r in part for c in r.columns}
+        return None if field_name in sent else field_name
+
+    def _creates(self, row: Row) -> bool:
+        """Whether ``row`` creates a record without an external ID (by position, or a match key
+        that matched nothing), so ``create`` can write it as ``load`` would."""
+        if row.values is None:
+            return False
+        if self.op == "create":
+            return True
+        return self.op == "upsert" and row.columns[:1] == (".id",) and row.cells[0] == ""
+
+    def _create(self, part: list[Row]) -> tuple[dict[Row, dict[str, Any]], OdooConnectorError | None]:
+        """``part`` through ``create``, in one call (one transaction, all or nothing, as ``load``),
+        with the rows' values in Odoo's form; what :meth:`_attempt` returns."""
+        try:
+            ids = self.client.call(
+                self.model, "create", vals_list=[r.values for r in part], context=self.context
+            )
+        except (OdooRequestError, ServerError, TransportError) as exc:
+            if unanswered(exc):
+                _mark_lost(part, exc)
+            return {}, exc
+        for row, record_id in zip(part, ids if isinstance(ids, list) else [ids], strict=True):
+            row.record_id, row.done, row.created = int(record_id), True, True
+            self.seen.add(int(record_id))
         self.written_batches += 1
         return {}, None
 

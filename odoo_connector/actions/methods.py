@@ -297,9 +297,7 @@ def _check_load(client: OdooClient, model: str, args: Sequence[Any], kwargs: Map
     ]
     if not columns:
         return
-    given = kwargs.get("context")
-    context = given if isinstance(given, Mapping) else client.effective_context()
-    module = str((context or {}).get("module") or "__import__")
+    module = str((client.effective_context() or {}).get("module") or "__import__")
     for number, row in enumerate(data):
         for column in columns:
             cell = row[column] if isinstance(row, list) and column < len(row) else None
