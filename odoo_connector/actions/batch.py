@@ -28,6 +28,12 @@ What this module adds on top, and why:
   Creating by position or by matchFields is not retried: Odoo may have created the rows.
 * **External IDs under a module's name** (``base.…``, ``sale.…``) are refused before sending
   (:mod:`.external_ids`).
+* **create where load cannot**: Odoo 19's ``load`` reads, for a contact under a parent, fields
+  an ordinary user may not read (``credit_limit``) where ``create`` reads them as superuser; rows
+  refused only for that and creating without an external ID go through ``create`` in one call
+  (:meth:`_Run._read_by_load`).
+* **Empty match values** (``matchFields``) are refused by name before sending: Odoo's search would
+  take them for "records without a value" and update one.
 * **skipUnchanged** (upsertRecords and updateRecords, on by default): rows whose record is known
   before sending (by ``recordId``, an external ID found by :mod:`.unchanged`, or a match key with
   exactly one match) are compared with the record; a row that matches is not sent
