@@ -238,9 +238,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run_input_jsonl(args.key, conn, inputs, args.input_jsonl)
     if getattr(args, "output", None):
         return _run_to_file(args.key, conn, inputs, Path(args.output))
+    from .errors import OdooConnectorError
     from .runtime import invoke
 
-    _emit(invoke(args.key, conn, inputs))
+    try:
+        result = invoke(args.key, conn, inputs)
+    except OdooConnectorError as exc:
+        if exc.report is not None:
+            # a batch action that stopped: what it wrote before, as its result would say it, so
+            # a caller reading stdout never sends those rows again (the error line carries it too)
+            _emit({"data": exc.report})
+        raise
+    _emit(result)
     return EXIT_OK
 
 
@@ -312,7 +321,7 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
         try:
             data = invoke(key, conn, {**inputs, "records": chunk, "firstIndex": first})["data"]
         except OdooConnectorError as exc:
-            for row in getattr(exc, "report", {}).get("rows", []):
+            for row in (exc.report or {}).get("rows", []):
                 _emit(row, indent=None)
             if first:  # the error speaks of this chunk only
                 logging.getLogger("odoo_connector.progress").warning(

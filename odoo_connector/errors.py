@@ -81,6 +81,9 @@ class OdooConnectorError(Exception):
 
     exit_code: ClassVar[int] = 1
     default_hint: ClassVar[str] = ""
+    # A batch action that stopped: the per-row report of what it wrote before (and whether the
+    # batch in flight was written), so a caller never sends written rows again.
+    report: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -126,6 +129,8 @@ class OdooConnectorError(Exception):
             out["status"] = self.status
         if debug and self.detail:
             out["detail"] = self.detail
+        if self.report is not None:
+            out["report"] = self.report
         return out
 
 
@@ -265,10 +270,21 @@ class TransportError(OdooConnectorError):
 _GROUP_LINE = re.compile(r"^\s*-\s+(.+?)\s*$")
 
 
+_FIELD_GROUPS = re.compile(
+    r"^Groups: allowed for groups ((?:'[^']*'|\"[^\"]*\")(?:, (?:'[^']*'|\"[^\"]*\"))*)", re.MULTILINE
+)
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
 def parse_groups(message: str) -> list[str]:
     """Odoo lists the groups that would allow an operation as ``\\t- Name`` lines after
     "This operation is allowed for the following groups:"; we surface them so the user can ask
-    for exactly that group instead of reading a wall of text."""
+    for exactly that group instead of reading a wall of text. A field a group guards
+    (``credit_limit``) is refused with "Groups: allowed for groups 'A', 'B'" instead (shown to
+    users with the technical features, as an API user usually is)."""
+    field = _FIELD_GROUPS.search(message)
+    if field:
+        return [a or b for a, b in _QUOTED.findall(field.group(1))]
     marker = "allowed for the following groups:"
     if marker not in message:
         return []

@@ -606,6 +606,25 @@ def test_the_trigger_polls_against_a_state_kept_for_the_page(
     wb.shot("trigger")
 
 
+def test_a_stopped_batch_run_shows_the_ids_it_wrote_before_the_error(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecords")
+    page.click("#unit-example")  # Acme (name, email), then Globex (name, is_company): two batches
+    fake.fail_on("load", nth=2, kind="access")  # Odoo refuses the second
+    wb.run()
+    assert page.inner_text("#unit-result .error-type") == "AccessDeniedError"
+    report = json.loads(page.inner_text("#error-report"))
+    acme = next(i for i, r in fake.tables["res.partner"].items() if r["name"] == "Acme")
+    assert report["rows"][0] == {"index": 0, "id": acme, "created": True}
+    assert report["rows"][1]["error"]["type"] == "NotWritten"
+    assert (report["written"], report["failed"]) == (1, 1)
+
+
 def test_the_deprecated_basic_auth_connection_runs_units_too(
     browser: Any, workbench: str, odoo: Any, tmp_path: Path
 ) -> None:

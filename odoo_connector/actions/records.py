@@ -13,9 +13,17 @@ from typing import Any
 
 from ..client import OdooClient
 from ..domain import validate_domain
-from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
+from ..errors import (
+    AccessDeniedError,
+    NotFoundError,
+    OdooConnectorError,
+    OdooValidationError,
+    ServerError,
+    TransportError,
+)
 from ..values import friendly_record, to_odoo
 from .batch import highest_id, load_one
+from .batch_rows import no_answer, unanswered, unanswered_write
 from .external_ids import check_external_id
 
 __all__ = [
@@ -179,6 +187,8 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
     Before that write: an external ID under an Odoo module's name is refused, and one that is
     taken too (``load`` would update its record instead of creating one). Values go through
     :mod:`odoo_connector.values`, so what ``load`` cannot express is refused with the field named.
+    Without an external ID, a ``create`` whose answer is lost is never sent again (it would make
+    a second record): the error says the record may exist, in the batch actions' words.
     """
     model: str = inputs["model"]
     external_id: str | None = inputs.get("externalId")
@@ -198,7 +208,13 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
                 hint="Use upsertRecord when updating the record behind an external ID is intended.",
             )
         return new_id
-    result = client.call(model, "create", vals_list=[values])
+    try:
+        result = client.call(model, "create", vals_list=[values])
+    except (ServerError, TransportError) as exc:
+        if unanswered(exc):  # never sent again (a second record): say it may exist
+            lost = no_answer(f"The new {model} record", "whether it exists", done="created")
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
+        raise
     return int(result[0] if isinstance(result, list) else result)
 
 

@@ -73,6 +73,21 @@ _HINTS: dict[str, str] = {
     "a many2one give the record id as a number).",
     "werkzeug.exceptions.UnprocessableEntity": "The method's arguments do not match its signature.",
 }
+# Odoo's AccessError for a method it keeps from remote callers: a name starting with "_", or one
+# it marks private (sudo, with_context, …). No group grants it, so the rights hint would mislead.
+_PRIVATE_METHOD = re.compile(r"Private methods \(such as '([^']+)'\) cannot be called remotely")
+_PRIVATE_HINT = (
+    "This method cannot be called over Odoo's API: Odoo keeps it private (a name starting with _, "
+    "or one Odoo marks private, such as sudo or with_context), whatever the user's rights. Call a "
+    "public method instead; the selectMethod list shows them."
+)
+
+
+def _hint(name: str, message: str) -> str | None:
+    """The hint for an error Odoo answered, where the error's class alone would mislead."""
+    if _PRIVATE_METHOD.search(message):
+        return _PRIVATE_HINT
+    return _HINTS.get(name)
 
 
 def from_json2_error(
@@ -110,7 +125,7 @@ def from_json2_error(
         detail=detail,
         odoo_name=name or None,
         status=status,
-        hint=_HINTS.get(name),
+        hint=_hint(name, message),
     )
 
 
@@ -167,7 +182,11 @@ def from_xmlrpc_fault(code: Any, fault_string: str, *, secrets: tuple[str, ...] 
             "Odoo refused the login or password (Access Denied).", odoo_name="odoo.exceptions.AccessDenied"
         )
     if code == 4:
-        return AccessDeniedError(text.strip(), odoo_name="odoo.exceptions.AccessError")
+        return AccessDeniedError(
+            text.strip(),
+            odoo_name="odoo.exceptions.AccessError",
+            hint=_hint("odoo.exceptions.AccessError", text),
+        )
     if code == 2:
         if _FAULT_OBJECT_MISSING.search(text) or "does not exist or has been deleted" in text:
             return NotFoundError(text.strip(), odoo_name="odoo.exceptions.UserError")

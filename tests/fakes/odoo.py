@@ -77,6 +77,7 @@ _POSITIONAL = {
     "search_count": ["domain"],
     "create": ["vals_list"],
     "fields_get": ["allfields", "attributes"],
+    "load": ["fields", "data"],
 }
 _RECORD_METHODS = {"read", "write", "unlink", "get_metadata", "web_save_multi"}
 

@@ -82,6 +82,10 @@ function showError(box, error) {
     el('div', { class: 'error-message', text: error.message }),
     error.hint ? el('div', { class: 'error-hint', text: 'Hint: ' + error.hint }) : null,
     error.path ? el('div', { class: 'error-path', text: 'Input: ' + error.path }) : null,
+    // a batch action that stopped: which rows it wrote before (their ids), so none is sent twice
+    error.report ? el('div', { class: 'error-report' },
+      el('div', { text: 'What was written before the error (report):' }),
+      el('pre', { id: 'error-report', text: JSON.stringify(error.report, null, 2) })) : null,
   );
 }
 
