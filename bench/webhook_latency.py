@@ -126,13 +126,13 @@ def main() -> None:
     )
     posts = Counter[str]()  # every request Odoo made, by scenario
     scenario = ["subscribe"]
-    handle = listener.handle
+    check = listener.check
 
-    def counted(request: Any) -> Any:
+    def counted(query: str) -> Any:
         posts[scenario[0]] += 1
-        return handle(request)
+        return check(query)
 
-    listener.handle = counted  # type: ignore[method-assign]
+    listener.check = counted  # type: ignore[method-assign]
     server = Server(make_app(listener), "127.0.0.1", port)
     server.start()
     listener.start()

@@ -12,18 +12,33 @@ rules:
 * posts and polls take turns (one lock, one SQLite transaction each), so one change is never
   emitted by both at once.
 
+A post is only a hint (see :mod:`~odoo_connector.triggers.webhook_posts`: Odoo logs the secret
+that authenticates it). Odoo posts inside its user's request and waits for each answer, so the
+listener answers at once, in the event loop, and confirms later:
+
+* the secret is checked first, from the query string alone, with no lock and no SQLite (401);
+* the body is read as a stream, at most :data:`MAX_BODY` bytes (413 past it) within
+  :data:`BODY_TIMEOUT` seconds (408 after it): a huge or dripping post holds neither memory nor
+  a connection; a refused post's connection is closed;
+* a well-formed post is queued and answered 202; a worker thread gathers what arrives within
+  :data:`GATHER_QUIET` seconds of quiet (at most :data:`GATHER_MAX` after the first), reads those
+  records from Odoo in one go, delivers, and only then saves. A batch that fails (Odoo or the
+  sink down) is kept and tried again, so a deletion is not lost to a short outage;
+* refused posts are logged once per streak, with a count when it ends.
+
 Lifecycle: the server listens first, then the trigger subscribes (a post arriving in between is
 answered 503 and reconciled later). A clean stop (Ctrl-C, SIGTERM) unsubscribes and forgets the
 subscription; a crash does neither, so a restart finds the stored subscription, checks its rules
 still exist in Odoo, reuses them and reconciles what it missed while down.
 
-The ASGI app stays thin: its one route hands the query string and body to
-:meth:`Listener.handle`, which calls the trigger's ``receive``. The access log is off: the
-request line carries the subscription secret.
+The ASGI app stays thin: its one route asks :meth:`Listener.check` about the query string,
+reads the body, and hands both to :meth:`Listener.take`. The access log is off: the request line
+carries the subscription secret.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
@@ -31,6 +46,8 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,15 +61,26 @@ from ..connections import Connection, parse_connection
 from ..errors import InputError, OdooConnectorError, redact, redact_data
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
+from ..triggers.webhook_posts import MAX_BODY, Hint, TooLarge, check_token, confirm, parse_post
 from .sinks import DeliveryError, WebhookSink
 from .state import StateKey, StateStore, default_state_path
 
-__all__ = ["EventSink", "Listener", "parse_listen", "run_listen"]
+__all__ = ["BODY_TIMEOUT", "MAX_BODY", "EventSink", "Listener", "parse_listen", "run_listen"]
 
 log = logging.getLogger("odoo_connector.runner")
 
 Events = Mapping[str, list[dict[str, Any]]]
 BRANCHES = ("created", "updated", "deleted")
+# Seconds a post's whole body may take to arrive; Odoo sends a few kB at once.
+BODY_TIMEOUT = 5.0
+# A batch of posts closes after this long without a new one, or this long after its first:
+# Odoo posts a burst one at a time (12 ms apart on a real server), so a batch takes many.
+GATHER_QUIET = 0.05
+GATHER_MAX = 1.0
+# Posts waiting to be confirmed; past this, posts are answered 503 (the reconciliation catches up).
+PENDING_MAX = 100_000
+# Wait before trying a failed batch again, doubled up to the maximum.
+RETRY_FIRST, RETRY_MAX = 1.0, 30.0
 
 
 class EventSink(Protocol):
@@ -114,6 +142,45 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class Refusals:
+    """Refused posts, logged once per streak: the first with its reason, then, when a post is
+    accepted (or at each reconciliation, or at the stop), one line with the count by status. A
+    forged flood was 9 000 WARNING lines in 10 s when each refusal had its own."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._lock = threading.Lock()
+        self._counts: Counter[int] = Counter()
+        self._since = 0.0
+
+    def add(self, status: int, message: str) -> None:
+        with self._lock:
+            first = not self._counts
+            self._counts[status] += 1
+            if first:
+                self._since = time.monotonic()
+        if first:
+            log.warning(
+                "%s: refused a post (%d): %s; further refusals are counted until a post is accepted",
+                self.label,
+                status,
+                message,
+            )
+
+    def end(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+            since = self._since
+        if sum(counts.values()) > 1:
+            log.warning(
+                "%s: refused %d posts in %.0f s (%s)",
+                self.label,
+                sum(counts.values()),
+                time.monotonic() - since,
+                ", ".join(f"{n} answered {status}" for status, n in sorted(counts.items())),
+            )
+
+
 class Listener:
     """One subscription: its stored state, the posts it receives and the polls that reconcile it."""
 
@@ -143,13 +210,22 @@ class Listener:
         self.public_url = public_url
         self.manifest = manifest
         self.label = f"{unit.key} {self.inputs.get('model', '')}".strip()
-        self._receive = unit.load_lifecycle("receive")
+        self._model = str(self.inputs.get("model", ""))
+        self._secret: str | None = None  # the subscription's secretSha256, once subscribed
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._state_key: StateKey | None = None
         self._failure: str | None = None
         self.subscribed = False
         self.reconciles = 0  # reconciliation polls attempted, for whoever waits on the first
+        # posts waiting for the worker (see the module doc)
+        self._pending: list[Hint] = []
+        self._arrived = threading.Condition()
+        self._first_at = self._last_at = 0.0
+        self._closing = False
+        self._worker: threading.Thread | None = None
+        self._post_failure: str | None = None
+        self._refusals = Refusals(self.label)
 
     @property
     def state_key(self) -> StateKey:
@@ -172,7 +248,11 @@ class Listener:
                 state = subscribe(self.connection, self.inputs, self.public_url, client=self.client)
                 save(state)
                 log.info("%s: subscribed: rules %s post to %s", self.label, state["ruleIds"], self._where())
+        self._secret = str(state["secretSha256"])
         self.subscribed = True
+        if self._worker is None:
+            self._worker = threading.Thread(target=self.work, name="webhook-posts", daemon=True)
+            self._worker.start()
 
     def _rules_exist(self, state: Mapping[str, Any]) -> bool:
         ids = state.get("ruleIds") or []
@@ -185,7 +265,9 @@ class Listener:
         log.info("%s: unsubscribed: removed rules %s", self.label, removed["ruleIds"])
 
     def close_subscription(self) -> None:
-        """On a clean stop: removes the rules, then forgets the state (a new run subscribes anew)."""
+        """On a clean stop: confirms the posts still queued, removes the rules, then forgets the
+        state (a new run subscribes anew)."""
+        self.close_posts()
         with self._lock:
             state = self.store.load(self.state_key)
             if state is not None:
@@ -199,37 +281,127 @@ class Listener:
 
     # -- the two paths -------------------------------------------------------------------------
 
-    def handle(self, request: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-        """One post from Odoo: ``(status, body)`` for the answer. Delivered before it is saved."""
-        if not self.subscribed:
+    def check(self, query: str) -> tuple[int, dict[str, Any]] | None:
+        """The answer to a post refused on its query string alone (503 before the subscription
+        exists, 401 without its secret), or None: read the body. No lock and no SQLite, so a
+        flood of forged posts costs a hash each and never waits for a poll."""
+        if not self.subscribed or self._secret is None:
             return 503, {"error": "not subscribed yet"}
         try:
+            check_token(self._secret, query)
+        except OdooConnectorError as exc:
+            return self.refuse(401, exc.message)
+        return None
+
+    def refuse(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
+        """The answer to a refused post; counted in the streak's log line, not logged alone."""
+        self._refusals.add(status, message)
+        return status, {"error": message}
+
+    def take(self, query: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """A post whose secret :meth:`check` accepted: queued for the worker (202), or refused
+        (400 for a body that is not Odoo's, 503 when the queue is full)."""
+        try:
+            hint = parse_post(self._model, query, body)
+        except OdooConnectorError as exc:
+            return self.refuse(int(getattr(exc, "status_code", 400)), exc.message)
+        with self._arrived:
+            full = len(self._pending) >= PENDING_MAX
+            if not full:
+                now = time.monotonic()
+                if not self._pending:
+                    self._first_at = now
+                self._last_at = now
+                self._pending.append(hint)
+                self._arrived.notify_all()
+        if full:
+            return self.refuse(503, "too many posts waiting; the reconciliation poll will catch up")
+        self._refusals.end()
+        return 202, {"queued": 1}
+
+    def work(self) -> None:
+        """The worker thread: confirms the queued posts in batches until :meth:`close_posts`."""
+        delay = 0.0
+        while True:
+            batch = self._next_batch(delay)
+            if batch is None:
+                return
+            if self._confirm(batch):
+                delay = 0.0
+            elif self._closing:
+                log.warning("%s: stopping: %d posts left unconfirmed", self.label, len(self._take_all()))
+                return
+            else:
+                delay = min(max(2 * delay, RETRY_FIRST), RETRY_MAX)
+
+    def _take_all(self) -> list[Hint]:
+        with self._arrived:
+            batch, self._pending = self._pending, []
+            return batch
+
+    def _next_batch(self, delay: float) -> list[Hint] | None:
+        """Waits ``delay`` (after a failure), then for posts, then for the burst to pause; None
+        once closing with nothing left."""
+        with self._arrived:
+            if delay:
+                self._arrived.wait_for(lambda: self._closing, timeout=delay)
+            self._arrived.wait_for(lambda: bool(self._pending) or self._closing)
+            while self._pending and not self._closing:
+                left = min(self._last_at + GATHER_QUIET, self._first_at + GATHER_MAX) - time.monotonic()
+                if left <= 0:
+                    break
+                self._arrived.wait(left)
+            if not self._pending:
+                return None
+            batch, self._pending = self._pending, []
+            return batch
+
+    def _confirm(self, batch: list[Hint]) -> bool:
+        """Reads the batch's records, delivers, then saves; on failure puts the batch back (the
+        next try reads the records afresh) and returns False."""
+        try:
             with self._lock, self.store.claim(self.state_key) as (state, save):
-                result = self._receive(state, request, self.inputs)
+                result = confirm(self.client, state or {}, batch, self.inputs)
                 if not result["polledNoChanges"]:
                     self.sink.deliver_events(result["data"], self._stop)
+                if result["state"] != state:
                     save(result["state"])
-                # A copy changes nothing worth a write: Odoo posts one create up to 13 times, and
-                # waits for each answer before the next, so this path sets the pace of its request.
-        except OdooConnectorError as exc:
-            status = int(getattr(exc, "status_code", 400))
-            if status == 401:
-                log.warning("%s: refused a post without the subscription's secret", self.label)
-            else:
-                log.warning("%s: refused a post: %s", self.label, exc.message)
-            return status, {"error": exc.message}
-        except (DeliveryError, OSError, sqlite3.Error) as exc:
-            log.warning("%s: a post was not delivered (the reconciliation poll will): %s", self.label, exc)
-            return 503, {"error": "not delivered"}
+        except (OdooConnectorError, DeliveryError, OSError, sqlite3.Error) as exc:
+            message = redact(
+                f"{type(exc).__name__}: {getattr(exc, 'message', exc)}", self.connection.secrets()
+            )
+            if message != self._post_failure:
+                log.warning("%s: posts not confirmed yet (kept, trying again): %s", self.label, message)
+            self._post_failure = message
+            with self._arrived:
+                self._pending[:0] = batch
+                self._first_at = self._last_at = time.monotonic()
+            return False
+        except Exception as exc:  # a bug: said with its traceback, the posts are dropped
+            log.warning("%s: %d posts dropped: %s", self.label, len(batch), exc, exc_info=exc)
+            return True
+        if self._post_failure is not None:
+            log.info("%s: posts are confirmed again", self.label)
+            self._post_failure = None
         counts = {b: len(result["data"][b]) for b in BRANCHES}
         if any(counts.values()):
             log.info("%s: webhook: %s", self.label, ", ".join(f"{n} {b}" for b, n in counts.items()))
-        return 200, {"emitted": counts}
+        return True
+
+    def close_posts(self, timeout: float = 30.0) -> None:
+        """Lets the worker confirm what is queued, then end; logs the refusals not yet logged."""
+        with self._arrived:
+            self._closing = True
+            self._arrived.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout)
+        self._refusals.end()
 
     def reconcile_once(self) -> dict[str, int] | None:
         """One reconciliation poll; never raises (a failure is logged once per streak)."""
         if self._stop.is_set() or not self.subscribed:
             return None
+        self._refusals.end()  # a flood that never pauses is still summed up every interval
         try:
             return self._reconcile()
         finally:
@@ -287,20 +459,50 @@ class Listener:
         self.stop()
 
 
+async def _read_body(stream: Any) -> bytes:
+    """The body as it arrives, refused with :class:`TooLarge` as soon as it passes MAX_BODY:
+    what is held is never more than that (and uvicorn's 64 kB read buffer)."""
+    body = bytearray()
+    async for chunk in stream:
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise TooLarge(f"The webhook body is larger than {MAX_BODY} bytes.")
+    return bytes(body)
+
+
 def make_app(listener: Listener) -> Any:
     """The ASGI app: any POST goes to the listener (a reverse proxy may map any path to us);
     ``GET /`` answers 200 for health checks."""
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    def answer(status: int, payload: dict[str, Any]) -> JSONResponse:
+        # A refused post's body may still be on its way: closing the connection is the one way
+        # not to read it.
+        headers = {"Connection": "close"} if status >= 400 else None
+        return JSONResponse(payload, status_code=status, headers=headers)
+
     async def post(request: Request) -> JSONResponse:
-        body = await request.body()
-        request_data = {"query": request.url.query, "body": body}
-        status, payload = await run_in_threadpool(listener.handle, request_data)
-        return JSONResponse(payload, status_code=status)
+        query = request.url.query
+        refused = listener.check(query)
+        if refused is not None:
+            return answer(*refused)
+        declared = request.headers.get("content-length", "")
+        too_large = f"The webhook body is larger than {MAX_BODY} bytes."
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return answer(*listener.refuse(413, too_large))
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await _read_body(request.stream())
+        except TooLarge:
+            return answer(*listener.refuse(413, too_large))
+        except TimeoutError:
+            return answer(*listener.refuse(408, f"The webhook body took longer than {BODY_TIMEOUT:g} s."))
+        except ClientDisconnect:
+            return answer(400, {"error": "the request ended before its body"})
+        return answer(*listener.take(query, body))
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "listening" if listener.subscribed else "starting"})
