@@ -61,8 +61,13 @@ def wait_for(condition: Any, timeout: float = 5.0) -> None:
 
 
 class Running:
-    def __init__(self, odoo: FakeOdoo, db: Path, sink: ListEvents) -> None:
+    """``run_listen`` on a thread, on a free loopback port, the fake Odoo in-process."""
+
+    def __init__(
+        self, odoo: FakeOdoo, db: Path, sink: ListEvents, inputs: dict[str, Any] | None = None
+    ) -> None:
         self.odoo, self.db, self.sink = odoo, db, sink
+        self.inputs = inputs or INPUTS
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/odoo"
         self.listener: Listener | None = None
@@ -74,7 +79,7 @@ class Running:
         self.code = run_listen(
             "recordWebhookTrigger",
             conn,
-            INPUTS,
+            self.inputs,
             listen=f"127.0.0.1:{self.port}",
             public_url=self.url,
             reconcile_interval=3600,

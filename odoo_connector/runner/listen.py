@@ -161,7 +161,8 @@ class Refusals:
                 self._since = time.monotonic()
         if first:
             log.warning(
-                "%s: refused a post (%d): %s; further refusals are counted until a post is accepted",
+                "%s: refused a post, answered %d: %s (more refusals are counted, not logged, until a "
+                "post is accepted)",
                 self.label,
                 status,
                 message,
