@@ -73,7 +73,7 @@ def post_like_odoo(url: str, body: bytes) -> None:
 def settle(sink: ListEvents, count: int) -> None:
     """Waits for ``count`` events, then long enough for any further batch to have emitted."""
     wait_for(lambda: len(sink.events) >= count)
-    time.sleep(listen.GATHER_QUIET * 4 + 0.2)
+    time.sleep(0.4)  # a batch closes 0.05 s after its last post
 
 
 # --- F-1: the post names a record; Odoo says what it is ----------------------------------------
