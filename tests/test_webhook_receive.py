@@ -45,7 +45,9 @@ class Subscribed:
         out = []
         posts, self.posts = self.posts, []
         for url, body in posts:
-            result = receive(self.conn, self.state, {"url": url, "body": body}, self.inputs, client=self.client)
+            result = receive(
+                self.conn, self.state, {"url": url, "body": body}, self.inputs, client=self.client
+            )
             self.state = result["state"]
             out += [(branch, r["id"]) for branch, rows in result["data"].items() for r in rows]
         self.emitted.update(out)
@@ -175,7 +177,9 @@ def test_a_body_that_is_not_odoos_is_refused_before_any_request(
     sub, token = _subscribed(monkeypatch)
     before = len(sub.odoo.calls)
     with pytest.raises(InputError) as caught:
-        receive(sub.conn, sub.state, {"query": f"token={token}&event=change", "body": body}, client=sub.client)
+        receive(
+            sub.conn, sub.state, {"query": f"token={token}&event=change", "body": body}, client=sub.client
+        )
     assert caught.value.message == message
     assert len(sub.odoo.calls) == before
 
@@ -310,7 +314,9 @@ def test_posts_delivered_late_emit_the_records_as_they_are_now() -> None:
         sub.odoo.advance(1)
         sub.odoo.write(MODEL, a, email=f"{n}@example.com")
     sub.odoo.unlink(MODEL, b)
-    result = receive(sub.conn, sub.state, {"url": sub.posts[0][0], "body": sub.posts[0][1]}, client=sub.client)
+    result = receive(
+        sub.conn, sub.state, {"url": sub.posts[0][0], "body": sub.posts[0][1]}, client=sub.client
+    )
     assert [r["email"] for r in result["data"]["created"]] == ["2@example.com"]
     sub.state = result["state"]
     sub.posts = sub.posts[1:]
@@ -366,7 +372,9 @@ def test_the_branches_chosen_at_subscribe_hold_for_receive_without_inputs() -> N
         for url, body in sub.posts:
             result = receive(sub.conn, sub.state, {"url": url, "body": body}, client=sub.client)
             sub.state = result["state"]
-            emitted.extend((branch, r["id"], sorted(r)) for branch, rows in result["data"].items() for r in rows)
+            emitted.extend(
+                (branch, r["id"], sorted(r)) for branch, rows in result["data"].items() for r in rows
+            )
         sub.posts.clear()
 
     a = sub.odoo.create(MODEL, name="A")
