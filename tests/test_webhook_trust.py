@@ -25,7 +25,7 @@ import pytest
 pytest.importorskip("uvicorn", reason="the webhook extra: pip install -e '.[webhook]'")
 
 from odoo_connector import invoke
-from odoo_connector.runner import listen
+from odoo_connector.runner import listen_http
 from tests.fakes import FakeOdoo
 from tests.fakes.odoo import API_KEY, DATABASE
 from tests.fakes.server import serve_transport
@@ -318,7 +318,7 @@ def test_a_dripping_body_is_cut_off_after_the_body_timeout(
 ) -> None:
     """Ten connections each dripping a byte every 0.2 s: each is answered 408 and closed once the
     body timeout (1 s here, 5 s by default) has passed, and an honest post still gets through."""
-    monkeypatch.setattr(listen, "BODY_TIMEOUT", 1.0)
+    monkeypatch.setattr(listen_http, "BODY_TIMEOUT", 1.0)
     sink = ListEvents()
     with Running(odoo, tmp_path / "state.sqlite", sink) as run:
         head = (
