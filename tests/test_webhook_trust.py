@@ -25,7 +25,7 @@ import pytest
 pytest.importorskip("uvicorn", reason="the webhook extra: pip install -e '.[webhook]'")
 
 from odoo_connector import invoke
-from odoo_connector.runner import listen_http
+from odoo_connector.runner import listen_http, post_queue
 from tests.fakes import FakeOdoo
 from tests.fakes.odoo import API_KEY, DATABASE
 from tests.fakes.server import serve_transport
@@ -218,6 +218,20 @@ def test_a_burst_of_500_creates_is_read_back_in_a_handful_of_requests(odoo: Fake
     assert sorted(i for _, i in sink.events) == ids
     assert 1 <= reads["search_read"] <= 5
     assert reads["read"] == 0
+
+
+def test_deletion_posts_waiting_for_a_sink_that_is_down_hold_bounded_memory(
+    odoo: FakeOdoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deletion post's values are kept until delivered (no poll can find a deletion), so what
+    waits is bounded in bytes: with the sink down, posts past the bound are answered 503."""
+    monkeypatch.setattr(post_queue, "PENDING_BYTES", 1024 * 1024)
+    sink = ListEvents()
+    sink.fail = 10**6  # the receiver stays down
+    with Running(odoo, tmp_path / "state.sqlite", sink) as run:
+        padding = "x" * 200_000
+        statuses = [forge(run, 1000 + n, "delete", name=padding) for n in range(8)]
+    assert statuses == [202] * 5 + [503] * 3
 
 
 # --- F-5 and F-12: what a request body may cost -------------------------------------------------

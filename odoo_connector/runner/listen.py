@@ -45,7 +45,7 @@ from ..connections import Connection, parse_connection
 from ..errors import InputError, OdooConnectorError, redact, redact_data
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
-from ..triggers.webhook_posts import Hint, check_token, confirm, parse_post
+from ..triggers.webhook_posts import Hint, check_token, confirm, parse_post, read_fields
 from .listen_http import Server, make_app
 from .post_queue import PostQueue, Refusals
 from .sinks import DeliveryError, WebhookSink
@@ -148,6 +148,7 @@ class Listener:
         self.manifest = manifest
         self.label = f"{unit.key} {self.inputs.get('model', '')}".strip()
         self._model = str(self.inputs.get("model", ""))
+        self._fields = read_fields(self.inputs)  # a deletion post keeps only these values
         self._secret: str | None = None  # the subscription's secretSha256, once subscribed
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -233,7 +234,7 @@ class Listener:
         """A post whose secret :meth:`check` accepted: queued for the worker (202), or refused
         (400 for a body that is not Odoo's, 503 when the queue is full)."""
         try:
-            hint = parse_post(self._model, query, body)
+            hint = parse_post(self._model, query, body, self._fields)
         except OdooConnectorError as exc:
             return self.refuse(int(getattr(exc, "status_code", 400)), exc.message)
         if not self._posts.put(hint):

@@ -18,14 +18,16 @@ from collections.abc import Callable
 
 from ..triggers.webhook_posts import Hint
 
-__all__ = ["GATHER_MAX", "GATHER_QUIET", "PENDING_MAX", "PostQueue", "Refusals"]
+__all__ = ["GATHER_MAX", "GATHER_QUIET", "PENDING_BYTES", "PENDING_MAX", "PostQueue", "Refusals"]
 
 log = logging.getLogger("odoo_connector.runner")
 
 GATHER_QUIET = 0.05
 GATHER_MAX = 1.0
-# Posts waiting; past this a post is refused (503) and the reconciliation poll catches up.
+# Posts waiting, and bytes of deletion bodies they keep; past either, a post is refused (503)
+# and the reconciliation poll catches up (a flood of forged deletions must not fill memory).
 PENDING_MAX = 100_000
+PENDING_BYTES = 64 * 1024 * 1024
 # Wait before trying a failed batch again, doubled up to the maximum.
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0
 
@@ -80,6 +82,7 @@ class PostQueue:
         self.label = label
         self._confirm = confirm
         self._pending: list[Hint] = []
+        self._bytes = 0
         self._arrived = threading.Condition()
         self._first_at = self._last_at = 0.0
         self._closing = False
@@ -93,13 +96,14 @@ class PostQueue:
     def put(self, hint: Hint) -> bool:
         """Queues ``hint``; False when the queue is full."""
         with self._arrived:
-            if len(self._pending) >= PENDING_MAX:
+            if len(self._pending) >= PENDING_MAX or self._bytes + hint.size > PENDING_BYTES:
                 return False
             now = time.monotonic()
             if not self._pending:
                 self._first_at = now
             self._last_at = now
             self._pending.append(hint)
+            self._bytes += hint.size
             self._arrived.notify_all()
             return True
 
@@ -107,6 +111,7 @@ class PostQueue:
         """A batch that could not be confirmed, ahead of what arrived meanwhile."""
         with self._arrived:
             self._pending[:0] = batch
+            self._bytes += sum(hint.size for hint in batch)
             self._first_at = self._last_at = time.monotonic()
 
     def close(self, timeout: float = 30.0) -> None:
@@ -127,7 +132,7 @@ class PostQueue:
                 delay = 0.0
             elif self._closing:
                 with self._arrived:
-                    left, self._pending = self._pending, []
+                    left, self._pending, self._bytes = self._pending, [], 0
                 log.warning("%s: stopping with %d posts not confirmed", self.label, len(left))
                 return
             else:
@@ -147,5 +152,5 @@ class PostQueue:
                 self._arrived.wait(left)
             if not self._pending:
                 return None
-            batch, self._pending = self._pending, []
+            batch, self._pending, self._bytes = self._pending, [], 0
             return batch

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -42,7 +42,7 @@ from ..errors import AccessDeniedError, InputError, register_secret
 from .dedupe import STAMP, newer, second, shift
 from .webhook import ALWAYS_SENT, BRANCH_FLAGS, LOOKBACK, Unauthorized, load_state, prune, secret_hash
 
-__all__ = ["MAX_BODY", "Hint", "TooLarge", "check_token", "confirm", "parse_post", "receive"]
+__all__ = ["MAX_BODY", "Hint", "TooLarge", "check_token", "confirm", "parse_post", "read_fields", "receive"]
 
 # Odoo's bodies are a few kB (the subscription's fields of one record); 1 MiB is plenty.
 MAX_BODY = 1 << 20
@@ -71,6 +71,7 @@ class Hint:
     event: str
     stamp: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    size: int = 0  # bytes of the body kept in ``values``, so a queue can bound what it holds
 
 
 def query_of(request: Mapping[str, Any]) -> str:
@@ -89,9 +90,10 @@ def check_token(secret_sha256: str, query: str) -> None:
     register_secret(token)  # from here on no output shows it
 
 
-def parse_post(model: str, query: str, body: Any) -> Hint:
+def parse_post(model: str, query: str, body: Any, fields: Collection[str] | None = None) -> Hint:
     """One of Odoo's webhook bodies for ``model`` as a :class:`Hint`; :class:`InputError`
-    (answer 400) for anything else, :class:`TooLarge` (413) past :data:`MAX_BODY`."""
+    (answer 400) for anything else, :class:`TooLarge` (413) past :data:`MAX_BODY`. A deletion
+    keeps the body's values of ``fields`` (and the record's dates) when given, else all."""
     if isinstance(body, bytes | str) and len(body) > MAX_BODY:
         raise TooLarge(f"The webhook body is larger than {MAX_BODY} bytes.")
     event = (parse_qs(query).get("event") or ["change"])[0]
@@ -111,8 +113,11 @@ def parse_post(model: str, query: str, body: Any) -> Hint:
         or not (isinstance(stamp, str) and STAMP.fullmatch(stamp))
     ):
         raise InputError("The webhook body has no record id or write_date.")
-    values = {k: v for k, v in payload.items() if not k.startswith("_")} if event == "delete" else {}
-    return Hint(record_id, event, stamp, values)
+    if event != "delete":
+        return Hint(record_id, event, stamp)
+    kept = None if fields is None else {"id", *fields, *ALWAYS_SENT}
+    values = {k: v for k, v in payload.items() if not k.startswith("_") and (kept is None or k in kept)}
+    return Hint(record_id, event, stamp, values, len(body) if isinstance(body, bytes | str) else 0)
 
 
 @dataclass(frozen=True)
@@ -123,11 +128,16 @@ class _ReadSpec:
     context: dict[str, Any]
 
 
+def read_fields(source: Mapping[str, Any]) -> list[str]:
+    """The fields a posted record is read with: the subscription's, and its dates."""
+    return [*dict.fromkeys([*(source.get("fields") or ["display_name"]), *ALWAYS_SENT])]
+
+
 def _read_spec(state: Mapping[str, Any], inputs: Mapping[str, Any] | None) -> _ReadSpec:
     """How a posted record is read: the inputs' fields, domain and context when given (the
     listener), else the subscription's own (a platform's ``receive``)."""
     source = inputs if inputs is not None else state
-    fields = [*dict.fromkeys([*(source.get("fields") or ["display_name"]), *ALWAYS_SENT])]
+    fields = read_fields(source)
     # Archived records too, as the rules post them, unless the subscription's context says not.
     context = {"active_test": False, **odoo_context(source.get("context"))}
     return _ReadSpec(state["model"], fields, list(source.get("domain") or []), context)
