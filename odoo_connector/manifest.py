@@ -82,8 +82,9 @@ class Lifecycle(_Model):
 
     Each entry is ``module:function``: ``subscribe(connection, inputs, webhook_url)`` returns the
     subscription state; ``unsubscribe(connection, state)`` removes what subscribe created;
-    ``receive(state, request)`` turns one incoming request into the records to emit and the next
-    state. The unit's ``handler`` stays the poll a platform runs on a schedule.
+    ``receive(connection, state, request)`` turns one incoming request into the records to emit
+    and the next state (it reads them from Odoo: a post is only a hint). The unit's ``handler``
+    stays the poll a platform runs on a schedule.
     """
 
     subscribe: str
@@ -280,7 +281,7 @@ _EXPECTED_PARAMS = {"action": 2, "dataSource": 2, "trigger": 3}
 _LIFECYCLE_PARAMS = {
     "subscribe": "(connection, inputs, webhook_url)",
     "unsubscribe": "(connection, state)",
-    "receive": "(state, request)",
+    "receive": "(connection, state, request)",
 }
 
 

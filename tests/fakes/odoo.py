@@ -11,6 +11,7 @@ that lose or repeat records against a real server:
   ``search_read`` from now with an Odoo error; ``fake.on_call(...)`` runs any action (a write by
   "another user") just before a call is served.
 * **Cost**: ``fake.calls`` logs every HTTP request as ``(model or endpoint, method)``.
+* **Record rules**: ``fake.hide(model, ids)`` hides records from the user as a rule does.
 * **Webhooks** (``fake.install_automation()``): ``base.automation`` rules with "Send Webhook
   Notification" actions, stored like Odoo's; after each commit a matching rule posts Odoo's body
   (``{"_action", "_id", "_model", "id", <fields>}``, datetimes with microseconds) through
@@ -163,6 +164,8 @@ class FakeOdoo(httpx.BaseTransport):
         self._webhooks_to_drop = 0
         self.webhooks_sent: list[tuple[str, bytes]] = []
         self.send_webhook: Callable[[str, bytes], None] = _post_webhook
+        # records a record rule hides from the user (hide()): searches skip them, read refuses them
+        self.hidden: set[tuple[str, int]] = set()
         declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
@@ -209,6 +212,12 @@ class FakeOdoo(httpx.BaseTransport):
         tx = self.begin()
         tx.unlink(model, ids)
         tx.commit()
+
+    def hide(self, model: str, ids: int | Iterable[int]) -> None:
+        """A record rule hides these records from the user, as another company's are: searches
+        leave them out, and a ``read`` naming one raises Odoo's access error (a missing id is
+        simply left out of the answer, as Odoo 19 does)."""
+        self.hidden.update((model, i) for i in ([ids] if isinstance(ids, int) else ids))
 
     def on_call(
         self,
@@ -353,6 +362,13 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_read(self, model: str, ids: list[int], fields: list[str] | None = None) -> list[dict[str, Any]]:
         names = self._field_list(model, fields)
         table = self.tables[model]
+        forbidden = [i for i in ids if i in table and (model, i) in self.hidden]
+        if forbidden:
+            raise OdooFault(
+                "access",
+                f"Uh-oh! Looks like you have stumbled upon some top-secret records.\n\nSorry, Bot "
+                f"(id={UID}) doesn't have 'read' access to: - {model} ({forbidden})",
+            )
         return [self._project(model, table[i], names) for i in ids if i in table]
 
     def _m_search_read(
@@ -615,7 +631,7 @@ class FakeOdoo(httpx.BaseTransport):
         self, model: str, domain: list[Any] | None, offset: int, limit: int | None, order: str | None
     ) -> list[dict[str, Any]]:
         matches = _compile(domain or [], self.fields[model], model)
-        rows = [r for r in self.tables[model].values() if matches(r)]
+        rows = [r for r in self.tables[model].values() if matches(r) and (model, r["id"]) not in self.hidden]
         for part in reversed((order or "id asc").split(",")):
             name, _, direction = part.strip().partition(" ")
             if name not in self.fields[model]:
