@@ -78,8 +78,9 @@ def _no_fields_cache(no_odoo_env: pytest.MonkeyPatch) -> None:
 def test_a_fetch_all_stream_rides_out_a_restart_and_writes_every_record_once(transport, tmp_path):
     fake, ids = odoo_with_partners()
     with Restartable(fake) as odoo:
-        # the third page's request loses its connection; refused for 0.6 s, then 502 for 0.6 s
-        odoo.restart_at("search_read", nth=3, down=0.6, gateway=0.6)
+        # the third page's request loses its connection; refused for 0.6 s (longer than the first
+        # wait, at most 0.5 s), then a 502 from the proxy while Odoo loads
+        odoo.restart_at("search_read", nth=3, down=0.6, gateway=1)
         status, records, err = stream(connection(odoo.url, transport, retryFor=20), tmp_path)
     assert status == 0, err[-1]
     assert [r["id"] for r in records] == ids  # every record, once, in order
@@ -140,7 +141,7 @@ def test_a_cut_stream_with_an_offset_resumes_from_the_last_id_without_it(tmp_pat
 
 @pytest.mark.parametrize(
     ("answered_first", "down", "gateway"),
-    [(True, 0.3, 0.0), (False, 0.0, 0.3)],
+    [(True, 0.3, 0), (False, 0.0, 1)],
     ids=["its answer lost", "answered 502"],
 )
 def test_a_write_that_may_have_run_is_not_sent_again(answered_first, down, gateway):
@@ -185,6 +186,10 @@ def test_a_connection_odoo_never_answered_fails_in_seconds(tmp_path):
     with Restartable(fake) as odoo:
         odoo.stop()
         started = time.monotonic()
-        with pytest.raises(TransportError, match="Could not connect"):
-            invoke("listRecords", connection(odoo.url, "json2"), {"model": "res.partner", "fields": ["name"]})
+        conn = connection(odoo.url, "json2")
+        with (
+            make_client(parse_connection(conn)) as client,
+            pytest.raises(TransportError, match="Could not connect"),
+        ):
+            invoke("listRecords", conn, {"model": "res.partner", "fields": ["name"]}, client=client)
     assert time.monotonic() - started < 5

@@ -120,11 +120,11 @@ class Restartable:
     same port. Use as a context manager; ``url`` is the base URL, ``paths`` every path served or
     answered 502 (a refused connection never gets that far).
 
-    ``restart_at("search_read", nth=3, down=1.0, gateway=0.5)`` restarts when the third request
+    ``restart_at("search_read", nth=3, down=1.0, gateway=2)`` restarts when the third request
     for that method arrives (named in the JSON-2 path or the XML-RPC body): refused for ``down``
-    seconds (``math.inf``: until :meth:`start`), then 502 for ``gateway`` seconds. ``answered_first`` serves that request
-    before the restart takes its answer away (a write that ran, whose answer was lost); a
-    ``down`` of 0 answers it 502 instead.
+    seconds (``math.inf``: until :meth:`start`), then the next ``gateway`` requests answered
+    502. ``answered_first`` serves that request before the restart takes its answer away (a write
+    that ran, whose answer was lost); a ``down`` of 0 answers it 502 instead.
     """
 
     def __init__(self, transport: httpx.BaseTransport) -> None:
@@ -132,8 +132,8 @@ class Restartable:
         self.paths: list[str] = []
         self._lock = threading.Lock()  # the fake is not thread-safe
         self._sockets: set[socket.socket] = set()
-        self._gateway_until = 0.0
-        self._trigger: tuple[str, int, float, float, bool] | None = None
+        self._gateways = 0  # requests still to answer 502
+        self._trigger: tuple[str, int, float, int, bool] | None = None
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
         self.start()
@@ -146,7 +146,7 @@ class Restartable:
         self.stop()
 
     def restart_at(
-        self, method: str, *, nth: int = 1, down: float, gateway: float = 0.0, answered_first: bool = False
+        self, method: str, *, nth: int = 1, down: float, gateway: int = 0, answered_first: bool = False
     ) -> None:
         self._trigger = (method, nth, down, gateway, answered_first)
 
@@ -191,6 +191,7 @@ class Restartable:
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
+        server.block_on_close = False  # stop() may run in a handler's thread, which cannot join itself
         self.port = server.server_address[1]
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self._server = server
@@ -208,7 +209,8 @@ class Restartable:
     def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         if self._server is None:
             return None  # a connection accepted before the stop
-        if time.monotonic() < self._gateway_until:
+        if self._gateways > 0:
+            self._gateways -= 1
             self.paths.append(path)
             return 502, {"Content-Type": "text/html"}, b"<html><title>502 Bad Gateway</title></html>"
         trigger = self._trigger
@@ -229,16 +231,16 @@ class Restartable:
         kept = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return response.status_code, kept, content
 
-    def _restart(self, down: float, gateway: float) -> Answer:
+    def _restart(self, down: float, gateway: int) -> Answer:
         if down <= 0:
-            self._gateway_until = time.monotonic() + gateway
+            self._gateways = gateway
             return 502, {"Content-Type": "text/html"}, b"<html><title>502 Bad Gateway</title></html>"
-        threading.Thread(target=self.stop, daemon=True).start()  # not from this handler's thread
+        self.stop()  # before this request's connection drops: the client's retry finds no listener
         if not math.isinf(down):
 
             def back() -> None:
                 time.sleep(down)
-                self._gateway_until = time.monotonic() + gateway
+                self._gateways = gateway
                 self.start()
 
             threading.Thread(target=back, daemon=True).start()
