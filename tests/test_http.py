@@ -175,3 +175,29 @@ def test_waits_are_shortened_at_random_by_up_to_half(draw, share):
     client.call("res.partner", "search_read", domain=[])
     client.call("res.partner", "search_read", domain=[])
     assert waits == pytest.approx([0.5 * share, 1.0 * share, 2.0 * share])
+
+
+def test_a_tls_failure_is_not_retried_and_says_so():
+    client, seen, _ = scripted(
+        httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    )
+    with pytest.raises(TransportError, match=r"TLS connection to https://odoo\.test failed") as err:
+        client.call("res.partner", "search_read", domain=[])
+    assert "certificate" in err.value.hint and len(seen) == 1
+
+
+def test_every_request_carries_the_key_database_and_user_agent():
+    client, seen, _ = scripted(OK(ROWS))
+    client.call("res.partner", "search_read", domain=[], context={"lang": "fr_FR"})
+    request = seen[0]
+    assert request.headers["Authorization"] == "bearer test-key"
+    assert request.headers["X-Odoo-Database"] == "odoo19"
+    assert request.headers["User-Agent"].startswith("odoo-connector/")
+    assert request.url == "https://odoo.test/json/2/res.partner/search_read"
+    assert request.content == b'{"domain":[],"context":{"lang":"fr_FR"}}'
+
+
+def test_retry_after_as_an_http_date():
+    assert parse_retry_after(formatdate(1_000_030, usegmt=True), now=1_000_000) == 30.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
