@@ -417,8 +417,8 @@ class RecordStream(Iterator[dict[str, Any]]):
         inputs = ", ".join(f'"{name}": {value}' for name, value in self.resume.items())
         return _reworded(
             exc,
-            f"{exc.message.rstrip('.')}. The read stopped after {self.count} records (the last one "
-            f"handed out: id {self.last_id}); the records after it were not read.",
+            f"{exc.message.rstrip('.')}. The read stopped after {self.count} records, the last with "
+            f"id {self.last_id}; the records after it were not read.",
             f"To read the rest, run listRecords again with the same inputs and {inputs}. {exc.hint}".strip(),
         )
 
