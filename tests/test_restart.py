@@ -13,6 +13,9 @@ import contextlib
 import io
 import json
 import math
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -193,3 +196,26 @@ def test_a_connection_odoo_never_answered_fails_in_seconds(tmp_path):
         ):
             invoke("listRecords", conn, {"model": "res.partner", "fields": ["name"]}, client=client)
     assert time.monotonic() - started < 5
+
+
+def test_a_stream_stopped_with_ctrl_c_says_where_to_resume(tmp_path):
+    fake, ids = odoo_with_partners()
+    fake.on_call("search_read", lambda: time.sleep(30), nth=2)  # the second page hangs
+    with Restartable(fake) as odoo:
+        file = tmp_path / "connection.json"
+        file.write_text(json.dumps(connection(odoo.url, "json2")))
+        given = {"model": "res.partner", "fields": ["name"], "fetchAll": True, "pageSize": PAGE}
+        argv = ["run", "listRecords", "--jsonl", "--input", json.dumps(given), "--connection", str(file)]
+        command = [sys.executable, "-m", "odoo_connector.cli", *argv]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+            assert proc.stdout is not None
+            first = [json.loads(proc.stdout.readline()) for _ in range(PAGE)]
+            time.sleep(0.3)  # now waiting for the second page
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    closing = json.loads(err.strip().splitlines()[-1])
+    assert closing["level"] == "WARNING" and "incomplete" in closing["message"]
+    where = json.loads(closing["message"].split(": ", 2)[2])
+    assert where == {"written": PAGE, "lastId": ids[PAGE - 1], "resume": {"afterId": ids[PAGE - 1]}}
+    assert [r["id"] for r in first] == ids[:PAGE]
