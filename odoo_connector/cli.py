@@ -233,7 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     conn = _connection(args)
     inputs = _read_json_arg(args.input, "--input")
     if getattr(args, "jsonl", False):
-        return _run_jsonl(args.key, conn, inputs)
+        return _run_jsonl(args.key, conn, inputs, debug=args.debug)
     if getattr(args, "input_jsonl", None):
         return _run_input_jsonl(args.key, conn, inputs, args.input_jsonl)
     if getattr(args, "output", None):
@@ -365,10 +365,15 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
     return EXIT_OK
 
 
-def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
+def _run_jsonl(key: str, conn: Any, inputs: Any, *, debug: bool = False) -> int:
     """listRecords as JSON lines: with fetchAll every record, streamed one page in memory at a
-    time; without it, the page that ``limit`` and ``offset`` select, as ``run`` would return it."""
-    from .errors import InputError
+    time; without it, the page that ``limit`` and ``offset`` select, as ``run`` would return it.
+
+    A fetchAll stream says on its closing stderr line whether it is whole: an INFO line with the
+    count when it is, else the error line with ``"incomplete": true``, the records ``written``,
+    the ``lastId`` written and ``resume``, the inputs that read the rest (records.RecordStream).
+    A reader of stdout alone cannot tell a cut stream from a short table."""
+    from .errors import InputError, OdooConnectorError
 
     if key != "listRecords":
         raise InputError(f"--jsonl writes the records of listRecords only, not of {key}.")
@@ -383,9 +388,24 @@ def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
     from .actions.records import stream_records
     from .client import make_client
 
+    progress = logging.getLogger("odoo_connector.progress")
     with make_client(conn) as client:
-        for record in stream_records(client, checked):
-            _emit(record, indent=None)
+        stream = stream_records(client, checked)
+        try:
+            for record in stream:
+                _emit(record, indent=None)
+        except BrokenPipeError:
+            raise  # the reader stopped reading (`| head`): it knows
+        except BaseException as exc:
+            where = {"written": stream.count, "lastId": stream.last_id, "resume": stream.resume}
+            if isinstance(exc, OdooConnectorError):
+                sys.stdout.flush()  # every record counted as written is out before the error says so
+                _fail({**exc.to_dict(debug=debug), "incomplete": True, **where})
+                return exc.exit_code
+            # Ctrl-C or a bug: said before main's own closing line (none for Ctrl-C)
+            progress.warning("%s: stopped early, the output is incomplete: %s", key, _dumps(where))
+            raise
+    progress.info("%s: %d records written, the output is complete", key, stream.count)
     return EXIT_OK
 
 

@@ -2,6 +2,9 @@
 
 Each handler takes (client, inputs) with inputs already validated against its schema, and returns
 the ``data`` of the envelope. What Odoo does that surprises is written where it is handled.
+
+Past 400 lines because listing (paging, and the stream that says where it stopped) lives here
+with the single-record actions: both read through ``default_fields`` and ``_shaped``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .batch_rows import no_answer, unanswered, unanswered_write
 from .external_ids import check_external_id
 
 __all__ = [
+    "RecordStream",
     "create_record",
     "default_fields",
     "delete_record_by_id",
@@ -337,7 +341,7 @@ def iter_records(
     """
     checked = validate_domain(list(domain))
     names = _fields(client, model, fields)
-    keyset = not order or order.strip().lower() in ("id", "id asc")
+    keyset = _keyset(order)
     sort = "id asc" if keyset else f"{order}, id asc"
     last_id: int | None = None
     position = offset
@@ -374,18 +378,96 @@ def iter_records(
             position += len(page)
 
 
-def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """listRecords with fetchAll as an iterator: what the action collects into a list, and what
-    ``odoo-connector run listRecords --jsonl`` writes out one record at a time."""
-    shape = _shaped(client, inputs["model"], inputs)
-    return map(shape, _stream(client, inputs))
+def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> RecordStream:
+    """listRecords with fetchAll as an iterator: what ``odoo-connector run listRecords --jsonl``
+    writes out one record at a time, and which says where it stopped if a page cannot be read."""
+    return RecordStream(client, inputs)
+
+
+class RecordStream(Iterator[dict[str, Any]]):
+    """listRecords with fetchAll, one record at a time, counting what it has handed out.
+
+    A page that cannot be read (Odoo still away after the connection's retryFor) ends the stream
+    with the error of that page, reworded to say how many records came before it, the last one's
+    id, and which inputs read the rest; :attr:`resume` holds those inputs for a caller that
+    wants them as data (the CLI's closing error line). Everything handed out before the error
+    was read whole: a consumer that wrote each record before asking for the next has written
+    exactly those, and resuming from :attr:`resume` gives exactly the others.
+    """
+
+    def __init__(self, client: OdooClient, inputs: Mapping[str, Any]) -> None:
+        self.inputs = inputs
+        self.count = 0
+        self.last_id: int | None = None
+        self._rows = _stream(client, inputs)
+        self._shape = _shaped(client, inputs["model"], inputs)
+
+    def __iter__(self) -> RecordStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        try:
+            row = next(self._rows)
+        except OdooConnectorError as exc:
+            if not self.count:
+                raise  # nothing handed out: the same call again reads everything
+            raise self._stopped(exc) from None
+        self.count += 1
+        self.last_id = row["id"]
+        return self._shape(row)  # type: ignore[no-any-return]
+
+    @property
+    def resume(self) -> dict[str, Any]:
+        """The inputs to change so that listRecords reads what this stream has not handed out.
+
+        By id order (no ``order``) the pages follow ``id > last``, so the rest is ``afterId``
+        the last id (with ``offset`` 0: the offset was spent on the first page). With an
+        ``order`` the pages go by offset, so the rest starts that many records further."""
+        if not self.count:
+            return {}
+        if _keyset(self.inputs.get("order")):
+            return {"afterId": self.last_id, **({"offset": 0} if self.inputs.get("offset") else {})}
+        return {"offset": int(self.inputs.get("offset") or 0) + self.count}
+
+    def _stopped(self, exc: OdooConnectorError) -> OdooConnectorError:
+        inputs = ", ".join(f'"{name}": {value}' for name, value in self.resume.items())
+        return _reworded(
+            exc,
+            f"{exc.message.rstrip('.')}. The read stopped after {self.count} records, the last with "
+            f"id {self.last_id}; the records after it were not read.",
+            f"To read the rest, run listRecords again with the same inputs and {inputs}. {exc.hint}".strip(),
+        )
+
+
+def _reworded(exc: OdooConnectorError, message: str, hint: str) -> OdooConnectorError:
+    """``exc`` with another message and hint, of the same class and otherwise the same (Odoo's
+    name, status, groups, detail), so whoever catches a TransportError still catches it."""
+    new = type(exc).__new__(type(exc))
+    new.__dict__.update(exc.__dict__)
+    new.args = (message,)
+    new.message = message
+    new.hint = hint
+    return new
+
+
+def _keyset(order: str | None) -> bool:
+    """True when records are read in id order, page after page by ``id > last``."""
+    return not order or order.strip().lower() in ("id", "id asc")
+
+
+def _with_after_id(inputs: Mapping[str, Any]) -> list[Any]:
+    """The inputs' domain, and ``id > afterId`` when given (0: none): the records after a stream
+    that stopped."""
+    domain = list(inputs.get("domain", []))
+    after: int = inputs.get("afterId") or 0
+    return [*domain, ["id", ">", after]] if after else domain
 
 
 def _stream(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     return iter_records(
         client,
         inputs["model"],
-        domain=inputs.get("domain", []),
+        domain=_with_after_id(inputs),
         fields=inputs.get("fields"),
         order=inputs.get("order"),
         offset=inputs.get("offset", 0),
@@ -395,9 +477,11 @@ def _stream(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str,
 
 def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
     if inputs.get("fetchAll"):
-        return list(stream_records(client, inputs))
+        # all or nothing here: a stopped read returns no records, so nothing to resume from
+        shape = _shaped(client, inputs["model"], inputs)
+        return [shape(row) for row in _stream(client, inputs)]
     model = inputs["model"]
-    domain = validate_domain(inputs.get("domain", []))
+    domain = validate_domain(_with_after_id(inputs))
     rows: list[dict[str, Any]] = client.call(
         model,
         "search_read",

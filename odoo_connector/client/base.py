@@ -12,7 +12,7 @@ from .. import fields_store
 from ..connections import Connection
 from ..context import current as current_context
 from ..errors import UnsupportedServerError
-from .http import DEFAULT_DEADLINE, HttpSession
+from .http import DEFAULT_DEADLINE, DEFAULT_RETRY_FOR, HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
 
@@ -76,6 +76,7 @@ class OdooClient(abc.ABC):
             headers=self._auth_headers(),
             timeout=timeout,
             deadline=connection.timeout or DEFAULT_DEADLINE,
+            retry_for=DEFAULT_RETRY_FOR if connection.retry_for is None else connection.retry_for,
             secrets=connection.secrets(),
             transport=http_transport,
             max_retries=max_retries,
