@@ -576,8 +576,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 _ENVIRONMENT = (
-    "Connection: --connection FILE.json, or the variables ODOO_URL, ODOO_PORT, ODOO_DB, ODOO_TIMEOUT and "
-    "ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both are set), with the "
+    "Connection: --connection FILE.json, or the variables ODOO_URL, ODOO_PORT, ODOO_DB, ODOO_TIMEOUT, "
+    "ODOO_RETRY_FOR and ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both "
+    "are set), with the "
     "optional defaults ODOO_COMPANY_ID, ODOO_LANGUAGE and ODOO_TIMEZONE. "
     "ODOO_CONNECTOR_MANIFEST names another connector.yaml; ODOO_CONNECTOR_FIELDS_CACHE=off keeps no "
     "fields cache between runs. "

@@ -188,3 +188,21 @@ def test_a_server_that_is_not_odoo_is_a_configuration_error_on_every_command(
     assert error["type"] == "UnsupportedServerError", error
     assert "Odoo server" in error["message"] and "base URL" in error["hint"]
     assert len(requests) <= 4  # the call, then at most the two version questions: no retries
+
+
+def test_help_lists_every_variable_the_connector_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every ``ODOO_*`` variable read anywhere in the package is named in ``--help`` (issue 24:
+    it listed only some)."""
+    import re
+
+    import odoo_connector
+
+    package = Path(odoo_connector.__file__).parent
+    read = set()
+    for path in package.rglob("*.py"):
+        read |= set(re.findall(r"\bODOO_[A-Z_]*[A-Z]\b", path.read_text(encoding="utf-8")))
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    missing = sorted(name for name in read if name not in shown)
+    assert not missing, f"--help does not name {missing}"

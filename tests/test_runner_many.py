@@ -114,6 +114,15 @@ def test_a_secret_reference_that_does_not_resolve_names_the_variable(monkeypatch
     assert "TEST_ODOO_KEY is not set" in error.message
 
 
+def test_a_connection_takes_timeout_and_retry_for(tmp_path: Path) -> None:
+    """The runner's connections take the same retry budget as the CLI's (retryFor)."""
+    data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1)])
+    data["connections"]["main"].update(timeout=30, retryFor=5)
+    (tmp_path / "runner.yaml").write_text(yaml.safe_dump(data))
+    connection = load_config(tmp_path / "runner.yaml").connections["main"]
+    assert (connection.timeout, connection.retry_for) == (30, 5)
+
+
 def test_a_secret_in_a_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "key.txt").write_text(API_KEY + "\n")
     data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1)])

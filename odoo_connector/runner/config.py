@@ -117,6 +117,7 @@ class ConnectionConfig(_Strict):
     username: str | None = None
     password: SecretRef | None = None
     timeout: float | None = None
+    retry_for: float | None = Field(default=None, alias="retryFor")
 
 
 class WebhookSinkConfig(_Strict):
@@ -261,6 +262,8 @@ def parse_config(
         }
         if settings.timeout is not None:
             values["timeout"] = settings.timeout
+        if settings.retry_for is not None:
+            values["retryFor"] = settings.retry_for
         if settings.kind == "apiKey":
             if settings.api_key is None:
                 raise ConfigError(f"In {where}, apiKey is required for kind apiKey.", path=f"{where}.apiKey")

@@ -38,6 +38,7 @@ _ENV = {
     "username": "ODOO_USERNAME",
     "password": "ODOO_PASSWORD",
     "timeout": "ODOO_TIMEOUT",
+    "retryFor": "ODOO_RETRY_FOR",
     "companyId": "ODOO_COMPANY_ID",
     "language": "ODOO_LANGUAGE",
     "timezone": "ODOO_TIMEZONE",
