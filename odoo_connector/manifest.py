@@ -83,16 +83,23 @@ class Lifecycle(_Model):
     Each entry is ``module:function``: ``subscribe(connection, inputs, webhook_url)`` returns the
     subscription state; ``unsubscribe(connection, state)`` removes what subscribe created;
     ``receive(connection, state, request)`` turns one incoming request into the records to emit
-    and the next state (it reads them from Odoo: a post is only a hint). The unit's ``handler``
-    stays the poll a platform runs on a schedule.
+    and the next state (it reads them from Odoo: a post is only a hint); ``exists(connection,
+    state)`` says whether the subscription still works in Odoo (after a crash). The unit's
+    ``handler`` stays the poll a platform runs on a schedule.
     """
 
     subscribe: str
     unsubscribe: str
     receive: str
+    exists: str
 
     def functions(self) -> dict[str, str]:
-        return {"subscribe": self.subscribe, "unsubscribe": self.unsubscribe, "receive": self.receive}
+        return {
+            "subscribe": self.subscribe,
+            "unsubscribe": self.unsubscribe,
+            "receive": self.receive,
+            "exists": self.exists,
+        }
 
 
 def _import(path: str) -> Callable[..., Any]:
@@ -282,6 +289,7 @@ _LIFECYCLE_PARAMS = {
     "subscribe": "(connection, inputs, webhook_url)",
     "unsubscribe": "(connection, state)",
     "receive": "(connection, state, request)",
+    "exists": "(connection, state)",
 }
 
 

@@ -22,7 +22,8 @@ Notification" server action. What it does, measured on a real Odoo 19.0, decides
   403, and the module may not be installed at all. :func:`subscribe` says which, and points to
   ``pollChangesTrigger``, which needs no rights.
 
-The lifecycle (``subscribe``, ``unsubscribe``, ``receive``, the last in :mod:`.webhook_posts`)
+The lifecycle (``subscribe``, ``exists``, ``unsubscribe``, ``receive``, the last in
+:mod:`.webhook_posts`)
 is declared in ``connector.yaml`` under the trigger's ``lifecycle``, so a platform knows to call
 it; the handler itself is :func:`reconcile`, the poll a platform (or ``watch --listen``) runs on
 a slow schedule.
@@ -55,6 +56,7 @@ __all__ = [
     "LOOKBACK",
     "STATE_VERSION",
     "Unauthorized",
+    "exists",
     "load_state",
     "prune",
     "reconcile",
@@ -277,6 +279,41 @@ def unsubscribe(
         if owned:
             odoo.close()
     return {"ruleIds": sorted(rules), "actionIds": sorted(actions)}
+
+
+def exists(
+    connection: Connection | Mapping[str, Any],
+    state: Mapping[str, Any],
+    *,
+    client: OdooClient | None = None,
+) -> dict[str, Any]:
+    """Whether the subscription still works in Odoo: every rule of ``state`` is there and active.
+
+    A platform calls it when it starts again after a crash, or before trusting a stored state
+    (n8n's ``checkExists``): on ``{"exists": false}`` it calls :func:`unsubscribe` (which removes
+    what is left) and :func:`subscribe` again. A rule someone archived or deleted in Odoo posts
+    nothing, so it counts as missing. Reads only: two searches.
+    """
+    from ..client import make_client
+
+    checked = load_state(state)
+    owned = client is None
+    odoo = client or make_client(parse_connection(connection))
+    try:
+        # archived rules are left out by Odoo's active_test: an archived rule posts nothing
+        rules: list[int] = odoo.call("base.automation", "search", domain=[["id", "in", checked["ruleIds"]]])
+        ours = [["id", "in", checked["actionIds"]]]
+        actions: list[int] = odoo.call("ir.actions.server", "search", domain=ours)
+    finally:
+        if owned:
+            odoo.close()
+    missing_rules = sorted(set(checked["ruleIds"]) - set(rules))
+    missing_actions = sorted(set(checked["actionIds"]) - set(actions))
+    return {
+        "exists": not missing_rules and not missing_actions,
+        "missingRuleIds": missing_rules,
+        "missingActionIds": missing_actions,
+    }
 
 
 def _refuse(why: str) -> InputError:
