@@ -455,6 +455,65 @@ def _dynamic_schema_problems(manifest: Manifest) -> Iterator[str]:
                     yield f"{where}.inputs.{key}: {source.key} takes no input {key!r}"
 
 
+def _value_types(prop: dict[str, Any]) -> set[str]:
+    """The scalar types an input takes: its own, its items' (a list of picks) and its
+    ``oneOf``/``anyOf`` branches' (companyId: an id, or a list of ids)."""
+    kinds = _types(prop) - {"array"}
+    if isinstance(prop.get("items"), dict):
+        kinds |= _value_types(prop["items"])
+    for branch in [*(prop.get("oneOf") or []), *(prop.get("anyOf") or [])]:
+        if isinstance(branch, dict):
+            kinds |= _value_types(branch)
+    return kinds
+
+
+def _walk_properties(schema: Any, path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every property of an input schema, nested objects included: ``(path, name, property)``."""
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if isinstance(prop, dict):
+            yield f"{path}.{name}", name, prop
+            yield from _walk_properties(prop, f"{path}.{name}.properties")
+
+
+def _data_source_binding_problems(manifest: Manifest) -> Iterator[str]:
+    """The picklist binding a platform implements (docs/manifest.md, "Picklists"), held true:
+
+    * ``x-dataSource`` names a data source of this manifest, on an input whose type is a string
+      or an integer (the platform turns the option's string ``key`` into that type);
+    * each input the data source requires, and is not given as an ``x-dataSourceInputs``
+      constant, is an input of the unit by the same name (the form fills it from there);
+    * a data source marks at most one input ``x-search`` (where the user's typed text goes), a
+      string.
+    """
+    sources = {unit.key: unit for unit in manifest.data_sources}
+    for source in manifest.data_sources:
+        properties = list(_walk_properties(source.input_schema, "$.properties"))
+        searched = [name for _, name, prop in properties if prop.get("x-search")]
+        if len(searched) > 1:
+            yield f"{source.inputs}: x-search on {searched}: at most one input takes the typed search"
+        for _, name, prop in properties:
+            if prop.get("x-search") and _types(prop) != {"string"}:
+                yield f"{source.inputs}: $.properties.{name}.x-search: the search input must be a string"
+    for unit in manifest.units():
+        own = set((unit.input_schema.get("properties") or {}).keys())
+        for path, _, prop in _walk_properties(unit.input_schema, "$.properties"):
+            if "x-dataSource" not in prop:
+                continue
+            where = f"{unit.inputs}: {path}.x-dataSource"
+            picker = sources.get(str(prop["x-dataSource"]))
+            if picker is None:
+                yield f"{where}: {prop['x-dataSource']!r} is not a data source of this manifest"
+                continue
+            kinds = _value_types(prop)
+            if not kinds or not kinds <= {"string", "integer", "null"}:
+                shown = "/".join(sorted(kinds)) or "untyped"
+                yield f"{where}: fills a {shown} input; options fill strings or integers (or lists of them)"
+            constants = prop.get("x-dataSourceInputs") or {}
+            for needed in picker.input_schema.get("required") or []:
+                if needed not in constants and needed not in own:
+                    yield f"{where}: {picker.key} needs {needed!r}, and {unit.key} has no input of that name"
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     from jsonschema import Draft202012Validator  # imported here: ~80 ms a one-shot run never needs
@@ -526,4 +585,5 @@ def validate_manifest(manifest: Manifest) -> list[str]:
                 f"parameters; a {unit.kind} handler takes {shape}"
             )
     problems.extend(_dynamic_schema_problems(manifest))
+    problems.extend(_data_source_binding_problems(manifest))
     return problems
