@@ -137,6 +137,7 @@ class UnitSpec(_Model):
 
 
 class Manifest(_Model):
+    format_version: Literal[1] = Field(alias="formatVersion")
     name: str
     label: str
     version: str
@@ -514,6 +515,28 @@ def _data_source_binding_problems(manifest: Manifest) -> Iterator[str]:
                     yield f"{where}: {picker.key} needs {needed!r}, and {unit.key} has no input of that name"
 
 
+def describe_schema_path() -> Path:
+    """``schemas/describe.schema.json``: the contract of ``describe``'s output, from the source
+    tree or where a wheel installs it (beside the default manifest, whatever manifest is read)."""
+    for candidate in (
+        Path(__file__).resolve().parent.parent / "schemas" / "describe.schema.json",
+        Path(sys.prefix) / "share" / "odoo-connector" / "schemas" / "describe.schema.json",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ManifestError("schemas/describe.schema.json not found beside the installed connector.")
+
+
+def _describe_problems(manifest: Manifest) -> Iterator[str]:
+    """``describe``'s output keeps the documented contract (schemas/describe.schema.json)."""
+    from jsonschema import Draft202012Validator
+
+    schema = _read_json(describe_schema_path())
+    for err in Draft202012Validator(schema).iter_errors(manifest.describe()):
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        yield f"describe: {where}: {err.message}"
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     from jsonschema import Draft202012Validator  # imported here: ~80 ms a one-shot run never needs
@@ -586,4 +609,5 @@ def validate_manifest(manifest: Manifest) -> list[str]:
             )
     problems.extend(_dynamic_schema_problems(manifest))
     problems.extend(_data_source_binding_problems(manifest))
+    problems.extend(_describe_problems(manifest))
     return problems

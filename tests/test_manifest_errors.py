@@ -295,3 +295,28 @@ def test_every_searchable_picklist_says_which_input_takes_the_typed_text():
     assert searched["selectRecordById"] == ["search"]
     assert searched["selectModel"] == ["nameSearch"]
     assert searched["selectMethod"] == ["search"]
+
+
+def test_describe_keeps_its_documented_contract(capsys):
+    """What a platform imports validates against schemas/describe.schema.json, format version 1."""
+    from jsonschema import Draft202012Validator
+
+    from odoo_connector.manifest import describe_schema_path
+
+    assert main(["describe"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    schema = json.loads(describe_schema_path().read_text())
+    Draft202012Validator.check_schema(schema)
+    assert list(Draft202012Validator(schema).iter_errors(described)) == []
+    assert described["formatVersion"] == 1
+
+
+def test_a_describe_that_breaks_the_contract_and_an_unknown_format_are_reported(tree):
+    edit_yaml(tree, lambda data: by_key(data["actions"], "listModels").update(key="list_models"))
+    assert "describe: $.actions[" in "\n".join(problems(tree))
+    assert any("'list_models' does not match" in p for p in problems(tree))
+    edit_yaml(tree, lambda data: data.update(formatVersion=2))
+    clear_manifest_cache()
+    with pytest.raises(ManifestError, match=r"\$\.formatVersion: Input should be 1"):
+        load_manifest(str(tree / "connector.yaml"))
+    clear_manifest_cache()
