@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -158,7 +159,6 @@ def subscribe(
     newer than the baseline and the first reconciliation emits it. The other order would bury it
     in the baseline.
     """
-    from ..client import make_client
     from ..manifest import load_manifest
     from ..runtime import validate_inputs
 
@@ -166,9 +166,7 @@ def subscribe(
     url = _check_url(webhook_url)
     model: str = checked["model"]
     domain = validate_domain(checked.get("domain", []))
-    owned = client is None
-    odoo = client or make_client(parse_connection(connection))
-    try:
+    with _odoo(connection, client) as odoo:
         try:
             # Asked first: Odoo's answer names the group (or the missing module) before any work.
             odoo.call("base.automation", "search_count", domain=[["id", "=", 0]])
@@ -181,9 +179,6 @@ def subscribe(
             rule_ids, action_ids = _create_rules(odoo, model, domain, checked.get("fields") or [], url, token)
         except AccessDeniedError as exc:
             raise _rights_error(exc, model) from None
-    finally:
-        if owned:
-            odoo.close()
     return {
         "version": STATE_VERSION,
         "model": model,
@@ -260,24 +255,16 @@ def unsubscribe(
     Idempotent: what is already gone (deleted by a person, or by an earlier unsubscribe) is
     skipped, so calling it twice, or after a crash half-way, is safe.
     """
-    from ..client import make_client
-
     checked = load_state(state)
-    owned = client is None
-    odoo = client or make_client(parse_connection(connection))
-    try:
-        rules: list[int] = odoo.call("base.automation", "search", domain=[["id", "in", checked["ruleIds"]]])
-        ours = [["id", "in", checked["actionIds"]]]
-        actions: list[int] = odoo.call("ir.actions.server", "search", domain=ours)
+    with _odoo(connection, client) as odoo:
+        rules, actions = _still_there(odoo, checked)
         if rules:
             odoo.call("base.automation", "unlink", rules)
         # Odoo deletes a rule's actions with it; one left over (its rule deleted by hand) goes too.
+        ours = [["id", "in", checked["actionIds"]]]
         left: list[int] = odoo.call("ir.actions.server", "search", domain=ours) if actions else []
         if left:
             odoo.call("ir.actions.server", "unlink", left)
-    finally:
-        if owned:
-            odoo.close()
     return {"ruleIds": sorted(rules), "actionIds": sorted(actions)}
 
 
@@ -294,19 +281,9 @@ def exists(
     what is left) and :func:`subscribe` again. A rule someone archived or deleted in Odoo posts
     nothing, so it counts as missing. Reads only: two searches.
     """
-    from ..client import make_client
-
     checked = load_state(state)
-    owned = client is None
-    odoo = client or make_client(parse_connection(connection))
-    try:
-        # archived rules are left out by Odoo's active_test: an archived rule posts nothing
-        rules: list[int] = odoo.call("base.automation", "search", domain=[["id", "in", checked["ruleIds"]]])
-        ours = [["id", "in", checked["actionIds"]]]
-        actions: list[int] = odoo.call("ir.actions.server", "search", domain=ours)
-    finally:
-        if owned:
-            odoo.close()
+    with _odoo(connection, client) as odoo:
+        rules, actions = _still_there(odoo, checked)
     missing_rules = sorted(set(checked["ruleIds"]) - set(rules))
     missing_actions = sorted(set(checked["actionIds"]) - set(actions))
     return {
@@ -314,6 +291,29 @@ def exists(
         "missingRuleIds": missing_rules,
         "missingActionIds": missing_actions,
     }
+
+
+@contextmanager
+def _odoo(connection: Connection | Mapping[str, Any], client: OdooClient | None) -> Iterator[OdooClient]:
+    """The caller's client, or one made for this call and closed after it."""
+    if client is not None:
+        yield client
+        return
+    from ..client import make_client
+
+    odoo = make_client(parse_connection(connection))
+    try:
+        yield odoo
+    finally:
+        odoo.close()
+
+
+def _still_there(odoo: OdooClient, checked: Mapping[str, Any]) -> tuple[list[int], list[int]]:
+    """The subscription's rules and actions Odoo still has, active ones only (Odoo's active_test
+    leaves archived rules out: an archived rule posts nothing)."""
+    rules: list[int] = odoo.call("base.automation", "search", domain=[["id", "in", checked["ruleIds"]]])
+    actions: list[int] = odoo.call("ir.actions.server", "search", domain=[["id", "in", checked["actionIds"]]])
+    return rules, actions
 
 
 def _refuse(why: str) -> InputError:
