@@ -444,5 +444,5 @@ def test_the_recorded_subscriptions_hold_only_the_placeholder_secret() -> None:
 
     cassettes = sorted((Path(__file__).parent / "cassettes" / "webhook_trigger").glob("*.yaml"))
     found = {m for path in cassettes for m in re.findall(r"ocwh_[A-Za-z0-9_-]+", path.read_text())}
-    assert len(cassettes) == 4
+    assert len(cassettes) >= 4  # subscribe as admin and as ordinary user, both transports, and more
     assert found == {"ocwh_WEBHOOK_SECRET"}
