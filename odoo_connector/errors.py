@@ -61,6 +61,8 @@ __all__ = [
     "ServerError",
     "TransportError",
     "UnsupportedServerError",
+    "input_path",
+    "install_line",
     "redact",
     "register_secret",
     "require_extra",
@@ -175,6 +177,19 @@ class DatabaseNotFoundError(ConfigurationError):
 
 class UnsupportedServerError(ConfigurationError):
     default_hint = "Check the base URL points at an Odoo server."
+
+
+def input_path(*parts: str | int) -> str:
+    """Where in the inputs a problem is, as people read it: ``records[3].parameters.country_id``.
+    Integers are list positions; strings are names, possibly dotted already; empty parts are
+    skipped. The one spelling of an input path in every error (CLI, workbench, runtime)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        elif part != "":
+            out += f".{part}" if out else str(part)
+    return out
 
 
 def install_line(extra: str) -> str:

@@ -237,7 +237,7 @@ def test_stop_mode_names_the_failing_row_and_the_batches_written(conn, cleanup, 
         f"Row 3, field 'country_id': {NO_COUNTRY}. Nothing of batch 2 (rows 2 to 3) was written. "
         "1 batch was written before it (2 rows, 0 to 1). Rows after it were not sent."
     )
-    assert err.value.path == "records.3.parameters.country_id"
+    assert err.value.path == "records[3].parameters.country_id"
     assert sorted(written) == [f"{prefix} Stop0", f"{prefix} Stop1"]
     not_written = {"type": "NotWritten", "message": "not written: the run stopped at row 2"}
     assert err.value.report == {  # type: ignore[attr-defined]
@@ -390,7 +390,7 @@ def test_rows_name_related_records_and_selections_as_people_write_them(conn, cle
             "type": "InputError",
             "message": "parameters.country_id: no res.country record named 'Nowhereland' that this user "
             "can see (the name must match whole, case aside)",
-            "path": "parameters.country_id",
+            "path": "records[1].parameters.country_id",  # the whole path, as a stop names it
         },
     }
     assert (report["written"], report["failed"]) == (2, 1)

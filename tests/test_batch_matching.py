@@ -43,7 +43,7 @@ def test_a_row_with_an_empty_match_value_is_refused_by_name_and_nothing_is_writt
     with pytest.raises(InputError) as err:
         invoke("upsertRecords", CONN, inputs, client=client)
     assert err.value.message.startswith("Row 1: Cannot match on an empty email:")
-    assert err.value.path == "records.1.parameters.email"
+    assert err.value.path == "records[1].parameters.email"
     assert "load" not in fake.methods()
     assert fake.tables["res.partner"] == {without: fake.tables["res.partner"][without]}
     assert fake.tables["res.partner"][without]["name"] == "No email on file"

@@ -168,7 +168,7 @@ def test_delete_in_stop_mode_names_the_missing_row_and_deletes_nothing_of_its_ba
         "Row 1: No res.partner record with id 99 (it does not exist or was deleted). Nothing of batch 1 "
         "(rows 0 to 2) was written. No batch was written before it. Rows after it were not sent."
     )
-    assert err.value.path == "records.1"
+    assert err.value.path == "records[1]"
     assert sorted(fake.tables["res.partner"]) == [first, second]
 
 

@@ -84,7 +84,7 @@ def test_load_by_position_over_xml_rpc_is_checked_too(fake):
     inputs = {"model": "res.partner", "method": "load", "args": [["id", "name"], [["base.evil", "X"]]]}
     with pytest.raises(InputError) as err:
         invoke("callMethod", CONN, inputs, client=client)
-    assert err.value.path == "args.1.0"
+    assert err.value.path == "args[1][0]"
     assert "load" not in fake.methods()
     # an ID of one's own is written; one that names an existing record (a many2one's) is read
     inputs["args"] = [["id", "name"], [["__import__.acme", "Acme"]]]

@@ -364,7 +364,7 @@ def _refusing_client(conn: dict[str, Any]) -> Json2Client | XmlRpcClient:
 
 TRAILING_NEWLINES = [
     ("getRecordById", {"model": "res.partner\n", "recordId": 1}, "model"),
-    ("listRecords", {"model": "res.partner", "fields": ["name\n"]}, "fields.0"),
+    ("listRecords", {"model": "res.partner", "fields": ["name\n"]}, "fields[0]"),
     ("listRecords", {"model": "res.partner", "order": "name asc\n"}, "order"),
     ("getRecordByExternalId", {"externalId": "base.main_company\n"}, "externalId"),
     ("rawRequest", {"model": "res.partner", "method": "search_read\n"}, "method"),

@@ -511,7 +511,7 @@ def test_post_message_refuses_attachments_that_are_not_base64(conn):
                 "attachments": [{"name": "a", "content": "no!"}],
             },
         )
-    assert err.value.path == "attachments.0.content"
+    assert err.value.path == "attachments[0].content"
 
 
 def test_post_message_refuses_an_attachment_over_the_file_limit_before_sending(monkeypatch):
@@ -530,7 +530,7 @@ def test_post_message_refuses_an_attachment_over_the_file_limit_before_sending(m
                 "attachments": [{"name": "a", "content": "YWJjZA=="}],
             },
         )
-    assert err.value.path == "attachments.0.content"
+    assert err.value.path == "attachments[0].content"
     assert err.value.message == "The file 'a' is 4 bytes, over the limit of 3 bytes."
 
 

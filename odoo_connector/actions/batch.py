@@ -65,6 +65,7 @@ from ..errors import (
     ServerError,
     TransportError,
     UnsupportedServerError,
+    input_path,
 )
 from ..values import Converter, ValueRefused, load_row
 from .batch_rows import (
@@ -151,11 +152,15 @@ class _Run:
                 row.error, where = row_error(exc), f"parameters.{exc.field}"
             except InputError as exc:
                 row.error, where = row_error(exc), exc.path or ""
-            if row.error and not self.skip:
-                parts = [] if self.single else [f"records.{row.position}"]
-                parts += [where] if where else []
+            if not row.error:
+                continue
+            # the whole path, so a skipped row's error and the stop's name the same place
+            path = where if self.single else input_path("records", row.position, where)
+            if path:
+                row.error["path"] = path
+            if not self.skip:
                 text = row.error["message"] if self.single else f"Row {row.index}: {row.error['message']}"
-                raise InputError(f"{text} Nothing was written.", path=".".join(parts) or None)
+                raise InputError(f"{text} Nothing was written.", path=path or None)
 
     def _prepare_row(self, row: Row, record: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
         if self.op == "delete":
@@ -339,14 +344,14 @@ class _Run:
             row.error = error
             cls = ROW_ERRORS.get(error["type"], OdooValidationError)
             field_name: str | None = error.get("field")
-            parts = [] if self.single else [f"records.{row.position}"]
+            parts: list[str | int] = [] if self.single else ["records", row.position]
             if field_name:
                 parts.append(field_name if field_name in KEY_INPUTS.values() else f"parameters.{field_name}")
             where = f"Row {row.index}" if not self.single else ""
             if field_name:
                 where = f"{where}, field {field_name!r}" if where else f"Field {field_name!r}"
             raise cls(
-                f"{where}: {error['message']}" if where else error["message"], path=".".join(parts) or None
+                f"{where}: {error['message']}" if where else error["message"], path=input_path(*parts) or None
             )
         if whole is not None:
             raise whole

@@ -44,6 +44,7 @@ from ..errors import (
     OdooConnectorError,
     OdooValidationError,
     UnsupportedServerError,
+    input_path,
 )
 from .batch_rows import no_answer, unanswered, unanswered_write
 from .external_ids import external_id_problem
@@ -289,7 +290,7 @@ def _check_load(client: OdooClient, model: str, args: Sequence[Any], kwargs: Map
     Odoo's ``load`` does."""
     fields = kwargs["fields"] if "fields" in kwargs else (args[0] if args else None)
     data = kwargs["data"] if "data" in kwargs else (args[1] if len(args) > 1 else None)
-    at = "kwargs.data" if "data" in kwargs else "args.1"
+    at: tuple[str | int, ...] = ("kwargs", "data") if "data" in kwargs else ("args", 1)
     if not isinstance(fields, list) or not isinstance(data, list):
         return  # Odoo refuses what it cannot read, and writes nothing
     columns = [
@@ -308,7 +309,7 @@ def _check_load(client: OdooClient, model: str, args: Sequence[Any], kwargs: Map
             if problem:
                 raise InputError(
                     f"Row {number} of load's data, column {fields[column]!r}: {problem} Nothing was run.",
-                    path=f"{at}.{number}",
+                    path=input_path(*at, number),
                     hint="Use __import__.<name> or your own prefix, or upsertRecords, which checks "
                     "every row's external ID and reports per row.",
                 )
@@ -364,9 +365,8 @@ _SUBTYPES = {"comment": "mail.mt_comment", "note": "mail.mt_note"}
 def _decode(attachment: Mapping[str, Any], index: int) -> str:
     """The attachment's base64 content, checked as uploadAttachment checks it (valid base64, at
     most the default file size limit): Odoo would store garbage as is."""
-    content, _, _ = checked_base64(
-        attachment["content"], DEFAULT_MAX_BYTES, attachment["name"], path=f"attachments.{index}.content"
-    )
+    where = input_path("attachments", index, "content")
+    content, _, _ = checked_base64(attachment["content"], DEFAULT_MAX_BYTES, attachment["name"], path=where)
     return content
 
 

@@ -314,7 +314,7 @@ async function runUnit(reset) {
     showError(box, answer.error);
     if (answer.error.path) {
       state.form.setErrors([{
-        instancePath: '/' + answer.error.path.split('.').join('/'),
+        instancePath: '/' + answer.error.path.replace(/\[(\d+)\]/g, '.$1').split('.').join('/'),
         message: answer.error.message,
         keyword: 'connector',
         schemaPath: '',
