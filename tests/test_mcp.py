@@ -22,6 +22,7 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from odoo_connector.cli import main
 from odoo_connector.manifest import load_manifest
 from tests.fakes.odoo import API_KEY, DATABASE, FakeOdoo
 from tests.fakes.server import serve_transport
@@ -150,6 +151,11 @@ async def agent_session(session: ClientSession, odoo: FakeOdoo) -> None:
     assert error["type"] == "InputError" and "model" in error["message"] and error.get("hint") is not None
     assert len(odoo.calls) == before  # refused before anything was sent
 
+    missing = await session.call_tool("getRecordById", {"model": "res.partner", "recordId": 999})
+    error = error_of(missing)  # Odoo's refusal, in the words the CLI gives
+    assert error["type"] == "NotFoundError" and "999" in error["message"]
+    assert API_KEY not in json.dumps(error)
+
 
 def test_stdio_an_agent_lists_creates_completes_and_polls(odoo, connection):
     async def scenario() -> None:
@@ -195,6 +201,18 @@ def test_a_missing_connection_exits_3_before_serving(tmp_path):
     )
     assert done.returncode == 3
     assert json.loads(done.stderr.decode().splitlines()[-1])["error"]["type"] == "ConnectionSettingsError"
+
+
+def test_without_the_extra_it_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "mcp", None)  # as if the mcp extra were not installed
+    assert main(["mcp"]) == 3
+    error = json.loads(capsys.readouterr().err.splitlines()[-1])["error"]
+    assert error["type"] == "MissingExtraError" and "[mcp]" in error["hint"]
+
+
+def test_an_unknown_allowed_key_exits_3_before_serving(connection, capsys):
+    assert main(["mcp", "--connection", str(connection), "--allow-keys", "getRecordById,noSuchKey"]) == 3
+    assert "noSuchKey" in json.loads(capsys.readouterr().err.splitlines()[-1])["error"]["message"]
 
 
 # -- streamable HTTP ---------------------------------------------------------------------------

@@ -227,6 +227,7 @@ def serve_http(toolbox: Toolbox, *, port: int, token: str | None) -> int:
         raise ConfigurationError(
             f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}.", hint="Choose another --port."
         ) from None
+    sock.listen(128)  # before announcing: a client that connects at once waits in the backlog
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
     announce: dict[str, Any] = {"mcp": {"url": url}}
     if generated:
