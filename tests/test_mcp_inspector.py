@@ -20,14 +20,15 @@ from tests.test_mcp import fake_odoo
 
 VERSION = "1.0.3"
 PACKAGE = f"@modelcontextprotocol/inspector-cli@{VERSION}"
+# Read at import: conftest gives each test its own $XDG_CACHE_HOME, which would install it each time.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def inspector() -> Path:
     """The Inspector CLI's ``build`` folder, installed with npm on first use."""
     if not (shutil.which("node") and shutil.which("npm")):
         pytest.skip("needs node and npm (e.g. apt-get install nodejs npm) to run the MCP Inspector CLI")
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    prefix = cache / "odoo-connector-tests" / f"inspector-cli-{VERSION}"
+    prefix = CACHE / "odoo-connector-tests" / f"inspector-cli-{VERSION}"
     build = prefix / "node_modules" / "@modelcontextprotocol" / "inspector-cli" / "build"
     if not (build / "cli.js").is_file():
         prefix.mkdir(parents=True, exist_ok=True)
