@@ -215,6 +215,16 @@ def test_an_unknown_allowed_key_exits_3_before_serving(connection, capsys):
     assert "noSuchKey" in json.loads(capsys.readouterr().err.splitlines()[-1])["error"]["message"]
 
 
+@pytest.mark.parametrize("value", [None, "short"])
+def test_a_missing_or_short_token_variable_exits_3_before_serving(connection, monkeypatch, capsys, value):
+    monkeypatch.delenv("MCP_TEST_TOKEN", raising=False)
+    if value is not None:
+        monkeypatch.setenv("MCP_TEST_TOKEN", value)
+    argv = ["mcp", "--connection", str(connection), "--http", "--port", "0", "--token-env", "MCP_TEST_TOKEN"]
+    assert main(argv) == 3
+    assert "MCP_TEST_TOKEN" in json.loads(capsys.readouterr().err.splitlines()[-1])["error"]["message"]
+
+
 # -- streamable HTTP ---------------------------------------------------------------------------
 
 
