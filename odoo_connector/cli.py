@@ -564,6 +564,37 @@ def cmd_workbench(args: argparse.Namespace) -> int:
     return serve(manifest=load_manifest(args.manifest), port=args.port, open_browser=args.open)
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """The MCP server (docs/mcp.md) is an extra: its SDK is imported here only. The connection
+    and the policy are settled before serving, so a mistake exits 3 instead of failing each call."""
+    from .errors import ConnectionSettingsError, require_extra
+
+    require_extra("mcp", ("mcp",), "odoo-connector mcp")
+    from .hosts.mcp import serve_http, serve_stdio
+    from .hosts.tools import Policy, Toolbox
+    from .manifest import load_manifest
+
+    def names(text: str | None) -> frozenset[str]:
+        return frozenset(name.strip() for name in (text or "").split(",") if name.strip())
+
+    manifest = load_manifest(args.manifest)
+    unknown = sorted(names(args.allow_keys) - {unit.key for unit in manifest.units()})
+    if unknown:
+        raise ConnectionSettingsError(f"--allow-keys names no unit: {', '.join(unknown)}.")
+    policy = Policy(read_only=args.read_only, keys=names(args.allow_keys), models=names(args.allow_models))
+    toolbox = Toolbox(manifest, _connection(args), policy)
+    if not args.http:
+        return serve_stdio(toolbox)
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env, "").strip()
+        if len(token) < 16:
+            raise ConnectionSettingsError(
+                f"${args.token_env} (--token-env) must hold the bearer token, at least 16 characters."
+            )
+    return serve_http(toolbox, port=args.port, token=token)
+
+
 class _UsageError(Exception):
     pass
 
@@ -737,6 +768,24 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
     workbench.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     workbench.add_argument("--open", action="store_true", help="open the page in the default browser")
     workbench.set_defaults(func=cmd_workbench)
+
+    mcp = sub.add_parser(
+        "mcp",
+        parents=[with_connection],
+        help="serve the units as MCP tools for AI agents, over stdio (needs the mcp extra; docs/mcp.md)",
+        epilog=_ENVIRONMENT,
+    )
+    mcp.add_argument("--read-only", action="store_true", help="offer only the tools that only read")
+    mcp.add_argument("--allow-keys", metavar="KEY,KEY", help="offer only these units")
+    mcp.add_argument("--allow-models", metavar="MODEL,MODEL", help="refuse every other model before sending")
+    mcp.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
+    mcp.add_argument("--port", type=int, default=8766, help="--http: port on 127.0.0.1 (default 8766; 0 any)")
+    mcp.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help="--http: the variable holding the bearer token (default: one is made and printed on stderr)",
+    )
+    mcp.set_defaults(func=cmd_mcp)
     return parser
 
 

@@ -116,6 +116,13 @@ class UnitSpec(_Model):
     description: str
     handler: str
     connections: list[str]
+    # What a host may tell a user or an agent before running the unit (docs/manifest.md): it only
+    # reads; it deletes or changes data in a way writing again cannot undo; a retry after a
+    # timeout is safe; the Odoo groups it needs beyond an internal user's.
+    read_only: bool = Field(alias="readOnly")
+    destructive: bool
+    idempotent: bool
+    groups: list[str]
     inputs: str
     output: str
     example: str
@@ -537,6 +544,20 @@ def _describe_problems(manifest: Manifest) -> Iterator[str]:
         yield f"describe: {where}: {err.message}"
 
 
+def _metadata_problems(unit: UnitSpec, where: str) -> Iterator[str]:
+    """The per-unit flags must not contradict each other: a host hides writes behind ``readOnly``
+    and retries behind ``idempotent``, so a wrong combination would mislead it."""
+    if unit.read_only and unit.destructive:
+        yield f"{where}: $.destructive: a readOnly unit cannot be destructive"
+    if unit.read_only and not unit.idempotent:
+        yield f"{where}: $.idempotent: a readOnly unit is idempotent (a read is safe to retry)"
+    for i, group in enumerate(unit.groups):
+        if not _is_text(group):
+            yield f"{where}: $.groups[{i}]: empty group name"
+    if len(set(unit.groups)) != len(unit.groups):
+        yield f"{where}: $.groups: a group is named twice"
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     from jsonschema import Draft202012Validator  # imported here: ~80 ms a one-shot run never needs
@@ -590,6 +611,7 @@ def validate_manifest(manifest: Manifest) -> list[str]:
             except SchemaError:
                 pass
         problems.extend(_lifecycle_problems(unit, where))
+        problems.extend(_metadata_problems(unit, where))
         try:
             handler = unit.load_handler()
         except Exception as exc:

@@ -28,6 +28,7 @@ EXTRAS = {
     "webhook": ("starlette", "uvicorn"),
     "workbench": ("starlette", "uvicorn"),
     "runner-pg": ("procrastinate", "psycopg"),
+    "mcp": ("mcp",),
 }
 
 
@@ -81,11 +82,12 @@ def argv_for(command: str, tmp: Path) -> list[str]:
         "runner": ["runner", "--config", str(pg_config)],
         "validate-config": ["validate-config", "--config", str(sqlite_config)],
         "workbench": ["workbench", "--port", "0"],
+        "mcp": ["mcp", "--http", "--port", "0"],
     }[command]
 
 
 # Commands that run until stopped when all they need is there: only their failing runs are tried.
-RUNS_UNTIL_STOPPED = {"runner": "runner-pg", "workbench": "workbench"}
+RUNS_UNTIL_STOPPED = {"runner": "runner-pg", "workbench": "workbench", "mcp": "mcp"}
 NEEDS = {"watch": "webhook", **RUNS_UNTIL_STOPPED}
 
 

@@ -166,6 +166,8 @@ class FakeOdoo(httpx.BaseTransport):
         self.send_webhook: Callable[[str, bytes], None] = _post_webhook
         # records a record rule hides from the user (hide()): searches skip them, read refuses them
         self.hidden: set[tuple[str, int]] = set()
+        # (model, field) -> related model, for fields_get's "relation" (relate())
+        self.relations: dict[tuple[str, str], str] = {}
         declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
@@ -187,6 +189,12 @@ class FakeOdoo(httpx.BaseTransport):
         self.fields[model] = {**_MAGIC, **fields}
         self.tables.setdefault(model, {})
         self._sequences.setdefault(model, 0)
+
+    def relate(self, model: str, field: str, comodel: str) -> None:
+        """Declares ``field`` of ``model`` a many2one to ``comodel`` (fields_get says so), so a
+        value given by name is looked up with ``name_search`` on ``comodel``."""
+        self.fields[model][field] = "many2one"
+        self.relations[(model, field)] = comodel
 
     def now(self) -> str:
         return self.clock.strftime(FMT)
@@ -422,10 +430,42 @@ class FakeOdoo(httpx.BaseTransport):
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
         return {
-            name: {"type": kind, "string": name.replace("_", " ").title(), "store": name != "display_name"}
+            name: {
+                "type": kind,
+                "string": name.replace("_", " ").title(),
+                "store": name != "display_name",
+                **({"relation": self.relations[(model, name)]} if (model, name) in self.relations else {}),
+            }
             for name, kind in self.fields[model].items()
             if not allfields or name in allfields
         }
+
+    def _m_get_available_models(self, model: str) -> list[dict[str, Any]]:
+        """``ir.model.get_available_models``: every model the user may read, as Odoo 19 lists
+        them for any internal user (here: every model the fake holds but its technical ones)."""
+        return [
+            {"model": name, "display_name": name.replace(".", " ").title()}
+            for name in sorted(self.tables)
+            if not name.startswith(("ir.", "base.")) and name != "res.users"
+        ]
+
+    def _m_name_search(
+        self, model: str, name: str = "", operator: str = "ilike", limit: int | None = 100, domain: Any = None
+    ) -> list[list[Any]]:
+        """``[[id, name]]`` of the records whose name matches: ``ilike`` a substring, ``=ilike`` a
+        whole pattern (``%`` any text, ``_`` one character, a backslash escaping either), both
+        without regard to case, like Odoo."""
+        import re
+
+        if operator == "=ilike":
+            parts = re.findall(r"\\.|%|_|[^\\%_]+", name)
+            table = {"%": ".*", "_": "."}
+            pattern = "".join(table.get(p, re.escape(p[-1] if p.startswith("\\") else p)) for p in parts)
+            matches = re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL).match
+        else:
+            matches = lambda text: name.casefold() in text.casefold()  # noqa: E731
+        rows = [r for r in self._search(model, domain, 0, None, None) if matches(str(r.get("name") or ""))]
+        return [[r["id"], r.get("name") or ""] for r in rows[: limit or None]]
 
     # -- companies, languages, attachments (issue 17) ---------------------------------------------
 
