@@ -37,9 +37,12 @@ _RESULT_TYPES: dict[str, tuple[type, ...]] = {
     "check_object_reference": (list,),
     "name_search": (list,),
     "get_external_id": (dict,),
+    "web_read": (list,),
+    "web_search_read": (dict,),
+    "formatted_read_group": (list,),
 }
 _FIELD_ATTRIBUTES = ["string", "type", "required", "readonly", "relation", "selection", "help", "store"]
-_ROWS_OF_DICTS = frozenset({"search_read", "read", "get_available_models"})
+_ROWS_OF_DICTS = frozenset({"search_read", "read", "web_read", "get_available_models"})
 
 
 class OdooClient(abc.ABC):
