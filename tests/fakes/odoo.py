@@ -421,11 +421,15 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_fields_get(
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
-        return {
+        fields = {
             name: {"type": kind, "string": name.replace("_", " ").title(), "store": name != "display_name"}
             for name, kind in self.fields[model].items()
             if not allfields or name in allfields
         }
+        if attributes and "groupable" in attributes:  # asked by aggregateRecords: stored fields group
+            for spec in fields.values():
+                spec["groupable"] = spec["store"]
+        return fields
 
     # -- companies, languages, attachments (issue 17) ---------------------------------------------
 
