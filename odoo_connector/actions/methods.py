@@ -470,12 +470,15 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
 _EVERY_MODEL: tuple[tuple[str, str], ...] = (
     ("copy", "Duplicate the records; returns the new ids."),
     ("default_get", "Default values for the given fields (model method)."),
+    ("formatted_read_group", "Totals per group (model method; see also aggregateRecords)."),
     ("name_create", "Create a record from its name only (model method)."),
     ("name_search", "Records whose name matches, as [id, name] pairs (model method)."),
     ("read", "Read field values of the records."),
     ("search_count", "Count the records matching a domain (model method)."),
     ("search_read", "Search and read in one call (model method)."),
     ("unlink", "Delete the records."),
+    ("web_read", "Read the records with related records' fields and lines (see getRecordById)."),
+    ("web_search_read", "Search and read with related fields and lines (model method; see listRecords)."),
     ("write", "Write field values on the records."),
 )
 _BY_FIELD: dict[str, tuple[tuple[str, str], ...]] = {

@@ -28,6 +28,7 @@ from ..values import friendly_record, to_odoo
 from .batch import highest_id, load_one
 from .batch_rows import no_answer, unanswered, unanswered_write
 from .external_ids import check_external_id
+from .specification import Spec, friendly_tree, specification_for
 
 __all__ = [
     "RecordStream",
@@ -42,6 +43,7 @@ __all__ = [
     "split_external_id",
     "stream_records",
     "update_record",
+    "web_search_read",
 ]
 
 progress = logging.getLogger("odoo_connector.progress")
@@ -249,9 +251,18 @@ def delete_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> bool:
     return True
 
 
-def _read_one(client: OdooClient, model: str, record_id: int, fields: Sequence[str] | None) -> dict[str, Any]:
-    # Odoo answers `read` of a deleted or unknown id with [] and status 200, not an error.
-    rows = client.call(model, "read", [record_id], fields=_fields(client, model, fields))
+def _spec(client: OdooClient, model: str, inputs: Mapping[str, Any]) -> Spec | None:
+    """The checked ``web_read`` specification of the inputs, None for a plain read."""
+    return specification_for(client, model, inputs.get("specification"), inputs.get("fields"))
+
+
+def _read_one(client: OdooClient, model: str, record_id: int, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    spec = _spec(client, model, inputs)
+    # Odoo answers `read` (and `web_read`) of a deleted or unknown id with [] and status 200.
+    if spec is None:
+        rows = client.call(model, "read", [record_id], fields=_fields(client, model, inputs.get("fields")))
+    else:
+        rows = client.call(model, "web_read", [record_id], specification=spec)
     if not rows:
         raise _missing(model, record_id)
     return dict(rows[0])
@@ -259,15 +270,19 @@ def _read_one(client: OdooClient, model: str, record_id: int, fields: Sequence[s
 
 def _shaped(client: OdooClient, model: str, inputs: Mapping[str, Any]) -> Any:
     """``row -> row`` in the output format the inputs ask for: Odoo's own (the default: nothing
-    changes, no request), or ``friendly`` (values.friendly_record; one cached fields_get)."""
+    changes, no request), or ``friendly`` (values.friendly_record, at every level of a
+    specification; one cached fields_get per model)."""
     if inputs.get("format") != "friendly":
         return lambda row: row
+    spec = _spec(client, model, inputs)
+    if spec is not None:
+        return lambda row: friendly_tree(client, model, spec, row)
     fields = client.fields_get(model)
     return lambda row: friendly_record(row, fields)
 
 
 def get_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    record = _read_one(client, inputs["model"], inputs["recordId"], inputs.get("fields"))
+    record = _read_one(client, inputs["model"], inputs["recordId"], inputs)
     return _shaped(client, inputs["model"], inputs)(record)  # type: ignore[no-any-return]
 
 
@@ -293,7 +308,7 @@ def get_record_by_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> 
             "(or that was deleted).",
             hint="Check the record exists and that the API user may read it (record rules, company).",
         )
-    record = _shaped(client, model, inputs)(_read_one(client, model, int(res_id), inputs.get("fields")))
+    record = _shaped(client, model, inputs)(_read_one(client, model, int(res_id), inputs))
     return {"externalId": external_id, "model": model, "id": int(res_id), "record": record}
 
 
@@ -329,18 +344,20 @@ def iter_records(
     order: str | None = None,
     offset: int = 0,
     page_size: int | None = None,
+    specification: Spec | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching record, one page in memory at a time.
 
     ``page_size`` None sizes pages from what they hold (see ``_PAGE_BYTES``); a number is used
-    as given.
+    as given. A ``specification`` (checked: :mod:`.specification`) reads each page with its
+    related records and lines through ``web_search_read``, still one request per page.
 
     Without an ``order`` it pages by id (``id > last``) rather than by offset, so records created
     or deleted while paging neither shift the pages nor get skipped or repeated. With an ``order``
     it must page by offset, with ``id`` added as a tie-breaker so the order is total.
     """
     checked = validate_domain(list(domain))
-    names = _fields(client, model, fields)
+    names = _fields(client, model, fields) if specification is None else []
     keyset = _keyset(order)
     sort = "id asc" if keyset else f"{order}, id asc"
     last_id: int | None = None
@@ -350,16 +367,17 @@ def iter_records(
     size = _FIRST_PAGE if page_size is None else page_size
     while True:
         page_domain = checked if last_id is None else [*checked, ["id", ">", last_id]]
-        page: list[dict[str, Any]] = client.call(
-            model,
-            "search_read",
-            domain=page_domain,
-            fields=names,
-            order=sort,
-            # one row more than a page tells whether another page follows, so a result that is an
-            # exact multiple of the page size costs no trailing empty request
-            limit=size + 1,
-            offset=position if (not keyset or last_id is None) else 0,
+        # one row more than a page tells whether another page follows, so a result that is an
+        # exact multiple of the page size costs no trailing empty request
+        at = position if (not keyset or last_id is None) else 0
+        page: list[dict[str, Any]] = (
+            client.call(
+                model, "search_read", domain=page_domain, fields=names, order=sort, limit=size + 1, offset=at
+            )
+            if specification is None
+            else web_search_read(
+                client, model, page_domain, specification, order=sort, limit=size + 1, offset=at
+            )
         )
         more = len(page) > size
         del page[size:]
@@ -463,6 +481,32 @@ def _with_after_id(inputs: Mapping[str, Any]) -> list[Any]:
     return [*domain, ["id", ">", after]] if after else domain
 
 
+def web_search_read(
+    client: OdooClient,
+    model: str,
+    domain: list[Any],
+    specification: Spec,
+    *,
+    order: str,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """The records of one ``web_search_read`` page. ``count_limit`` 1 spares Odoo the
+    ``search_count`` it runs for the web client's pager when a page is full: nothing here uses
+    the total it answers."""
+    answer = client.call(
+        model,
+        "web_search_read",
+        domain=domain,
+        specification=specification,
+        offset=offset,
+        limit=limit,
+        order=order,
+        count_limit=1,
+    )
+    return list(answer["records"])
+
+
 def _stream(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     return iter_records(
         client,
@@ -472,6 +516,7 @@ def _stream(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str,
         order=inputs.get("order"),
         offset=inputs.get("offset", 0),
         page_size=inputs.get("pageSize") or None,  # 0: sized from the rows
+        specification=_spec(client, inputs["model"], inputs),
     )
 
 
@@ -482,14 +527,20 @@ def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str
         return [shape(row) for row in _stream(client, inputs)]
     model = inputs["model"]
     domain = validate_domain(_with_after_id(inputs))
-    rows: list[dict[str, Any]] = client.call(
-        model,
-        "search_read",
-        domain=domain,
-        fields=_fields(client, model, inputs.get("fields")),
-        order=inputs.get("order") or "id asc",
-        limit=inputs.get("limit", 10),
-        offset=inputs.get("offset", 0),
+    order, limit, offset = inputs.get("order") or "id asc", inputs.get("limit", 10), inputs.get("offset", 0)
+    spec = _spec(client, model, inputs)
+    rows: list[dict[str, Any]] = (
+        client.call(
+            model,
+            "search_read",
+            domain=domain,
+            fields=_fields(client, model, inputs.get("fields")),
+            order=order,
+            limit=limit,
+            offset=offset,
+        )
+        if spec is None
+        else web_search_read(client, model, domain, spec, order=order, limit=limit, offset=offset)
     )
     shape = _shaped(client, model, inputs)
     return [shape(row) for row in rows]

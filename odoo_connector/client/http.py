@@ -197,6 +197,7 @@ READ_ONLY_METHODS = frozenset(
         "read_group",
         "web_search_read",
         "web_read",
+        "formatted_read_group",
         "default_get",
         "has_access",
     }

@@ -429,7 +429,7 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_fields_get(
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
-        return {
+        fields = {
             name: {
                 "type": kind,
                 "string": name.replace("_", " ").title(),
@@ -439,6 +439,10 @@ class FakeOdoo(httpx.BaseTransport):
             for name, kind in self.fields[model].items()
             if not allfields or name in allfields
         }
+        if attributes and "groupable" in attributes:  # asked by aggregateRecords: stored fields group
+            for spec in fields.values():
+                spec["groupable"] = spec["store"]
+        return fields
 
     def _m_get_available_models(self, model: str) -> list[dict[str, Any]]:
         """``ir.model.get_available_models``: every model the user may read, as Odoo 19 lists
