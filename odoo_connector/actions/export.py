@@ -1,7 +1,7 @@
 """exportRecords: records as a CSV or Excel file, built from reads, one page in memory at a time.
 
-Odoo's own ``export_data`` needs the group "Allow Export", which ordinary users lack, so the file
-is built here from ``search_read`` pages (:func:`.records.iter_records`). A related path such as
+Odoo's own ``export_data`` needs the group Export / Allowed, which ordinary users lack, so the
+file is built here from ``search_read`` pages (:func:`.records.iter_records`). A related path such as
 ``partner_id.country_id.code`` is resolved per block of rows: one ``read`` per related model and
 level, for the ids the block holds, never one per row. Columns are titled with the fields'
 labels as ``fields_get`` gives them in the call's language, joined by ``/`` along a path as Odoo's
