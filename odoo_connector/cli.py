@@ -256,7 +256,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_to_file(key: str, conn: Any, inputs: Any, path: Path) -> int:
     """``run KEY --output FILE``: the result's base64 ``content`` (downloadAttachment,
     getRecordPdf) is written to FILE as bytes, atomically (a failed run leaves no partial file, and
-    an existing FILE stays until the new one is whole), and the rest is printed without it."""
+    an existing FILE stays until the new one is whole), and the rest is printed without it.
+    exportRecords writes its pages into FILE as they are read: never the whole file in memory."""
     import base64
 
     from .errors import InputError
@@ -270,21 +271,29 @@ def _run_to_file(key: str, conn: Any, inputs: Any, path: Path) -> int:
     if data_schema and "content" not in data_schema.get("properties", {}):
         raise InputError(
             "--output writes the file of an action whose result has base64 content "
-            f"(downloadAttachment, getRecordPdf), not of {key}."
+            f"(downloadAttachment, getRecordPdf, exportRecords), not of {key}."
         )
     if path.is_dir():
         raise InputError(f"--output {str(path)!r} is a directory; name the file to write.")
-    result = invoke(key, conn, inputs)
-    data = result["data"] = dict(result["data"])
-    content: str = data.pop("content")
+    streamed = key == "exportRecords"  # written page by page into the file, never as base64
+    if not streamed:
+        result = invoke(key, conn, inputs)
+        data = result["data"] = dict(result["data"])
+        content: str = data.pop("content")
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
-            # decoded 1 MiB at a time: the file's bytes never sit in memory beside their base64
-            for start in range(0, len(content), 4 << 18):
-                handle.write(base64.b64decode(content[start : start + (4 << 18)]))
+            if streamed:
+                from .actions.export import writing_to
+
+                with writing_to(handle):
+                    result = invoke(key, conn, inputs)
+            else:
+                # decoded 1 MiB at a time: the file's bytes never sit in memory beside their base64
+                for start in range(0, len(content), 4 << 18):
+                    handle.write(base64.b64decode(content[start : start + (4 << 18)]))
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
@@ -688,8 +697,8 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
     run.add_argument(
         "--output",
         metavar="FILE",
-        help="for an action returning a file (downloadAttachment, getRecordPdf): write its bytes to "
-        "FILE and print the rest of the result without content",
+        help="for an action returning a file (downloadAttachment, getRecordPdf, exportRecords): write "
+        "its bytes to FILE and print the rest of the result without content",
     )
     run.set_defaults(func=cmd_run)
 

@@ -166,8 +166,11 @@ class FakeOdoo(httpx.BaseTransport):
         self.send_webhook: Callable[[str, bytes], None] = _post_webhook
         # records a record rule hides from the user (hide()): searches skip them, read refuses them
         self.hidden: set[tuple[str, int]] = set()
-        # (model, field) -> related model, for fields_get's "relation" (relate())
+        # relational fields' models (add_model), and field labels by language as fields_get gives
+        # them in the call's context lang (untranslated: the name, titled)
         self.relations: dict[tuple[str, str], str] = {}
+        self.labels: dict[str, dict[tuple[str, str], str]] = {}
+        self.language = "en_US"
         declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
@@ -186,6 +189,12 @@ class FakeOdoo(httpx.BaseTransport):
     # -- test controls ---------------------------------------------------------------------------
 
     def add_model(self, model: str, fields: Mapping[str, str]) -> None:
+        """``fields`` maps names to types; a relation names its model after a colon
+        (``"many2one:res.country"``), and a many2one stored as an id reads as ``[id, name]``."""
+        for name, kind in fields.items():
+            if ":" in kind:
+                self.relations[(model, name)] = kind.partition(":")[2]
+        fields = {name: kind.partition(":")[0] for name, kind in fields.items()}
         self.fields[model] = {**_MAGIC, **fields}
         self.tables.setdefault(model, {})
         self._sequences.setdefault(model, 0)
@@ -429,16 +438,15 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_fields_get(
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
-        fields = {
-            name: {
-                "type": kind,
-                "string": name.replace("_", " ").title(),
-                "store": name != "display_name",
-                **({"relation": self.relations[(model, name)]} if (model, name) in self.relations else {}),
-            }
-            for name, kind in self.fields[model].items()
-            if not allfields or name in allfields
-        }
+        labels = self.labels.get(self.language, {})
+        fields: dict[str, dict[str, Any]] = {}
+        for name, kind in self.fields[model].items():
+            if allfields and name not in allfields:
+                continue
+            label = labels.get((model, name), name.replace("_", " ").title())
+            fields[name] = {"type": kind, "string": label, "store": name != "display_name"}
+            if (model, name) in self.relations:
+                fields[name]["relation"] = self.relations[(model, name)]
         if attributes and "groupable" in attributes:  # asked by aggregateRecords: stored fields group
             for spec in fields.values():
                 spec["groupable"] = spec["store"]
@@ -477,6 +485,7 @@ class FakeOdoo(httpx.BaseTransport):
         """Odoo's check of ``allowed_company_ids``: every id must be one of the user's companies.
         Odoo makes it when a method touches the companies (record rules, defaults), which
         ``context_get`` does not."""
+        self.language = str((context or {}).get("lang") or "en_US")
         allowed = (context or {}).get("allowed_company_ids") if method != "context_get" else None
         if allowed and not set(allowed) <= set(self.user_company_ids):
             raise OdooFault("access", "Access to unauthorized or invalid companies.")
@@ -669,6 +678,10 @@ class FakeOdoo(httpx.BaseTransport):
         out: dict[str, Any] = {"id": record["id"]}
         for name in names:
             out[name] = record.get("name", False) if name == "display_name" else record.get(name, False)
+            related = self.relations.get((model, name))
+            if related and self.fields[model][name] == "many2one" and type(out[name]) is int:
+                target = self.tables[related].get(out[name], {})
+                out[name] = [out[name], target.get("name", False)]
         return out
 
     def _search(
