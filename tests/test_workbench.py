@@ -495,6 +495,9 @@ def test_a_wrong_api_key_shows_the_error_type_message_and_hint(
     assert box.locator(".error-type").inner_text() == "AuthenticationError"
     assert "Invalid apikey" in box.locator(".error-message").inner_text()
     assert "Add API Key" in box.locator(".error-hint").inner_text()
+    # an error with no input path ends with its hint, not with a stray "null" line (D5)
+    assert box.inner_text().strip().splitlines()[-1].startswith("Hint: ")
+    assert "null" not in box.inner_text()
 
 
 def test_create_then_read_a_record_through_forms_built_from_the_manifest(
@@ -604,6 +607,26 @@ def test_the_trigger_polls_against_a_state_kept_for_the_page(
     assert [r["name"] for r in second["data"]["created"]] == ["New Lead Co"]
     assert page.inner_text("#unit-command").endswith("--state workbench-state.json")
     wb.shot("trigger")
+
+
+def test_the_webhook_trigger_says_it_runs_with_watch_instead_of_a_poll_that_fails(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D7: recordWebhookTrigger needs a subscription and a listener Odoo reaches; the page offers
+    no "Poll once" (which always failed) and shows the watch command instead."""
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("recordWebhookTrigger")
+    assert not page.is_visible("#unit-run") and not page.is_visible("#unit-reset")
+    assert page.is_visible("#unit-pushed")
+    command = page.inner_text("#unit-pushed-command")
+    assert command.startswith("odoo-connector watch recordWebhookTrigger --input '{")
+    assert "--listen 127.0.0.1:8099 --public-url " in command
+    # a polling trigger still polls from the page
+    wb.pick_unit("pollChangesTrigger")
+    assert page.is_visible("#unit-run") and not page.is_visible("#unit-pushed")
 
 
 def test_a_stopped_batch_run_shows_the_ids_it_wrote_before_the_error(
