@@ -142,6 +142,9 @@ class FakeOdoo(httpx.BaseTransport):
     ) -> None:
         self.clock = datetime.strptime(clock, FMT)
         self.fields: dict[str, dict[str, str]] = {}
+        # (model, many2one field) -> related model: fields_get names it, and read and search_read
+        # answer such a field as Odoo does, [id, display name]; other many2one are plain ids
+        self.relations: dict[tuple[str, str], str] = {}
         self.tables: dict[str, dict[int, dict[str, Any]]] = {}
         self._sequences: dict[str, int] = {}
         self.calls: list[tuple[str, str]] = []
@@ -399,11 +402,15 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_fields_get(
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
-        return {
+        out = {
             name: {"type": kind, "string": name.replace("_", " ").title(), "store": name != "display_name"}
             for name, kind in self.fields[model].items()
             if not allfields or name in allfields
         }
+        for (owner, name), relation in self.relations.items():
+            if owner == model and name in out:
+                out[name]["relation"] = relation
+        return out
 
     # -- companies, languages, attachments (issue 17) ---------------------------------------------
 
@@ -475,7 +482,7 @@ class FakeOdoo(httpx.BaseTransport):
         for position, row in enumerate(data):
             cells = dict(zip(fields, row, strict=True))
             xid, dbid = cells.pop("id", "") or None, cells.pop(".id", "")
-            vals = {k: self._load_value(model, k, v) for k, v in cells.items()}
+            vals = {k.split("/")[0]: self._load_value(model, k, v) for k, v in cells.items()}
             record_id = int(dbid) if dbid else None
             error = None
             if record_id is not None and record_id not in self.tables[model]:
@@ -603,6 +610,9 @@ class FakeOdoo(httpx.BaseTransport):
         out: dict[str, Any] = {"id": record["id"]}
         for name in names:
             out[name] = record.get("name", False) if name == "display_name" else record.get(name, False)
+            relation = self.relations.get((model, name))
+            if relation and out[name]:
+                out[name] = [out[name], self.tables[relation].get(out[name], {}).get("name", "")]
         return out
 
     def _search(
