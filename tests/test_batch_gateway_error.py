@@ -27,11 +27,13 @@ GATEWAY_PAGE = "<html><head><title>504 Gateway Time-out</title></head><body>ngin
 
 
 class Gateway(httpx.BaseTransport):
-    """Passes every request to Odoo; the ``nth`` call of ``method`` (counted over both
-    protocols) runs there, and the client gets the gateway's ``status`` page instead of the answer."""
+    """Passes every request to Odoo; from the ``nth`` call of ``method`` on (counted over both
+    protocols), ``times`` of them run there and the client gets the gateway's ``status`` page
+    instead of the answer."""
 
-    def __init__(self, odoo: FakeOdoo, method: str, nth: int, status: int) -> None:
+    def __init__(self, odoo: FakeOdoo, method: str, nth: int, status: int, times: int = 1) -> None:
         self.odoo, self.method, self.countdown, self.status = odoo, method, nth, status
+        self.times = times
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         answer = self.odoo.handle_request(request)
@@ -42,14 +44,15 @@ class Gateway(httpx.BaseTransport):
         )
         if named:
             self.countdown -= 1
-            if self.countdown == 0:
+            if self.countdown <= 0 and self.times > 0:
+                self.times -= 1
                 return httpx.Response(self.status, text=GATEWAY_PAGE, headers={"Content-Type": "text/html"})
         return answer
 
 
-def client_for(odoo: FakeOdoo, transport: str, method: str, status: int, nth: int = 2) -> Any:
+def client_for(odoo: FakeOdoo, transport: str, method: str, status: int, nth: int = 2, times: int = 1) -> Any:
     connection = fake_connection(transport)
-    gateway = Gateway(odoo, method, nth, status)
+    gateway = Gateway(odoo, method, nth, status, times)
     if transport == "json2":
         made: Any = client_module.Json2Client(connection, http_transport=gateway)
     else:
