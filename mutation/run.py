@@ -173,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for name in names:
         if not args.report:
-            status = run_mutmut(modules[name], full=args.full, jobs=args.jobs) or status
+            failed = run_mutmut(modules[name], full=args.full, jobs=args.jobs)
+            if failed:
+                # the clean run of the tests failed, or mutmut did: no score is better than a stale one
+                print(f"\n{name}: mutmut stopped with exit status {failed} (see above); no score.")
+                status = failed
+                continue
         report(modules[name], equivalents, full=args.full, show=args.show)
     return status
 

@@ -398,3 +398,16 @@ def test_a_not_null_violation_is_a_validation_error_with_exit_2(transport, monke
     assert status == 2
     assert error["type"] == "OdooValidationError"
     assert error["message"] == NOT_NULL
+
+
+def test_an_unknown_database_keeps_odoos_traceback_as_detail():
+    text = traceback("psycopg2.OperationalError", 'FATAL:  database "nodb" does not exist')
+    error = from_xmlrpc_fault(1, text)
+    assert type(error) is DatabaseNotFoundError
+    assert error.detail == text
+
+
+def test_a_missing_method_is_named_whole_even_with_a_colon_in_its_name():
+    error = from_xmlrpc_fault(1, traceback("AttributeError", "The method 'x: y' does not exist"))
+    assert type(error) is NotFoundError
+    assert error.message == "The method 'x: y' does not exist"
