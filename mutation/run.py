@@ -155,6 +155,18 @@ def report(
     }
 
 
+def commit() -> str:
+    """The commit the tests and sources are at, ``-dirty`` when either has uncommitted changes."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "odoo_connector", "tests", "mutation", "pyproject.toml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     modules, equivalents = load()
     parser = argparse.ArgumentParser(
@@ -171,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no module {unknown[0]!r} in {CONFIG.relative_to(ROOT)}; known: {', '.join(modules)}")
     status = 0
+    at = commit()
     for name in names:
         if not args.report:
             failed = run_mutmut(modules[name], full=args.full, jobs=args.jobs)
@@ -180,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                 status = failed
                 continue
         report(modules[name], equivalents, full=args.full, show=args.show)
+        if not args.report:
+            print(f"  (run at commit {at})")
     return status
 
 
