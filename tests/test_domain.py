@@ -187,6 +187,7 @@ def test_the_error_names_the_input_it_was_given_as():
         ([["id", "In", (1, 2)]], [["id", "in", [1, 2]]]),
         ([["id", "not in", []]], [["id", "not in", []]]),
         ([[0, "=", 1]], [[0, "=", 1]]),
+        (["|", [1, "=", 1], ["Name", "ilike", "x"]], ["|", [1, "=", 1], ["Name", "ilike", "x"]]),
         ([("child_ids", "Any", [("name", "=", "x")])], [["child_ids", "any", [["name", "=", "x"]]]]),
         (["!", "!", ["a", "=", 1]], ["!", "!", ["a", "=", 1]]),
         ([["_private_9.x_y", "=", 1]], [["_private_9.x_y", "=", 1]]),
