@@ -44,15 +44,16 @@ FIELDS: dict[str, dict[str, Any]] = {
         "tag_ids": {"type": "many2many", "relation": "x.tag", "string": "Tags"},
         "line_ids": {"type": "one2many", "relation": "x.line", "string": "Lines"},
         "data": {"type": "json", "string": "Data"},
+        "x_studio_color": {"type": "char", "string": "Colour"},
     },
     "x.line": {"name": {"type": "char", "string": "Name"}, "qty": {"type": "integer", "string": "Qty"}},
 }
 NAMES = {"res.partner": {"Acme": [[42, "Acme"]]}, "x.tag": {"VIP": [[3, "VIP"]]}}
 
 
-def server() -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
-    """fields_get from FIELDS, name_search from NAMES, one external ID, the user's zone
-    Europe/Brussels, and ``create`` answering [101]."""
+def server(zone: str = "Europe/Brussels") -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
+    """fields_get from FIELDS, name_search from NAMES, one external ID, the user's ``zone``,
+    and ``create`` answering [101]."""
     calls: list[tuple[str, dict[str, Any]]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -63,8 +64,11 @@ def server() -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
         answers: dict[str, Any] = {
             "fields_get": lambda: FIELDS[model],
             "name_search": lambda: NAMES.get(model, {}).get(body.get("name"), []),
-            "check_object_reference": lambda: ["res.partner", 77],
-            "context_get": lambda: {"tz": "Europe/Brussels", "lang": "en_US", "uid": 2},
+            "check_object_reference": lambda: [
+                "x.line" if body.get("xml_id") == "line_1" else "res.partner",
+                77,
+            ],
+            "context_get": lambda: {"tz": zone, "lang": "en_US", "uid": 2},
             "create": lambda: [101],
         }
         return httpx.Response(200, json=answers[method]())
@@ -162,6 +166,7 @@ ACCEPTED = [
     ("line_ids", [{"name": "L1", "qty": "2"}], [[0, 0, {"name": "L1", "qty": 2}]]),
     ("line_ids", [5, {"name": "L"}], [[6, 0, [5]], [0, 0, {"name": "L"}]]),
     ("line_ids", [{"id": 5, "name": "kept"}], [[6, 0, [5]]]),
+    ("line_ids", [{"externalId": "__import__.line_1"}], [[6, 0, [77]]]),
     ("line_ids", None, [[6, 0, []]]),
     # json: Odoo's own shape, as given
     ("data", {"a": [1, True]}, {"a": [1, True]}),
@@ -306,6 +311,35 @@ def test_every_refusal_is_reported_at_once_in_input_order():
         "- parameters.count: x.thing.count is an integer, not '2.5'.",
         "- parameters.kind: x.thing.kind has no choice 'c'; allowed: 'a' (Alpha), 'b' (Beta).",
     ]
+
+
+def test_an_unknown_field_named_by_its_label_is_suggested_by_its_name():
+    _, refused, _ = create({"Colour": "red"})
+    assert refused is not None
+    assert refused.message == (
+        "parameters.Colour: x.thing has no field 'Colour' that this user can see; did you mean "
+        "'x_studio_color' (Colour)?"
+    )
+
+
+def test_a_time_without_offset_in_a_zone_this_machine_does_not_know_says_what_to_give():
+    client, calls = server(zone="Mars/Olympus_Mons")
+    with pytest.raises(InputError) as err:
+        invoke(
+            "createRecord", CONN, {"model": MODEL, "parameters": {"at": "2026-11-23T14:05"}}, client=client
+        )
+    assert err.value.message == (
+        "'Mars/Olympus_Mons' is not a time zone this machine knows, so a time without an offset cannot "
+        "be read in it."
+    )
+    assert err.value.path == "context.timezone"
+    assert err.value.hint == (
+        "Give the time with an offset (…+01:00 or …Z), or an IANA zone such as Europe/Brussels in "
+        "context.timezone."
+    )
+    assert not [route for route, _ in calls if route.endswith("/create")]
+    values, refused, _ = create({"at": "2026-11-23T14:05:00Z"})  # with an offset, no zone is needed
+    assert refused is None and values == {"at": "2026-11-23 14:05:00"}
 
 
 # --- properties over whole ranges ------------------------------------------------------------
