@@ -78,7 +78,9 @@ def test_a_poll_that_emits_only_created_records_has_changes(fake):
     assert result["polledNoChanges"] is False
 
 
-def test_without_fields_the_records_carry_every_field_of_the_model(fake):
+def test_without_fields_the_records_carry_the_default_fields_of_the_model():
+    """Stored scalar and many2one fields, as listRecords reads them: not binaries."""
+    fake = FakeOdoo(models={MODEL: {"email": "char", "is_company": "boolean", "image_1920": "binary"}})
     state = poll(fake)["state"]
     fake.advance(1)
     record_id = fake.create(MODEL, name="A", email="a@example.com", is_company=True)
@@ -90,6 +92,7 @@ def test_without_fields_the_records_carry_every_field_of_the_model(fake):
         "is_company": True,
     }
     assert record["write_date"] == record["create_date"] == "2026-01-01 12:00:01"
+    assert "image_1920" not in record
 
 
 def test_the_friendly_format_shapes_updated_records_too(fake):

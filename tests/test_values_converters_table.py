@@ -342,6 +342,13 @@ def test_a_time_without_offset_in_a_zone_this_machine_does_not_know_says_what_to
     assert refused is None and values == {"at": "2026-11-23 14:05:00"}
 
 
+def test_a_time_without_offset_is_utc_for_a_user_without_a_zone():
+    client, calls = server(zone="")
+    invoke("createRecord", CONN, {"model": MODEL, "parameters": {"at": "2026-11-23T14:05"}}, client=client)
+    [values] = next(body for route, body in calls if route.endswith("/create"))["vals_list"]
+    assert values == {"at": "2026-11-23 14:05:00"}
+
+
 # --- properties over whole ranges ------------------------------------------------------------
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
