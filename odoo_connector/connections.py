@@ -201,6 +201,10 @@ class ApiKeyConnection(_ConnectionBase):
             raise ValueError("is empty")
         if any(ch.isspace() for ch in raw):
             raise ValueError("contains spaces; paste the key exactly as Odoo showed it")
+        if not raw.isascii():  # it travels in an HTTP header, which carries ASCII only
+            raise ValueError(
+                "contains characters Odoo's keys never have; paste the key exactly as Odoo showed it"
+            )
         return SecretStr(raw)
 
     def secrets(self) -> tuple[str, ...]:

@@ -230,7 +230,7 @@ def test_skip_mode_does_not_isolate_rows_one_by_one_when_a_group_refuses_them_al
     }
 
 
-def test_a_model_too_big_to_scan_for_the_call_is_written_as_given(fake, monkeypatch):
+def test_a_model_too_big_to_scan_for_the_call_is_written_as_given(fake, monkeypatch, caplog):
     """The external-ID scan costs time in the model's size: past 20 records a row (here made
     small) the rows go through load as given, uncompared, and are still written right."""
     from odoo_connector.actions import unchanged
@@ -241,10 +241,15 @@ def test_a_model_too_big_to_scan_for_the_call_is_written_as_given(fake, monkeypa
     monkeypatch.setattr(unchanged, "MIN_SCANNED", 5)
     monkeypatch.setattr(unchanged, "SCAN_PER_ROW", 2)
     before = len(fake.methods())
-    again = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(2)}, client=client)["data"]
+    with caplog.at_level("INFO", logger="odoo_connector.batch"):
+        again = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(2)}, client=client)
     sent = fake.methods()[before:]
     assert "get_metadata" not in sent and sent.count("search") == 1  # the scan's search said: too many
-    assert sent.count("load") == 1 and (again["written"], again["unchanged"]) == (2, 0)
+    assert sent.count("load") == 1 and (again["data"]["written"], again["data"]["unchanged"]) == (2, 0)
+    assert again["data"]["created"] == 0  # the scan's search still gave the highest id: none is new
+    assert [r.getMessage() for r in caplog.records if r.name == "odoo_connector.batch"] == [
+        "res.partner has too many records to scan for this call: rows by external ID are written as given"
+    ]
     small = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(3)}, client=client)["data"]
     assert (small["written"], small["unchanged"]) == (0, 3)  # 6 records, at most max(5, 2 * 3)
 

@@ -197,6 +197,14 @@ def test_update_records_compare_too_and_a_missing_record_goes_through_load(conn,
         ("many2many", [3, 2], [2, 3], True),
         ("many2many", [[6, 0, []]], [], True),
         ("many2many", [[4, 2, 0]], [2], False),  # a link, not the whole set: written
+        ("many2many", False, [], True),  # emptied, and empty
+        ("many2many", False, [4], False),
+        ("many2many", [True], [1], False),  # true is not the id 1
+        ("many2many", [[6, 0, [True]]], [1], False),
+        ("many2many", [[6, 0, [1]], [4, 2, 0]], [1], False),  # a set, then a link: not only a set
+        ("many2many", [[6, 0, 5]], [5], False),  # not Odoo's command: written as given
+        ("many2many", ["x"], [], False),
+        ("many2one", 7, 7, True),  # an id read without its name
         ("one2many", [[6, 0, [1]]], [1], True),
         ("one2many", [[0, 0, {"name": "x"}]], [], False),  # a line to create
         ("datetime", "2026-01-02 03:04:05", "2026-01-02 03:04:05", True),

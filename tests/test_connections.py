@@ -89,6 +89,8 @@ def test_parse_api_key_connection_normalises_and_hides_the_key():
             "port",
         ),
         ({"type": "odooApiKey", "baseUrl": "https://a.b", "database": "acme", "apiKey": "a b"}, "apiKey"),
+        # found by test_cli_properties: a key that is not ASCII cannot go in the Authorization header
+        ({"type": "odooApiKey", "baseUrl": "https://a.b", "database": "acme", "apiKey": "k\x80y"}, "apiKey"),
         (
             {"type": "odooBasicAuth", "baseUrl": "https://a.b", "database": "acme", "username": "u"},
             "password",

@@ -106,7 +106,9 @@ class _Conversion:
         if kind in ("integer", "float", "monetary"):
             return self.number(label, kind, value, where)
         if kind in _TEXT or kind == "binary":
-            if isinstance(value, str) or (kind in _TEXT and isinstance(value, int | float)):
+            if isinstance(value, str) or (
+                kind in _TEXT and isinstance(value, int | float) and not isinstance(value, bool)
+            ):
                 return value if isinstance(value, str) else str(value)
             self.problem(where, f"{label} is {a_kind(kind)} field: give it as text, not {describe(value)}.")
             return False

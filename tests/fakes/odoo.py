@@ -166,7 +166,8 @@ class FakeOdoo(httpx.BaseTransport):
         self.send_webhook: Callable[[str, bytes], None] = _post_webhook
         # records a record rule hides from the user (hide()): searches skip them, read refuses them
         self.hidden: set[tuple[str, int]] = set()
-        # relational fields' models (add_model), and field labels by language as fields_get gives
+        # relational fields' models (add_model, relate): fields_get names them, and read answers
+        # a many2one as Odoo does, [id, display name]; field labels by language as fields_get gives
         # them in the call's context lang (untranslated: the name, titled)
         self.relations: dict[tuple[str, str], str] = {}
         self.labels: dict[str, dict[tuple[str, str], str]] = {}
@@ -550,7 +551,7 @@ class FakeOdoo(httpx.BaseTransport):
         for position, row in enumerate(data):
             cells = dict(zip(fields, row, strict=True))
             xid, dbid = cells.pop("id", "") or None, cells.pop(".id", "")
-            vals = {k: self._load_value(model, k, v) for k, v in cells.items()}
+            vals = {k.split("/")[0]: self._load_value(model, k, v) for k, v in cells.items()}
             record_id = int(dbid) if dbid else None
             error = None
             if record_id is not None and record_id not in self.tables[model]:

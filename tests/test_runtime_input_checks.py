@@ -1,0 +1,215 @@
+"""The runtime's input checks (odoo_connector.runtime) at their edges: what a platform form's text
+becomes for each declared type (anyOf and oneOf too), which empty inputs are dropped, the limits no
+schema keyword says (nesting, unpaired surrogates, non-finite numbers, XML-RPC's 32-bit integers),
+each refusal in its words and with its path, and ECMA patterns read exactly in Python."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from odoo_connector import invoke
+from odoo_connector.errors import InputError
+from odoo_connector.manifest import load_manifest
+from odoo_connector.runtime import check_values, coerce_inputs, python_pattern, python_schema, validate_inputs
+
+from .fakes import FakeOdoo, fake_client, fake_connection
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["need"],
+    "properties": {
+        "need": {"type": "string"},
+        "count": {"type": "integer"},
+        "ratio": {"type": "number"},
+        "flag": {"type": "boolean"},
+        "either": {"anyOf": [{"type": "integer"}, {"type": "array"}]},
+        "one": {"oneOf": [{"type": "integer"}, {"type": "null"}]},
+        "maybe": {"type": ["integer", "null"]},
+        "items": {"type": "array"},
+        "shape": {"type": "object"},
+        "text": {"type": "string"},
+        "listed": {"type": "array", "default": [1]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "becomes"),
+    [
+        ("count", " 42 ", 42),
+        ("count", "+7", 7),
+        ("count", "٣", "٣"),  # not ASCII: left for the schema to refuse
+        ("ratio", "2.5", 2.5),
+        ("ratio", "inf", "inf"),  # not a finite number: left as text
+        ("ratio", "½", "½"),
+        ("flag", "Yes", True),
+        ("flag", "OFF", False),
+        ("flag", "maybe", "maybe"),
+        ("either", "3", 3),
+        ("either", "[1, 2]", [1, 2]),
+        ("one", "5", 5),
+        ("one", "null", None),
+        ("maybe", " ", None),
+        ("maybe", "NULL", None),
+        ("items", "[1]", [1]),
+        ("items", "1,2", "1,2"),  # not JSON: left as text, refused by the schema
+        ("shape", ' {"a": 1} ', {"a": 1}),
+        ("text", "[1]", "[1]"),  # a string input is never read as JSON
+        ("text", 12, 12),  # only text is coerced
+    ],
+)
+def test_a_forms_text_becomes_the_declared_type(name, given, becomes):
+    out = coerce_inputs(SCHEMA, {"need": "x", name: given})
+    assert out[name] == becomes
+    assert type(out[name]) is type(becomes)
+
+
+def test_an_empty_optional_input_is_dropped_and_a_required_one_kept():
+    out = coerce_inputs(SCHEMA, {"need": "", "count": "", "unknown": ""})
+    assert out == {"need": "", "unknown": "", "listed": [1]}  # an unknown input is kept, as given
+
+
+def test_a_default_is_a_copy_a_handler_may_change():
+    first = coerce_inputs(SCHEMA, {"need": "x"})
+    first["listed"].append(2)
+    assert coerce_inputs(SCHEMA, {"need": "x"})["listed"] == [1]
+
+
+def test_text_that_is_not_json_for_an_object_says_where_it_breaks():
+    with pytest.raises(InputError) as err:
+        coerce_inputs(SCHEMA, {"need": "x", "shape": "{a: 1}"})
+    assert err.value.message == (
+        "The input 'shape' is not valid JSON (Expecting property name enclosed in double quotes at "
+        "character 1)"
+    )
+    assert err.value.path == "shape"
+
+
+# --- what no schema keyword says --------------------------------------------------------------
+
+
+def nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_nesting_is_refused_past_64_levels_naming_the_input():
+    check_values({"deep": nested(63)})
+    with pytest.raises(InputError) as err:
+        check_values({"deep": nested(64)})
+    assert err.value.message == "The input 'deep' is nested more than 64 levels deep."
+    assert err.value.path == "deep"
+    with pytest.raises(InputError) as top:
+        check_values(nested(66))
+    assert top.value.message == "The input '0' is nested more than 64 levels deep."
+    assert top.value.path == "0"
+
+
+def test_an_unpaired_surrogate_is_refused_with_its_path():
+    with pytest.raises(InputError) as err:
+        check_values({"parameters": {"name": "a\ud800b"}})
+    assert err.value.message == (
+        "The input 'parameters.name' contains text that is not valid Unicode (an unpaired surrogate "
+        "such as \\ud800)."
+    )
+    assert err.value.path == "parameters.name"
+    with pytest.raises(InputError) as key:
+        check_values({"\udfff": 1})
+    assert key.value.message.startswith("The input '(inputs)' contains text that is not valid Unicode")
+    assert key.value.path is None
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_number_odoo_cannot_store_is_refused_with_its_path(number):
+    with pytest.raises(InputError) as err:
+        check_values({"records": [{"parameters": {"ratio": number}}]})
+    assert (
+        err.value.message
+        == f"The input 'records.0.parameters.ratio' is {number}, which is not a number Odoo can store."
+    )
+    assert err.value.path == "records.0.parameters.ratio"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "path", "value"),
+    [
+        ({"color": 2**31}, "parameters.color", 2**31),
+        ({"color": -(2**31) - 1}, "parameters.color", -(2**31) - 1),
+        ({"category_id": [1, 2**40]}, "parameters.category_id.1", 2**40),
+    ],
+)
+def test_an_integer_xml_rpc_cannot_carry_is_refused_before_the_login(parameters, path, value):
+    fake = FakeOdoo()
+    client = fake_client(fake, fake_connection("xmlrpc"))
+    inputs = {"model": "res.partner", "parameters": parameters}
+    with pytest.raises(InputError) as err:
+        invoke("createRecord", fake_connection("xmlrpc"), inputs, client=client)
+    assert err.value.message == (
+        f"The input {path!r} holds {value}, too large for XML-RPC, which carries whole numbers from "
+        "-2147483648 to 2147483647 only."
+    )
+    assert err.value.hint == "Use smaller numbers, or the API key connection (JSON-2) for large values."
+    assert err.value.path == path
+    assert fake.request_count == 0
+    for edge in (2**31 - 1, -(2**31), True):
+        check = {"model": "res.partner", "parameters": {"color": edge}}
+        with pytest.raises(Exception) as other:  # passes the check; the fake then refuses the field
+            invoke("createRecord", fake_connection("xmlrpc"), check, client=client)
+        assert "too large for XML-RPC" not in str(other.value)
+
+
+# --- ECMA patterns, exactly ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "python"),
+    [
+        ("^[a-z]+$", r"^[a-z]+\Z"),
+        (r"^a\$b$", r"^a\$b\Z"),
+        ("^[$]x$", r"^[$]x\Z"),
+        (r"^[\]$]$", r"^[\]$]\Z"),
+    ],
+)
+def test_a_dollar_ends_the_text_only_as_in_ecma(pattern, python):
+    assert python_pattern(pattern) == python
+    assert re.search(python, "abc\n" if pattern == "^[a-z]+$" else "") is None
+
+
+def test_patterns_are_translated_everywhere_but_in_examples_defaults_consts_and_enums():
+    schema = {
+        "properties": {"code": {"type": "string", "pattern": "^x$"}},
+        "patternProperties": {"^k$": {"pattern": "^v$"}},
+        "examples": [{"pattern": "^e$"}],
+        "default": {"pattern": "^d$"},
+        "const": {"pattern": "^c$"},
+        "enum": [{"pattern": "^n$"}],
+        "items": [{"pattern": "^i$"}],
+    }
+    assert python_schema(schema) == {
+        "properties": {"code": {"type": "string", "pattern": r"^x\Z"}},
+        "patternProperties": {r"^k\Z": {"pattern": r"^v\Z"}},
+        "examples": [{"pattern": "^e$"}],
+        "default": {"pattern": "^d$"},
+        "const": {"pattern": "^c$"},
+        "enum": [{"pattern": "^n$"}],
+        "items": [{"pattern": r"^i\Z"}],
+    }
+
+
+def test_a_model_name_with_a_trailing_newline_is_refused_as_in_ecma():
+    unit = load_manifest().unit("listRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner\n"})
+    assert err.value.path == "model"
+    assert "does not have the expected form" in err.value.message
+
+
+def test_a_whole_float_for_an_integer_is_sent_as_an_integer_in_maps_of_any_key():
+    unit = load_manifest().unit("callMethod")
+    out = validate_inputs(unit, {"model": "res.partner", "method": "read", "recordIds": [7.0]})
+    assert out["recordIds"] == [7] and type(out["recordIds"][0]) is int
