@@ -7,7 +7,6 @@ context's ``module`` is one) is refused before anything runs; IDs that name exis
 from __future__ import annotations
 
 import contextlib
-
 from typing import Any, ClassVar
 
 import pytest
