@@ -36,6 +36,17 @@ class Request:
     handler: BaseHTTPRequestHandler = field(repr=False)
 
 
+def write_answer(handler: BaseHTTPRequestHandler, answer: tuple[int, Mapping[str, str], bytes]) -> None:
+    """Sends ``(status, headers, body)`` with its Content-Length: one way for every fake server."""
+    status, headers, content = answer
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(content)))
+    handler.end_headers()
+    handler.wfile.write(content)
+
+
 @contextmanager
 def serve(respond: Callable[[Request], Answer]) -> Iterator[tuple[str, list[Request]]]:
     """Yields ``(base_url, requests_seen)``; the server stops when the block ends."""
@@ -58,13 +69,7 @@ def serve(respond: Callable[[Request], Answer]) -> Iterator[tuple[str, list[Requ
                 return
             if answer is None:
                 return
-            status, headers, content = answer
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
+            write_answer(self, answer)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 
@@ -179,13 +184,7 @@ class Restartable:
                     if answer is None:
                         self.close_connection = True
                         return
-                    status, headers, content = answer
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(content)))
-                    self.end_headers()
-                    self.wfile.write(content)
+                    write_answer(self, answer)
 
             do_GET = do_POST = _any
 
