@@ -47,7 +47,7 @@ def partner(conn: dict[str, Any], cleanup: list[tuple[str, int]], prefix: str) -
 
 
 def me(conn: dict[str, Any]) -> dict[str, Any]:
-    from odoo_connector import check_connection
+    from odoo_connector.runtime import check_connection
 
     return dict(check_connection(conn)["user"])
 
