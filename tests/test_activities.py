@@ -85,15 +85,33 @@ def test_schedule_list_and_complete_an_activity(conn, partner, prefix):
     listed = run(conn, "listActivities", model="res.partner", recordId=partner, assignedTo="anyone")
     assert listed == [scheduled]
     assert run(conn, "listActivities", model="res.partner", recordId=partner) == []  # not mine
-    assert run(conn, "listActivities", model="res.partner", recordId=partner, assignedTo="anyone", state=["overdue", "today"]) == []
+    assert (
+        run(
+            conn,
+            "listActivities",
+            model="res.partner",
+            recordId=partner,
+            assignedTo="anyone",
+            state=["overdue", "today"],
+        )
+        == []
+    )
 
     done = run(conn, "completeActivity", activityId=scheduled["id"], feedback=f"{prefix} reached them")
     assert done["done"] is True and done["nextActivity"] is None
-    assert (done["model"], done["recordId"], done["recordName"]) == ("res.partner", partner, f"{prefix} Activities")
-    message = run(conn, "getRecordById", model="mail.message", recordId=done["messageId"], fields=["body", "res_id"])
+    assert (done["model"], done["recordId"], done["recordName"]) == (
+        "res.partner",
+        partner,
+        f"{prefix} Activities",
+    )
+    message = run(
+        conn, "getRecordById", model="mail.message", recordId=done["messageId"], fields=["body", "res_id"]
+    )
     assert message["res_id"] == partner and f"{prefix} reached them" in message["body"]
     assert run(conn, "listActivities", model="res.partner", recordId=partner, assignedTo="anyone") == []
-    [archived] = run(conn, "listActivities", model="res.partner", recordId=partner, assignedTo="anyone", state=["done"])
+    [archived] = run(
+        conn, "listActivities", model="res.partner", recordId=partner, assignedTo="anyone", state=["done"]
+    )
     assert (archived["id"], archived["state"]) == (scheduled["id"], "done")
 
     with pytest.raises(OdooValidationError, match="already marked done"):
@@ -126,7 +144,13 @@ def test_complete_and_schedule_the_next_activity(conn, partner, prefix):
     follow = done["nextActivity"]
     assert follow["activityType"]["name"] == "Call" and follow["summary"] == f"{prefix} follow-up"
     assert (follow["dueDate"], follow["recordId"], follow["assignee"]["id"]) == (AHEAD, partner, user["id"])
-    linked = run(conn, "getRecordById", model="mail.activity", recordId=follow["id"], fields=["previous_activity_type_id"])
+    linked = run(
+        conn,
+        "getRecordById",
+        model="mail.activity",
+        recordId=follow["id"],
+        fields=["previous_activity_type_id"],
+    )
     assert linked["previous_activity_type_id"][0] == first["activityType"]["id"]
 
     # left to the defaults, as Odoo's form: the same type, due after the type's delay
@@ -167,7 +191,12 @@ def test_bad_inputs_are_refused_with_what_to_fix(conn, partner):
 @pytest.fixture
 def product(admin_conn: dict[str, Any], prefix: str) -> Iterator[int]:
     """A product the ordinary user may read but not change (Products / Creation)."""
-    record_id = run(admin_conn, "createRecord", model="product.template", parameters={"name": f"{prefix} Activity product"})
+    record_id = run(
+        admin_conn,
+        "createRecord",
+        model="product.template",
+        parameters={"name": f"{prefix} Activity product"},
+    )
     yield int(record_id)
     run(admin_conn, "deleteRecordById", model="product.template", recordId=record_id)
 
@@ -181,15 +210,34 @@ def test_scheduling_on_a_record_the_user_may_not_change_names_the_group(conn, pr
 
 
 def test_the_picklists_list_what_the_server_has(conn):
-    types = run(conn, "listRecords", model="mail.activity.type", fields=["name", "res_model"], order="sequence, id", limit=100)
+    types = run(
+        conn,
+        "listRecords",
+        model="mail.activity.type",
+        fields=["name", "res_model"],
+        order="sequence, id",
+        limit=100,
+    )
     for_leads = [t for t in types if t["res_model"] in (False, "res.partner")]
-    assert run(conn, "selectActivityType", model="res.partner") == [{"key": str(t["id"]), "label": t["name"]} for t in for_leads]
-    users = run(conn, "listRecords", model="res.users", domain=[["share", "=", False]], fields=["name", "login"], order="name, id", limit=100)
+    assert run(conn, "selectActivityType", model="res.partner") == [
+        {"key": str(t["id"]), "label": t["name"]} for t in for_leads
+    ]
+    users = run(
+        conn,
+        "listRecords",
+        model="res.users",
+        domain=[["share", "=", False]],
+        fields=["name", "login"],
+        order="name, id",
+        limit=100,
+    )
     picked = invoke("selectUser", conn, {})
     assert picked["data"] == [{"key": str(u["id"]), "label": f"{u['name']} ({u['login']})"} for u in users]
     assert picked["truncated"] is False
     user = me(conn)
-    assert invoke("selectUser", conn, {"search": user["login"], "limit": 1})["data"][0]["key"] == str(user["id"])
+    assert invoke("selectUser", conn, {"search": user["login"], "limit": 1})["data"][0]["key"] == str(
+        user["id"]
+    )
 
 
 # --- the recipe (docs/recipes.md) -----------------------------------------------------------------
@@ -200,8 +248,14 @@ RECIPE_USER = 5  # the user id the recipe is written with
 
 def recipe_inputs() -> dict[str, Any]:
     """The inputs of the recipe's ``odoo-connector poll pollChangesTrigger`` line, as written."""
-    lines = [shlex.split(line) for line in RECIPES.read_text().splitlines() if line.startswith("odoo-connector poll ")]
-    [words] = [w for w in lines if w[2] == "pollChangesTrigger" and "mail.activity" in w[w.index("--input") + 1]]
+    lines = [
+        shlex.split(line)
+        for line in RECIPES.read_text().splitlines()
+        if line.startswith("odoo-connector poll ")
+    ]
+    [words] = [
+        w for w in lines if w[2] == "pollChangesTrigger" and "mail.activity" in w[w.index("--input") + 1]
+    ]
     return dict(json.loads(words[words.index("--input") + 1]))
 
 
@@ -212,7 +266,14 @@ def test_recipe_activities_due_or_assigned_start_a_flow(conn, partner, prefix, t
     inputs["domain"] = [[f, op, user["id"] if v == RECIPE_USER else v] for f, op, v in inputs["domain"]]
     connection = tmp_path / "connection.json"
     connection.write_text(json.dumps(conn))
-    argv = ["poll", "pollChangesTrigger", "--input", json.dumps(inputs), "--state", str(tmp_path / "state.json")]
+    argv = [
+        "poll",
+        "pollChangesTrigger",
+        "--input",
+        json.dumps(inputs),
+        "--state",
+        str(tmp_path / "state.json"),
+    ]
 
     def poll() -> dict[str, Any]:
         capsys.readouterr()
@@ -222,10 +283,32 @@ def test_recipe_activities_due_or_assigned_start_a_flow(conn, partner, prefix, t
     poll()  # the baseline
     if real_server:
         time.sleep(1.1)  # past the baseline's second (write_date has one-second precision)
-    due = run(conn, "scheduleActivity", model="res.partner", recordId=partner, summary=f"{prefix} due", dueDate=BEHIND)
-    later = run(conn, "scheduleActivity", model="res.partner", recordId=partner, summary=f"{prefix} later", dueDate=AHEAD)
+    due = run(
+        conn,
+        "scheduleActivity",
+        model="res.partner",
+        recordId=partner,
+        summary=f"{prefix} due",
+        dueDate=BEHIND,
+    )
+    later = run(
+        conn,
+        "scheduleActivity",
+        model="res.partner",
+        recordId=partner,
+        summary=f"{prefix} later",
+        dueDate=AHEAD,
+    )
     others = next(o for o in run(conn, "selectUser") if o["key"] != str(user["id"]))
-    run(conn, "scheduleActivity", model="res.partner", recordId=partner, summary=f"{prefix} theirs", dueDate=BEHIND, assignee=others["key"])
+    run(
+        conn,
+        "scheduleActivity",
+        model="res.partner",
+        recordId=partner,
+        summary=f"{prefix} theirs",
+        dueDate=BEHIND,
+        assignee=others["key"],
+    )
     emitted = poll()
     assert [r["id"] for r in emitted["created"]] == [due["id"]], "only what is mine and due"
     assert emitted["created"][0]["res_name"] == f"{prefix} Activities"
