@@ -11,6 +11,7 @@ so the requests replay on any day; relative days ("in 2 days") are proven agains
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 from collections.abc import Iterator
@@ -172,15 +173,16 @@ def test_bad_inputs_are_refused_with_what_to_fix(conn, partner):
     with pytest.raises(InputError, match="not a day") as err:
         run(conn, "scheduleActivity", model="res.partner", recordId=partner, dueDate="next tuesday-ish")
     assert err.value.path == "dueDate"
-    with pytest.raises(InputError, match="res.country has no activities"):
+    with pytest.raises(InputError, match=re.escape("res.country has no activities")):
         run(conn, "scheduleActivity", model="res.country", recordId=1)
-    with pytest.raises(InputError, match="no model 'x_no_such.model'"):
+    with pytest.raises(InputError, match=re.escape("no model 'x_no_such.model'")):
         run(conn, "listActivities", model="x_no_such.model")
     with pytest.raises(InputError, match="no activity type 'Carrier pigeon'"):
         run(conn, "scheduleActivity", model="res.partner", recordId=partner, activityType="Carrier pigeon")
-    with pytest.raises(InputError, match="no user has the login or the name 'nobody@nowhere.test'"):
+    nobody = re.escape("no user has the login or the name 'nobody@nowhere.test'")
+    with pytest.raises(InputError, match=nobody):
         run(conn, "scheduleActivity", model="res.partner", recordId=partner, assignee="nobody@nowhere.test")
-    with pytest.raises(NotFoundError, match="No res.partner record with id 2147483000"):
+    with pytest.raises(NotFoundError, match=re.escape("No res.partner record with id 2147483000")):
         run(conn, "scheduleActivity", model="res.partner", recordId=2147483000)
     with pytest.raises(NotFoundError, match="No activity with id 2147483000"):
         run(conn, "completeActivity", activityId=2147483000)

@@ -5,6 +5,7 @@ of one name, and bad inputs refused before any request."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,7 +116,8 @@ def test_bad_inputs_cost_no_request(setup):
 def test_a_type_for_another_model_is_refused_before_scheduling(setup):
     odoo, conn, client = setup
     partner = odoo.create("res.partner", name="Acme")
-    with pytest.raises(InputError, match="'Proposal' is for crm.lead records, not res.partner") as err:
+    wrong_model = re.escape("'Proposal' is for crm.lead records, not res.partner")
+    with pytest.raises(InputError, match=wrong_model) as err:
         schedule(conn, client, model="res.partner", recordId=partner, activityType="proposal")
     assert err.value.path == "activityType"
     assert "activity_schedule" not in odoo.methods()
