@@ -211,6 +211,28 @@ def test_scheduling_on_a_record_the_user_may_not_change_names_the_group(conn, pr
     assert all(group in err.value.message for group in err.value.groups)
 
 
+def test_an_activity_on_a_record_the_user_may_not_change(conn, admin_conn, product):
+    """Odoo shows an activity to its assignee and to those who may change its record: the user
+    completes one assigned to them on a product they may only read, and is told why another
+    one, the administrator's, cannot be seen."""
+    user = me(conn)
+    mine = run(
+        admin_conn,
+        "scheduleActivity",
+        model="product.template",
+        recordId=product,
+        dueDate=AHEAD,
+        assignee=user["login"],
+    )
+    theirs = run(admin_conn, "scheduleActivity", model="product.template", recordId=product, dueDate=AHEAD)
+    assert theirs["assignee"]["id"] != user["id"]  # the administrator, by default
+    listed = run(conn, "listActivities", model="product.template", recordId=product, assignedTo="anyone")
+    assert [a["id"] for a in listed] == [mine["id"]]
+    assert run(conn, "completeActivity", activityId=mine["id"], feedback="checked")["done"] is True
+    with pytest.raises(AccessDeniedError, match=f"may not see activity {theirs['id']}"):
+        run(conn, "completeActivity", activityId=theirs["id"])
+
+
 def test_the_picklists_list_what_the_server_has(conn):
     types = run(
         conn,

@@ -105,7 +105,21 @@ def _pair(value: Any) -> dict[str, Any] | None:
 
 
 def _read_activity(client: OdooClient, activity_id: int, fields: list[str]) -> dict[str, Any]:
-    rows = client.call("mail.activity", "read", [activity_id], fields=fields)
+    try:
+        rows = client.call("mail.activity", "read", [activity_id], fields=fields)
+    except AccessDeniedError as exc:
+        # Odoo's words name neither the rule nor a group: an activity is shown to its assignee
+        # and to whoever may change (or post on) its record
+        raise AccessDeniedError(
+            f"This user may not see activity {activity_id}: Odoo shows an activity only to the user "
+            "it is assigned to and to those who may change the record it is on.",
+            groups=[],
+            odoo_name=exc.odoo_name,
+            status=exc.status,
+            detail=exc.detail,
+            hint="Assign the activity to the API user, or give the API user the right to change "
+            "the record (the group that may change that model's records).",
+        ) from None
     if not rows:
         raise NotFoundError(
             f"No activity with id {activity_id} (it does not exist, was deleted with its record, or "
