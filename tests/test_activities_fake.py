@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from odoo_connector import invoke
 from odoo_connector.client import Json2Client, XmlRpcClient
 from odoo_connector.connections import parse_connection
-from odoo_connector.errors import InputError, OdooValidationError
+from odoo_connector.errors import InputError, OdooValidationError, TransportError
 
 from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, UID, FakeOdoo
 
@@ -227,3 +228,17 @@ def test_list_activities_mine_or_anyones_paged(setup):
     ]
     assert [a["id"] for a in everything] == [theirs["id"], ids[1], ids[2], ids[0]]
     assert everything[0]["assignee"] == {"id": alice, "name": "Alice Martin"}
+
+
+def test_a_schedule_without_an_answer_is_sent_once_and_says_to_look_first(setup):
+    odoo, conn, client = setup
+    partner = odoo.create("res.partner", name="Acme")
+
+    def lost() -> None:
+        raise httpx.ReadTimeout("the fake lost the answer")
+
+    odoo.on_call("activity_schedule", lost, times=3)
+    with pytest.raises(TransportError, match="may or may not have been scheduled") as err:
+        schedule(conn, client, model="res.partner", recordId=partner, dueDate="2031-03-14")
+    assert "listActivities" in err.value.message
+    assert odoo.methods().count("activity_schedule") == 1

@@ -39,10 +39,19 @@ from datetime import date
 from typing import Any
 
 from ..client import OdooClient
-from ..errors import AccessDeniedError, InputError, NotFoundError, OdooConnectorError, OdooValidationError
+from ..errors import (
+    AccessDeniedError,
+    InputError,
+    NotFoundError,
+    OdooConnectorError,
+    OdooValidationError,
+    ServerError,
+    TransportError,
+)
 from ..runtime import Envelope
 from ..values.days import DAY_WORDS, add_delay, needs_today, parse_day, today_for
 from ..values.users import find_user
+from .batch_rows import no_answer, unanswered, unanswered_write
 from .records import iter_records
 
 __all__ = [
@@ -249,8 +258,8 @@ def _plan(
     """``activity_schedule``'s values from the inputs named ``names`` (type, summary, note, due
     date, assignee), every one checked and looked up before anything is written."""
     type_key, summary_key, note_key, due_key, user_key = names
-    dates_first = inputs.get(due_key)
-    due = _due(client, dates_first, due_key) if dates_first is not None else None
+    given_due = inputs.get(due_key)
+    due = _due(client, given_due, due_key) if given_due is not None else None
     kind = _find_type(client, inputs.get(type_key, defaults.get("type_id")), model, type_key)
     assignee = inputs.get(user_key)
     if assignee is not None:
@@ -278,6 +287,13 @@ def _schedule(client: OdooClient, model: str, record_id: int, values: Mapping[st
         created = client.call(model, "activity_schedule", [record_id], **values)
     except AccessDeniedError as exc:
         raise _write_right(client, model, record_id, exc) from None
+    except (ServerError, TransportError) as exc:
+        if unanswered(exc):  # never sent again: a second activity would be scheduled
+            lost = no_answer(
+                f"The activity on {model} record {record_id}", "listActivities", done="scheduled"
+            )
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
+        raise
     new_id = created[0] if isinstance(created, list) else created
     return activity(_read_activity(client, int(new_id), _READ))
 
