@@ -851,3 +851,32 @@ def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and
         created = json.loads(page.inner_text("#unit-output"))["data"]
         assert fake.tables["res.partner"][created]["name"] == "Initech"
         wb.shot("model-form-res-partner")
+
+
+def test_an_activity_is_scheduled_through_its_form_with_the_type_and_user_pickers(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """scheduleActivity's form, drawn from the manifest: the activity type picker lists the
+    activity types (selectActivityType), the assignee picker the users (selectUser), and the
+    chosen keys (strings) run the action."""
+    fake, odoo_url = odoo
+    fake.install_activities()
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("scheduleActivity")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    wb.choose("activityType", "Call")
+    types = page.locator("select.wb-picker[data-path=activityType] option").all_inner_texts()
+    assert {"To-Do", "Call", "Chained"} <= set(types)
+    wb.choose("assignee", f"Bot ({LOGIN})")
+    due = page.locator(".control", has=page.locator("label", has_text="Due date"))
+    due.locator("input").fill("2031-03-14")
+    wb.run()
+    scheduled = json.loads(page.inner_text("#unit-output"))["data"]
+    assert scheduled["activityType"] == {"id": 2, "name": "Call"}
+    assert (scheduled["recordName"], scheduled["dueDate"]) == ("Existing Customer", "2031-03-14")
+    assert scheduled["assignee"] == {"id": UID, "name": "Bot"}
+    wb.shot("schedule-activity")
+    assert wb.console_errors == []

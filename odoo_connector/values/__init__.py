@@ -9,6 +9,8 @@
 * :mod:`.problems`: every problem of a record reported together.
 * :mod:`.load`: values as the text cells of Odoo's import engine (``load``), for the batch actions.
 * :mod:`.friendly`: records as read, in the shape a flow maps (``format: friendly``).
+* :mod:`.days`: days as people write them (``in 2 days``), for an activity's due date.
+* :mod:`.users`: a user by id, login or name (an activity's assignee).
 """
 
 from __future__ import annotations

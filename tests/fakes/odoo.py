@@ -798,6 +798,164 @@ class FakeOdoo(httpx.BaseTransport):
             self.webhooks_sent.append((action["webhook_url"], data))
             self.send_webhook(action["webhook_url"], data)
 
+    # -- activities (mail.activity, issue 29) ------------------------------------------------------
+
+    def install_activities(self, *, models: Iterable[str] = ("res.partner",)) -> None:
+        """``mail.activity`` and ``mail.activity.type`` as Odoo 19's mail module has them, for what
+        a cassette cannot show: days counted from today, a type meant for another model, a type
+        Odoo chains itself, several users of one name. ``models`` get activities
+        (``activity_ids``, ``activity_schedule``). The types: To-Do (5 days after the previous
+        due date), Call (2 days), Proposal (crm.lead only) and Chained (whose next activity, a
+        Call, Odoo schedules itself). ``state`` is computed from the fake's clock, as Odoo does
+        from its own."""
+        _RECORD_METHODS.update({"activity_schedule", "action_feedback"})
+        _OPERATORS.setdefault("=ilike", _ilike_whole)
+        _OPERATORS.setdefault("ilike", lambda a, b: str(b).casefold() in str(a or "").casefold())
+        self.add_model(
+            "mail.activity.type",
+            {
+                "res_model": "char",
+                "summary": "char",
+                "sequence": "integer",
+                "delay_count": "integer",
+                "delay_unit": "selection",
+                "delay_from": "selection",
+                "chaining_type": "selection",
+                "triggered_next_type_id": "many2one:mail.activity.type",
+                "suggested_next_type_ids": "many2many",
+                "default_user_id": "many2one:res.users",
+            },
+        )
+        types = [
+            ("To-Do", False, 5, "previous_activity", "suggest", False),
+            ("Call", False, 2, "previous_activity", "suggest", False),
+            ("Proposal", "crm.lead", 0, "current_date", "suggest", False),
+            ("Chained", False, 0, "current_date", "trigger", 2),
+        ]
+        for sequence, (name, res_model, delay, start, chaining, following) in enumerate(types):
+            self.create(
+                "mail.activity.type",
+                name=name,
+                res_model=res_model,
+                summary=name,
+                sequence=sequence,
+                delay_count=delay,
+                delay_unit="days",
+                delay_from=start,
+                chaining_type=chaining,
+                triggered_next_type_id=following,
+                suggested_next_type_ids=[],
+                default_user_id=False,
+            )
+        self.add_model(
+            "mail.activity",
+            {
+                "res_model": "char",
+                "res_id": "integer",
+                "res_name": "char",
+                "activity_type_id": "many2one:mail.activity.type",
+                "previous_activity_type_id": "many2one:mail.activity.type",
+                "summary": "char",
+                "note": "html",
+                "date_deadline": "date",
+                "date_done": "date",
+                "feedback": "text",
+                "state": "selection",
+                "user_id": "many2one:res.users",
+                "automated": "boolean",
+                "active": "boolean",
+                "chaining_type": "selection",
+            },
+        )
+        # Odoo's mail.message names the record's model ``model``, which create() takes as its own
+        self.add_model("mail.message", {"res_id": "integer", "res_model": "char", "body": "html"})
+        self.fields["res.users"]["share"] = "boolean"
+        self.tables["res.users"][UID]["share"] = False
+        for model in models:
+            self.fields[model]["activity_ids"] = "one2many"
+
+    def add_user(self, name: str, login: str) -> int:
+        """Another internal user to assign activities to."""
+        return self.create("res.users", name=name, login=login, share=False)
+
+    def activity_states(self) -> dict[int, str]:
+        """Each activity's ``state`` now, by the fake's clock: overdue, today, planned or done."""
+        today = self.clock.date().isoformat()
+        out: dict[int, str] = {}
+        for record_id, row in self.tables["mail.activity"].items():
+            due = str(row.get("date_deadline"))
+            out[record_id] = (
+                "done"
+                if not row.get("active")
+                else "overdue"
+                if due < today
+                else "today"
+                if due == today
+                else "planned"
+            )
+            row["state"] = out[record_id]
+        return out
+
+    def _m_activity_schedule(self, model: str, ids: list[int], **values: Any) -> list[int]:
+        """``mail.activity.mixin.activity_schedule``: one activity per record, ``automated``."""
+        if "activity_ids" not in self.fields[model]:
+            raise OdooFault("notfound", f"The method '{model}.activity_schedule' does not exist")
+        created = []
+        for record_id in ids:
+            record = self.tables[model][record_id]
+            kind = self.tables["mail.activity.type"][values["activity_type_id"]]
+            row: dict[str, Any] = {
+                "res_model": model,
+                "res_id": record_id,
+                "res_name": record.get("name", False),
+                "automated": True,
+                "active": True,
+                "chaining_type": kind["chaining_type"],
+                "date_done": False,
+                "feedback": False,
+                "previous_activity_type_id": False,
+                "note": False,
+                **values,
+                "summary": values.get("summary") or kind["summary"],
+            }
+            created.append(self.create("mail.activity", **row))
+        self.activity_states()
+        return created
+
+    def _m_action_feedback(self, model: str, ids: list[int], feedback: Any = False) -> int | bool:
+        """``mail.activity.action_feedback``: a "done" message on the record, the activity
+        archived, and the next one created for a type that triggers it."""
+        message: int | bool = False
+        for activity_id in ids:
+            row = self.tables["mail.activity"][activity_id]
+            message = self.create(
+                "mail.message",
+                res_id=row["res_id"],
+                res_model=row["res_model"],
+                body=f"<p>Done: {feedback or ''}</p>",
+            )
+            self.write(
+                "mail.activity",
+                activity_id,
+                active=False,
+                feedback=feedback,
+                date_done=self.clock.date().isoformat(),
+            )
+            kind = self.tables["mail.activity.type"][row["activity_type_id"]]
+            if kind["chaining_type"] == "trigger":
+                following = self.tables["mail.activity.type"][kind["triggered_next_type_id"]]
+                self._m_activity_schedule(
+                    row["res_model"],
+                    [row["res_id"]],
+                    activity_type_id=following["id"],
+                    date_deadline=(self.clock.date() + timedelta(days=following["delay_count"])).isoformat(),
+                    user_id=row["user_id"],
+                )
+                newest = max(self.tables["mail.activity"])
+                self.write("mail.activity", newest, previous_activity_type_id=kind["id"])
+        self.activity_states()
+        return message
+
 
 _ADMIN_MODELS = frozenset({"base.automation", "ir.actions.server"})
 _ADMIN_ONLY = (
@@ -894,3 +1052,14 @@ def _traceback(fault: OdooFault, name: str | None = None) -> str:
 def _xml_response(payload: tuple[Any, ...] | xmlrpc.client.Fault) -> httpx.Response:
     text = xmlrpc.client.dumps(payload, methodresponse=True, allow_none=True)
     return httpx.Response(200, content=text.encode(), headers={"Content-Type": "text/xml"})
+
+
+def _ilike_whole(value: Any, pattern: Any) -> bool:
+    """Odoo's ``=ilike``: the whole value against a pattern (``%`` any text, ``_`` one character,
+    a backslash escaping either), case aside (install_activities adds it for name lookups)."""
+    import re
+
+    parts = re.findall(r"\\.|%|_|[^\\%_]+", str(pattern))
+    table = {"%": ".*", "_": "."}
+    regex = "".join(table.get(p, re.escape(p[-1] if p.startswith("\\") else p)) for p in parts)
+    return re.fullmatch(regex, str(value or ""), re.IGNORECASE | re.DOTALL) is not None
