@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -354,6 +356,19 @@ def test_a_busy_port_is_a_usage_error_naming_the_port(web_stack: None, capsys: A
         "hint": "Choose another port with --port (0 picks a free one).",
         "path": "port",
     }
+
+
+def test_the_committed_bundle_is_built_from_the_committed_source() -> None:
+    """The bundle (static/jsonforms.bundle.js) is committed so nobody needs node; its first line
+    names the hash of the src/index.jsx it was built from (frontend/build.mjs), so a source
+    changed without `npm run build` fails here instead of shipping the old page."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent.parent / "odoo_connector" / "workbench"
+    source = hashlib.sha256((package / "frontend" / "src" / "index.jsx").read_bytes()).hexdigest()
+    with (package / "static" / "jsonforms.bundle.js").open(encoding="utf-8") as bundle:
+        first = bundle.readline().strip()
+    assert first == f"// built from src/index.jsx sha256:{source}", "rebuild: cd frontend && npm ci && npm run build"
 
 
 def test_importing_the_connector_never_imports_the_web_stack() -> None:
@@ -814,12 +829,14 @@ def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and
     *controls, advanced = recorded["uischema"]["elements"]
     props = recorded["schema"]["properties"]
     names = [c["scope"].removeprefix("#/properties/") for c in controls]
-    # lists (tags, contacts) are drawn as tables with their own header, not as a labelled control
-    main = [titles[n] for n in names if props[n]["type"] != "array"]
+    # lines (a one2many's sub-forms) are a group with a legend, not a labelled control; tags
+    # (records picked by name) are a labelled control
+    def labelled(name: str) -> bool:
+        return props[name].get("items", {}).get("type") != "object"
+
+    main = [titles[n] for n in names if labelled(n)]
     first_advanced = next(
-        titles[n]
-        for c in advanced["elements"]
-        if props[n := c["scope"].removeprefix("#/properties/")]["type"] != "array"
+        titles[n] for c in advanced["elements"] if labelled(n := c["scope"].removeprefix("#/properties/"))
     )
 
     fake, odoo_url = odoo
@@ -842,7 +859,8 @@ def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and
         address_type = form.locator(".control", has=page.locator("label", has_text="Address Type")).locator(
             "select"
         )
-        options = address_type.locator("option").evaluate_all("os => os.map(o => o.label)")
+        # the options have text content (assistive technology reads a label attribute as empty)
+        options = address_type.locator("option").all_text_contents()
         assert options[-4:] == ["Contact", "Invoice", "Delivery", "Other"]
         form.locator(".control", has=page.locator("label", has_text="Name")).first.locator("input").fill(
             "Initech"
@@ -851,3 +869,168 @@ def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and
         created = json.loads(page.inner_text("#unit-output"))["data"]
         assert fake.tables["res.partner"][created]["name"] == "Initech"
         wb.shot("model-form-res-partner")
+
+
+# -- issue 32: nothing is sent that the person cannot see; pickers search on the server ---------
+
+
+def _request_when(page: Any, condition: Any) -> dict[str, Any]:
+    """The request the page shows it will send, once ``condition`` holds of it (a form's text
+    input reports its value after a short pause, as JSON Forms does)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        shown: dict[str, Any] = json.loads(page.inner_text("#unit-request"))
+        if condition(shown) or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(50)
+
+
+def _sent_runs(wb: Page) -> list[dict[str, Any]]:
+    """The bodies of the /api/run requests the page made (the data sources' runs included)."""
+    return [
+        json.loads(r.request.post_data)
+        for r in wb.responses
+        if r.url.endswith("/api/run") and r.request.post_data
+    ]
+
+
+def test_invalid_json_blocks_run_and_says_which_input_and_where(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D2: a domain whose text does not parse was dropped and the run listed every record; now
+    Run is disabled, an alert names the input and the place in its text, and nothing is sent."""
+    fake, odoo_url = odoo
+    fake.create("res.partner", name="Other Customer")
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("listRecords")
+    wb.choose("model", "Contact (res.partner)")
+    domain = page.get_by_label("Domain (JSON)")
+    domain.fill('[["name", "=", "Existing Customer"]')  # the closing bracket forgotten
+    run = page.get_by_role("button", name="Run", exact=True)
+    assert run.is_disabled()
+    alert = page.get_by_role("alert")
+    assert alert.inner_text().startswith("Not sent: Domain is not valid JSON.")
+    assert "line 1" in alert.inner_text()
+    before = [body for body in _sent_runs(wb) if body["key"] == "listRecords"]
+    run.click(force=True)  # a click on the disabled button does nothing either
+    page.wait_for_timeout(300)
+    assert [body for body in _sent_runs(wb) if body["key"] == "listRecords"] == before == []
+    domain.fill('[["name", "=", "Existing Customer"]]')
+    assert run.is_enabled() and not alert.is_visible()
+    wb.run()
+    records = json.loads(page.inner_text("#unit-output"))["data"]
+    assert [r["name"] for r in records] == ["Existing Customer"]
+
+
+def test_a_model_switch_clears_the_values_of_the_old_models_form(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D3: values typed in res.partner's form were kept, hidden, when the model became another,
+    and sent with it. Now the model's form and the record picked for the old model are cleared."""
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Contact (res.partner)")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    form.get_by_label("Email", exact=True).fill("old@example.com")
+    form.get_by_label("Name", exact=True).fill("Old Model's Name")
+    shown = _request_when(page, lambda r: len(r.get("parameters", {})) == 2)
+    assert shown["parameters"] == {"email": "old@example.com", "name": "Old Model's Name"}
+    wb.choose("model", "User (res.users)")
+    form.get_by_label("Login", exact=True).wait_for()
+    assert form.get_by_label("Name", exact=True).input_value() == ""
+    shown = json.loads(page.inner_text("#unit-request"))
+    assert shown["model"] == "res.users" and "parameters" not in shown
+    form.get_by_label("Name", exact=True).fill("New User")
+    form.get_by_label("Login", exact=True).fill("new.user")
+    _request_when(page, lambda r: len(r.get("parameters", {})) == 2)
+    wb.run()
+    sent = [body for body in _sent_runs(wb) if body["key"] == "createRecord"]
+    assert sent[-1]["inputs"]["model"] == "res.users"
+    assert sent[-1]["inputs"]["parameters"] == {"name": "New User", "login": "new.user"}
+    assert json.loads(page.inner_text("#unit-output")) == {"data": UID + 1}
+    # a record picked for one model is not sent with another
+    wb.pick_unit("getRecordById")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    assert _request_when(page, lambda r: "recordId" in r)["recordId"] == 1
+    wb.choose("model", "User (res.users)")
+    shown = _request_when(page, lambda r: r["model"] == "res.users")
+    assert shown == {"model": "res.users"}
+    assert page.get_by_label(re.compile(r"^Record ID")).input_value() == ""
+
+
+def test_the_request_shown_before_run_is_the_one_sent_and_its_command_line(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("listRecords")
+    wb.choose("model", "Contact (res.partner)")
+    page.get_by_label("Domain (JSON)").fill('[["email", "ilike", "example.com"]]')
+    shown = _request_when(page, lambda r: r.get("domain") != [])
+    command = page.locator("#unit-command")
+    page.wait_for_function("() => document.getElementById('unit-command').textContent.includes('ilike')")
+    words = shlex.split(command.inner_text())
+    # the command line's inputs are the ones shown, less those at their default
+    from odoo_connector.manifest import load_manifest
+
+    properties = load_manifest().unit("listRecords").input_schema["properties"]
+    defaults = {name: prop["default"] for name, prop in properties.items() if "default" in prop}
+    given = json.loads(words[words.index("--input") + 1])
+    assert given == {k: v for k, v in shown.items() if defaults.get(k, object()) != v}
+    assert given == {"model": "res.partner", "domain": [["email", "ilike", "example.com"]]}
+    before = command.inner_text()
+    wb.run()
+    sent = [body for body in _sent_runs(wb) if body["key"] == "listRecords"]
+    assert [body["inputs"] for body in sent] == [shown]
+    assert command.inner_text() == before  # the run's own command line, the one shown before
+    assert before.startswith(f"ODOO_URL={odoo_url} ODOO_DB={DATABASE} ODOO_API_KEY='<your apiKey>' ")
+
+
+def test_a_customer_created_a_minute_ago_is_found_by_typing_part_of_its_name(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D6: the picker listed the first 100 records, with no search and no typed id. Now it shows
+    a first page with "More results", searches on the server as the person types (Odoo's
+    name_search), and takes a typed id."""
+    fake, odoo_url = odoo
+    for number in range(1, 151):
+        fake.create("res.partner", name=f"Customer {number:03}")
+    fake.advance(60)
+    newest = fake.create("res.partner", name="Zenith Widgets Ltd")
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("getRecordById")
+    wb.choose("model", "Contact (res.partner)")
+    picker = page.get_by_label(re.compile(r"^Record ID"))
+    picker.locator("option", has_text="Customer 019").wait_for(state="attached")
+    first_page = picker.locator("option").all_inner_texts()
+    assert len(first_page) == 1 + 20 and "Zenith Widgets Ltd" not in first_page
+    page.get_by_role("button", name="More results").click()
+    picker.locator("option", has_text="Customer 039").wait_for(state="attached")
+    assert picker.locator("option").count() == 1 + 40
+    calls_before = len(fake.calls)
+    page.get_by_label("Search Record ID").fill("enith wid")
+    picker.locator("option", has_text="Zenith Widgets Ltd").wait_for(state="attached")
+    assert ("res.partner", "name_search") in fake.calls[calls_before:]  # searched on the server
+    picker.select_option(label="Zenith Widgets Ltd")
+    assert _request_when(page, lambda r: "recordId" in r)["recordId"] == newest
+    wb.run()
+    assert json.loads(page.inner_text("#unit-output"))["data"]["name"] == "Zenith Widgets Ltd"
+    # a typed id is taken as it is
+    page.get_by_label("Search Record ID").fill("42")
+    picker.locator("option", has_text="id 42 (as typed)").wait_for(state="attached")
+    picker.select_option(label="id 42 (as typed)")
+    assert _request_when(page, lambda r: r.get("recordId") == 42)["recordId"] == 42
+    wb.run()
+    assert json.loads(page.inner_text("#unit-output"))["data"]["name"] == "Customer 041"

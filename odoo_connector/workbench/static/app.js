@@ -5,7 +5,12 @@
 'use strict';
 
 const token = new URLSearchParams(window.location.search).get('token') || '';
-const state = { manifest: null, units: {}, connection: null, connectionVersion: 0, current: null, form: null, options: {} };
+const state = {
+  manifest: null, units: {}, connection: null, connectionVersion: 0, current: null, form: null, options: {},
+  // inputs whose JSON text does not parse: path -> {label, message}; while any, Run is blocked
+  invalid: new Map(),
+  preview: 0,
+};
 
 async function api(path, payload) {
   const init = { headers: { 'X-Workbench-Token': token } };
@@ -197,6 +202,17 @@ function drawUnitList() {
     }
     nav.append(el('div', { class: 'unit-group' }, el('h3', { text: title }), list));
   }
+  // the filter box: units whose label, key or description holds every word typed
+  document.getElementById('unit-filter').addEventListener('input', (event) => {
+    const words = event.target.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const button of nav.querySelectorAll('.unit-button')) {
+      const text = button.textContent.toLowerCase();
+      button.parentElement.hidden = !words.every((word) => text.includes(word));
+    }
+    for (const group of nav.querySelectorAll('.unit-group')) {
+      group.hidden = !group.querySelector('li:not([hidden])');
+    }
+  });
 }
 
 function valueMissing(value) {
@@ -242,11 +258,36 @@ function cached(dataSource, inputs, read) {
   };
 }
 
-// How a picker (x-dataSource) gets its options.
-function optionsFor(path, dataSource, root, constants) {
+// How a picker (x-dataSource) gets its options: the data source run with the typed text in its
+// `x-search` input (a search on the server: a record created a minute ago is found past the first
+// page) and a limit of one page more per "More results". A data source without a search input
+// (the user's companies, the active languages) is short, so its list is filtered here.
+const PAGE = 20;
+
+function optionsFor(path, dataSource, root, constants, query) {
   const found = sourceInputs(dataSource, null, root, constants);
   if (found.waitingFor) return { key: `wait ${dataSource} ${found.waitingFor}`, waitingFor: found.waitingFor };
-  return cached(dataSource, found.inputs, (result) => ({ options: result.data, truncated: !!result.truncated }));
+  const source = state.units[dataSource];
+  const properties = source.inputs.properties || {};
+  const search = (query && query.search) || '';
+  const pages = (query && query.pages) || 1;
+  const inputs = { ...found.inputs };
+  const searchInput = Object.keys(properties).find((name) => properties[name]['x-search']);
+  if (searchInput && search) inputs[searchInput] = search;
+  if (properties.limit) inputs.limit = PAGE * pages;
+  return cached(dataSource, inputs, (result) => {
+    let options = result.data;
+    let truncated = !!result.truncated;
+    if (!searchInput && search) {
+      const wanted = search.toLowerCase();
+      options = options.filter((o) => `${o.label} ${o.key}`.toLowerCase().includes(wanted));
+    }
+    if (!properties.limit && options.length > PAGE * pages) {
+      options = options.slice(0, PAGE * pages);
+      truncated = true;
+    }
+    return { options, truncated };
+  });
 }
 
 // How an input described by a data source (x-dynamicSchema: {dataSource, dependsOn, inputs?}) gets
@@ -271,6 +312,70 @@ function formSchema(schema) {
   const copy = JSON.parse(JSON.stringify(schema));
   delete copy.$schema; // JSON Forms' validator is draft-07; the server validates anyway (invoke)
   return copy;
+}
+
+// Which inputs a change of another input makes stale: an input drawn from a data source
+// (x-dynamicSchema) belongs to the inputs it depends on (the model's form to the model), a picked
+// value to the inputs its data source requires (a record id to its model). name -> [dependents]
+function dependents(unit) {
+  const map = {};
+  const add = (on, name) => { (map[on] = map[on] || []).push(name); };
+  for (const [name, prop] of Object.entries(unit.inputs.properties || {})) {
+    const spec = prop['x-dynamicSchema'];
+    for (const on of (spec && spec.dependsOn) || []) add(on, name);
+    const picked = prop['x-dataSource'] || (prop.items && prop.items['x-dataSource']);
+    const source = picked && state.units[picked];
+    const constants = prop['x-dataSourceInputs'] || (prop.items && prop.items['x-dataSourceInputs']) || {};
+    for (const on of (source && source.inputs.required) || []) if (!(on in constants) && on !== name) add(on, name);
+  }
+  return map;
+}
+
+// Called with the form's data before and after each change: when an input changed, the values of
+// the inputs that depended on it are cleared, so nothing chosen for the old model is sent (D3).
+function clearStale(unit) {
+  const map = dependents(unit);
+  return (previous, next) => {
+    let fixed = next;
+    for (const [on, names] of Object.entries(map)) {
+      if (JSON.stringify(previous[on]) === JSON.stringify(next[on])) continue;
+      for (const name of names) {
+        if (fixed[name] === undefined) continue;
+        if (fixed === next) fixed = { ...next };
+        delete fixed[name];
+      }
+    }
+    return fixed;
+  };
+}
+
+// Invalid JSON text in an input blocks Run, and the note under the buttons says which input and
+// where in its text (D2): a broken domain must never run unfiltered.
+function invalid(path, label, message) {
+  if (message) state.invalid.set(path, { label, message });
+  else state.invalid.delete(path);
+  const blocked = state.invalid.size > 0;
+  document.getElementById('unit-run').disabled = blocked;
+  document.getElementById('unit-reset').disabled = blocked;
+  const note = document.getElementById('unit-blocked');
+  note.hidden = !blocked;
+  note.replaceChildren(...[...state.invalid.values()].map(
+    (problem) => el('div', { text: `Not sent: ${problem.label} is not valid JSON. ${problem.message.replace(/^Not valid JSON: /, '')}` }),
+  ));
+}
+
+// The request the page will send, shown before Run: the inputs as JSON and the same run as a
+// command line, which the server words (the one the run's answer carries).
+function showRequest(inputs) {
+  document.getElementById('unit-request').textContent = JSON.stringify(inputs, null, 2);
+  const ticket = ++state.preview;
+  const key = state.current.key;
+  setTimeout(() => {
+    if (ticket !== state.preview) return;
+    api('/api/command', { key, inputs }).then((answer) => {
+      if (ticket === state.preview) document.getElementById('unit-command').textContent = answer.command;
+    }, () => {});
+  }, 150);
 }
 
 function selectUnit(key) {
@@ -299,28 +404,32 @@ function selectUnit(key) {
   document.getElementById('unit-example-output').textContent = JSON.stringify(unit.example, null, 2);
   document.getElementById('unit-output-schema').textContent = JSON.stringify(unit.output, null, 2);
   document.getElementById('unit-result').hidden = true;
-  document.getElementById('unit-command-box').hidden = true;
   if (state.form) state.form.unmount();
+  state.invalid.clear();
+  invalid(null, null, null);
   const holder = document.getElementById('unit-form');
   const mountPoint = el('div');
   holder.replaceChildren(mountPoint);
   state.form = window.WorkbenchForms.mount(mountPoint, {
     schema: formSchema(unit.inputs),
     data: defaults(unit.inputs),
-    picker: { optionsFor, dynamicSchema },
+    picker: { optionsFor, dynamicSchema, invalid },
+    normalize: clearStale(unit),
+    onChange: showRequest,
   });
+  showRequest(defaults(unit.inputs));
 }
 
 async function runUnit(reset) {
   const unit = state.current;
   const box = document.getElementById('unit-result');
+  if (state.invalid.size) return; // the note says which input and where
   const inputs = state.form.getData() || {};
   state.form.setErrors([]);
   box.hidden = false;
   box.className = 'result';
   box.textContent = 'Running…';
   const answer = await api('/api/run', { key: unit.key, inputs, reset: !!reset });
-  document.getElementById('unit-command-box').hidden = false;
   document.getElementById('unit-command').textContent = answer.command;
   if (answer.error) {
     showError(box, answer.error);
