@@ -191,7 +191,8 @@ def create_app(manifest: Manifest, token: str, session: Session | None = None) -
         # as the run's own answer (``command`` above), from the same function
         data = await body(request)
         given = data.get("inputs")
-        return answer({"command": session.command_line(str(data.get("key", "")), given if isinstance(given, dict) else {})})
+        inputs: dict[str, Any] = given if isinstance(given, dict) else {}
+        return answer({"command": session.command_line(str(data.get("key", "")), inputs)})
 
     return Starlette(
         routes=[
