@@ -178,12 +178,12 @@ _Fields = dict[str, dict[str, Any]]
 
 def _views(client: OdooClient, model: str) -> tuple[_Fields, list[FormField], dict[str, _Fields]]:
     """All fields with their attributes, the form view's fields in its order, and the fields of
-    the other models the view embeds (an order's lines), by model."""
+    every model the view loads (an order's lines; a company's contacts are partners too), by model."""
     try:
         views = client.call(model, "get_views", views=[[False, "form"], [False, "search"]])
         fields: dict[str, dict[str, Any]] = views["models"][model]["fields"]
         shown = form_fields(views["views"]["form"]["arch"])
-        others = {name: spec["fields"] for name, spec in views["models"].items() if name != model}
+        others = {name: spec["fields"] for name, spec in views["models"].items()}
     except (OdooConnectorError, KeyError, TypeError, ElementTree.ParseError):
         # no readable view (or an answer of another shape): field order, from fields_get
         return client.call(model, "fields_get", attributes=_FORM_ATTRIBUTES), [], {}

@@ -97,7 +97,9 @@ ARCH = """
         <list><field name="name"/></list>
       </field>
     </group>
-    <field name="lines_list_only"><list><field name="qty" column_invisible="parent.state != 'sale'"/></list></field>
+    <field name="lines_list_only">
+      <list><field name="qty" column_invisible="parent.state != 'sale'"/></list>
+    </field>
   </sheet>
 </form>
 """
