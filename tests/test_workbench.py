@@ -238,6 +238,24 @@ def test_a_saved_secret_is_never_sent_to_another_server_database_or_login(
     assert same["secretsSet"] == [secret_key], same
 
 
+def test_a_wrong_key_is_not_saved_and_the_connection_saved_before_stays(workbench: str, odoo: Any) -> None:
+    """D9: a wrong key was saved, and every run then failed. The connection is checked first."""
+    _, url = odoo
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    good = {"baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+    httpx.post(base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": good})
+    wrong = {**good, "apiKey": "not-the-key", "language": "fr_FR"}
+    answer = httpx.post(
+        base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": wrong}
+    ).json()
+    assert answer["error"]["type"] == "AuthenticationError"
+    shown = httpx.get(base + "/api/connection", headers=headers).json()
+    assert shown["fields"] == {"baseUrl": url, "database": DATABASE}  # not the refused language
+    checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
+    assert checked["result"]["user"]["login"] == LOGIN
+
+
 def test_the_json_routes_take_the_token_only_in_a_header(workbench: str) -> None:
     base, token = workbench.split("/?token=")
     assert httpx.get(base + "/api/describe", params={"token": token}).status_code == 403
@@ -616,6 +634,10 @@ def test_the_trigger_polls_against_a_state_kept_for_the_page(
     wb.run()  # the first poll records a baseline
     first = json.loads(page.inner_text("#unit-output"))
     assert first["data"] == {"created": [], "updated": []}
+    # the records are shown, not the state kept between polls, which is there on request (D9)
+    assert "state" not in first
+    page.get_by_text("The state kept for the next poll").click()
+    assert json.loads(page.inner_text("#unit-state"))
     fake.advance(5)
     fake.create("res.partner", name="New Lead Co")
     fake.advance(5)
@@ -1223,3 +1245,107 @@ def test_a_sale_order_with_two_lines_whose_products_are_picked_by_name(
     wb.run()
     order = json.loads(page.inner_text("#unit-output"))["data"]
     assert fake.tables["sale.order"][order]["order_line"] == [[0, 0, line] for line in expected]
+
+
+# -- issue 32, D9: an update's form, files, the connection's pickers, the unit filter -----------
+
+
+def test_an_update_form_is_prefilled_with_the_records_values(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("updateRecord")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    email = form.get_by_label("Email", exact=True)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('fieldset.wb-dynamic input')]"
+        ".some(i => i.value === 'existing@example.com')"
+    )
+    assert email.input_value() == "existing@example.com"
+    assert form.get_by_label("Name", exact=True).input_value() == "Existing Customer"
+    email.fill("new@example.com")
+    shown = _request_when(page, lambda r: r.get("parameters", {}).get("email") == "new@example.com")
+    assert shown["parameters"]["name"] == "Existing Customer"  # what the form shows is what is sent
+    wb.run()
+    assert fake.tables["res.partner"][1]["email"] == "new@example.com"
+    assert fake.tables["res.partner"][1]["name"] == "Existing Customer"
+
+
+def test_a_file_is_uploaded_with_a_file_chooser_and_downloaded_with_a_preview(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D9: files were base64 text both ways. Uploading takes a file chooser (the content and the
+    file name filled from the file); a downloaded file has a download link, and a PDF a preview."""
+    import base64
+
+    fake, odoo_url = odoo
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    chosen = tmp_path / "contract.pdf"
+    chosen.write_bytes(pdf)
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("uploadAttachment")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    page.get_by_label("Choose a file for Content (base64)").set_input_files(str(chosen))
+    shown = _request_when(page, lambda r: "content" in r and "fileName" in r)
+    assert base64.b64decode(shown["content"]) == pdf and shown["fileName"] == "contract.pdf"
+    page.get_by_label(re.compile(r"^Content type")).fill("application/pdf")
+    _request_when(page, lambda r: "mimetype" in r)
+    wb.run()
+    attachment = json.loads(page.inner_text("#unit-output"))["data"]["id"]
+    assert base64.b64decode(fake.tables["ir.attachment"][attachment]["datas"]) == pdf
+
+    wb.pick_unit("downloadAttachment")
+    page.get_by_label(re.compile(r"^Attachment ID")).fill(str(attachment))
+    _request_when(page, lambda r: r.get("attachmentId") == attachment)
+    wb.run()
+    link = page.get_by_role("link", name="Download contract.pdf")
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "downloaded.pdf"
+    download.value.save_as(str(saved))
+    assert saved.read_bytes() == pdf
+    assert page.get_by_title("Preview of contract.pdf").get_attribute("src", timeout=5000).startswith("blob:")
+
+
+def test_the_connections_company_and_language_are_picked_from_their_lists(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D9: companyId and language were plain text although selectCompany and selectLanguage
+    exist; once a connection is saved they are lists of the user's companies and the active
+    languages, and what is picked is saved."""
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    assert page.get_by_label("Language", exact=True).evaluate("e => e.tagName") == "INPUT"
+    wb.connect(odoo_url)
+    company = page.get_by_label("Company ID", exact=True)
+    language = page.get_by_label("Language", exact=True)
+    company.locator("option", has_text="My Company").wait_for(state="attached")
+    language.locator("option", has_text="French / Français").wait_for(state="attached")
+    company.select_option(label="My Company")
+    language.select_option(label="French / Français")
+    page.fill("#conn-apiKey", API_KEY)
+    page.click("#connection-save")
+    page.wait_for_selector("#connection-result.ok:has-text('Connected')")
+    base, token = wb.page.url.split("/?token=")
+    saved = httpx.get(base + "/api/connection", headers={"X-Workbench-Token": token}).json()
+    assert saved["fields"]["companyId"] == "1" and saved["fields"]["language"] == "fr_FR"
+
+
+def test_the_units_have_a_filter_box(browser: Any, workbench: str, tmp_path: Path) -> None:
+    page = Page(browser, workbench, tmp_path).page
+    units = page.get_by_role("navigation", name="Units")
+    page.get_by_label("Filter units").fill("attachment")
+    shown = [b.get_attribute("data-key") for b in units.locator("button.unit-button").all() if b.is_visible()]
+    assert shown and all("ttachment" in key for key in shown)
+    assert "uploadAttachment" in shown and "listRecords" not in shown
+    page.get_by_label("Filter units").fill("")
+    assert units.get_by_role("button", name=re.compile("List Records")).is_visible()

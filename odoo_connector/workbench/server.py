@@ -51,7 +51,9 @@ log = logging.getLogger("odoo_connector.workbench")
 STATIC = Path(__file__).resolve().parent / "static"
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    # blob: for a downloaded file's preview (a PDF in a frame, an image), made by the page itself
+    "img-src 'self' data: blob:; frame-src blob:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",

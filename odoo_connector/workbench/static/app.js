@@ -9,6 +9,8 @@ const state = {
   manifest: null, units: {}, connection: null, connectionVersion: 0, current: null, form: null, options: {},
   // inputs whose JSON text does not parse: path -> {label, message}; while any, Run is blocked
   invalid: new Map(),
+  // "model id" -> a record's name seen in a read (an update's prefilled many2one), for its picker
+  labels: new Map(),
   preview: 0,
 };
 
@@ -101,6 +103,41 @@ function connectionSpec(key) {
   return state.manifest.connections.find((c) => c.key === key);
 }
 
+// The picklist that fills a connection field, as the manifest's shared `context` declares it for
+// the inputs of the same name (companyId ← selectCompany, language ← selectLanguage).
+function connectionPicklist(key) {
+  for (const unit of Object.values(state.units)) {
+    const context = (unit.inputs.properties || {}).context;
+    const prop = context && context.properties && context.properties[key];
+    if (prop && prop['x-dataSource']) return prop['x-dataSource'];
+  }
+  return null;
+}
+
+// Once a connection is saved (a picklist needs one to run), a field a picklist fills is a select
+// of its options, the saved value chosen; before that it is text, saying so.
+function pickConnectionField(input, field, value) {
+  const source = connectionPicklist(field.key);
+  if (!source) return input;
+  if (!state.connection || !state.connection.type) {
+    input.placeholder = (input.placeholder ? input.placeholder + '; ' : '') + 'a list once the connection is saved';
+    return input;
+  }
+  const select = el('select', { id: input.id, name: field.key },
+    el('option', { value: '', text: '— the user\'s default —' }));
+  if (value !== undefined) select.append(el('option', { value: String(value), text: String(value) }));
+  select.value = value === undefined ? '' : String(value);
+  api('/api/run', { key: source, inputs: {} }).then((answer) => {
+    if (answer.error) return;
+    for (const option of answer.result.data) {
+      const existing = [...select.options].find((o) => o.value === option.key);
+      if (existing) existing.textContent = option.label;
+      else select.append(el('option', { value: option.key, text: option.label }));
+    }
+  }, () => {});
+  return select;
+}
+
 function drawConnectionForm() {
   const kind = document.getElementById('connection-type').value;
   const spec = connectionSpec(kind);
@@ -130,7 +167,7 @@ function drawConnectionForm() {
     if (!field.secret && value !== undefined) input.value = String(value);
     fields.append(el('div', { class: 'conn-field', 'data-field': field.key },
       el('label', { for: id, text: field.label + (field.required ? ' *' : '') }),
-      input,
+      pickConnectionField(input, field, saved.type === kind ? value : undefined),
       el('div', { class: 'input-description', text: field.description }),
       el('div', { class: 'wb-error', id: id + '-error' }),
     ));
@@ -331,11 +368,56 @@ function dependents(unit) {
   return map;
 }
 
+// updateRecord's form prefilled with the record's values (D9): once a model and a record are
+// chosen, the fields of the form's main group are read (getRecordById) and put in the form, where
+// the person sees, changes or removes them; a many2one keeps its name for the picker. Lines (a
+// one2many) are not: the form's lines are new lines.
+function prefillSpec(unit) {
+  const props = unit.inputs.properties || {};
+  const name = Object.keys(props).find((n) => {
+    const spec = props[n]['x-dynamicSchema'];
+    return spec && spec.inputs && spec.inputs.purpose === 'update';
+  });
+  return name && props.recordId ? { name, spec: props[name]['x-dynamicSchema'] } : null;
+}
+
+function prefill(unit, prefilled, recordId) {
+  const found = prefillSpec(unit);
+  const root = state.form.getData();
+  const form = dynamicSchema(found.spec, root);
+  if (form.waitingFor) return;
+  form.load().then(async ({ schema, uischema }) => {
+    const main = uischema.elements.filter((e) => e.type === 'Control').map((e) => e.scope.split('/').pop())
+      .filter((n) => schema.properties[n] && !schema.properties[n]['x-lineForm']);
+    const answer = await api('/api/run', { key: 'getRecordById', inputs: { model: root.model, recordId, fields: main } });
+    const now = state.form.getData();
+    if (answer.error || now.recordId !== recordId || now.model !== root.model || state.current !== unit) return;
+    const values = {};
+    for (const n of main) {
+      let value = answer.result.data[n];
+      if (value === undefined || (value === false && schema.properties[n].type !== 'boolean')) continue;
+      const relation = schema.properties[n]['x-relation'];
+      if (Array.isArray(value) && schema.properties[n].type === 'integer') {
+        state.labels.set(`${relation} ${value[0]}`, value[1]);
+        value = value[0];
+      }
+      values[n] = value;
+    }
+    prefilled.recordId = recordId;
+    state.form.setData({ ...now, [found.name]: values });
+  }, () => {});
+}
+
 // Called with the form's data before and after each change: when an input changed, the values of
 // the inputs that depended on it are cleared, so nothing chosen for the old model is sent (D3).
 function clearStale(unit) {
   const map = dependents(unit);
+  const update = prefillSpec(unit);
+  const prefilled = { recordId: null };
   return (previous, next) => {
+    if (update && next.recordId && next.model && next.recordId !== prefilled.recordId && next.recordId !== previous.recordId) {
+      prefill(unit, prefilled, next.recordId);
+    }
     let fixed = next;
     for (const [on, names] of Object.entries(map)) {
       if (JSON.stringify(previous[on]) === JSON.stringify(next[on])) continue;
@@ -378,6 +460,27 @@ function showRequest(inputs) {
   }, 150);
 }
 
+// A result holding a file (getRecordPdf, downloadAttachment, exportRecords: `content` in base64
+// with its name and type) gets a download link, and a preview where the browser shows that type.
+function files(result) {
+  const data = result && result.data;
+  if (!data || typeof data !== 'object' || typeof data.content !== 'string') return [];
+  const type = data.mimetype || data.mimeType || 'application/octet-stream';
+  const name = data.fileName || data.name || 'download';
+  let bytes;
+  try {
+    bytes = Uint8Array.from(atob(data.content), (c) => c.charCodeAt(0));
+  } catch (e) {
+    return [];
+  }
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const parts = [el('p', {}, el('a', { href: url, download: name, id: 'unit-download', text: `Download ${name}` }),
+    ` (${type}, ${bytes.length} bytes)`)];
+  if (type === 'application/pdf') parts.push(el('iframe', { src: url, title: `Preview of ${name}`, class: 'wb-preview' }));
+  else if (/^image\/(png|jpeg|gif|webp)$/.test(type)) parts.push(el('img', { src: url, alt: `Preview of ${name}`, class: 'wb-preview' }));
+  return parts;
+}
+
 function selectUnit(key) {
   const unit = state.units[key];
   state.current = unit;
@@ -413,7 +516,7 @@ function selectUnit(key) {
   state.form = window.WorkbenchForms.mount(mountPoint, {
     schema: formSchema(unit.inputs),
     data: defaults(unit.inputs),
-    picker: { optionsFor, dynamicSchema, invalid },
+    picker: { optionsFor, dynamicSchema, invalid, labelFor: (relation, key) => state.labels.get(`${relation} ${key}`) },
     normalize: clearStale(unit),
     onChange: showRequest,
   });
@@ -445,7 +548,19 @@ async function runUnit(reset) {
     return;
   }
   box.className = 'result ok';
-  box.replaceChildren(el('pre', { id: 'unit-output', text: JSON.stringify(answer.result, null, 2) }));
+  if (unit.group === 'triggers' && answer.result && 'state' in answer.result) {
+    // a poll shows the records it found; the state the server keeps between polls is there on
+    // request, folded (D9)
+    const { state: kept, ...shown } = answer.result;
+    box.replaceChildren(
+      el('pre', { id: 'unit-output', text: JSON.stringify(shown, null, 2) }),
+      el('details', { id: 'unit-state-box' },
+        el('summary', { text: 'The state kept for the next poll' }),
+        el('pre', { id: 'unit-state', text: JSON.stringify(kept, null, 2) })),
+    );
+    return;
+  }
+  box.replaceChildren(el('pre', { id: 'unit-output', text: JSON.stringify(answer.result, null, 2) }), ...files(answer.result));
 }
 
 async function start() {
@@ -458,9 +573,9 @@ async function start() {
   state.connection = await api('/api/connection');
   if (state.connection.type) select.value = state.connection.type;
   select.addEventListener('change', drawConnectionForm);
+  drawUnitList(); // first: the connection form looks up the picklists of its fields in the units
   drawConnectionForm();
   document.getElementById('connection-form').addEventListener('submit', saveConnection);
-  drawUnitList();
   document.getElementById('unit-run').addEventListener('click', () => runUnit(false));
   document.getElementById('unit-reset').addEventListener('click', () => runUnit(true));
   document.getElementById('unit-example').addEventListener('click', () => {

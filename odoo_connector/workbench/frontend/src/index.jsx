@@ -16,6 +16,7 @@
 //    text that does not parse is reported to the page, which then blocks Run and says where.
 //  - DynamicSchemaRenderer: an input described by a data source (`x-dynamicSchema`, the chosen
 //    model's form) is rendered from the {schema, uischema} that data source returns.
+//  - FileControl: a base64 input (`contentEncoding: base64`) takes a file chooser.
 //  - ObjectControl: an object input with declared properties (the shared `context`) is a group
 //    of its own inputs; the vanilla set has no renderer for a nested object.
 // Built by build.mjs into ../static/jsonforms.bundle.js; window.WorkbenchForms.mount is all the
@@ -107,6 +108,9 @@ function useDebounced(value, delay) {
 // gets the key as a string (or '' when cleared); `labels` (a ref's Map) keeps the label of every
 // option seen, so a choice keeps its name when a later search no longer lists it.
 function Picker({ id, path, label, schema, value, onPick, enabled, labels, exclude }) {
+  const picker = React.useContext(PickerContext);
+  // a value the page read with its name (an update's prefilled many2one) shows that name
+  const seen = (s, key) => (picker.labelFor ? picker.labelFor(s['x-relation'], key) : undefined);
   const [search, setSearch] = useState('');
   const [pages, setPages] = useState(1);
   const settled = useDebounced(search.trim(), 250);
@@ -140,7 +144,7 @@ function Picker({ id, path, label, schema, value, onPick, enabled, labels, exclu
         onChange={(ev) => onPick(ev.target.value)}
       >
         <option value="">— choose —</option>
-        {!known ? <option value={value}>{labels.current.get(value) || (integer ? '#' + value : value)}</option> : null}
+        {!known ? <option value={value}>{labels.current.get(value) || seen(schema, value) || (integer ? '#' + value : value)}</option> : null}
         {typed ? <option value={typed.key}>{typed.label}</option> : null}
         {shown.map((o) => (
           <option key={o.key} value={o.key}>{o.label}</option>
@@ -291,6 +295,34 @@ function JsonTextRenderer(props) {
   );
 }
 
+// A file's bytes as base64 (`contentEncoding: base64`, uploadAttachment's content): a file chooser
+// that reads the file into the input, and names the file in the sibling `fileName` when that is
+// still empty. The text stays visible and editable: what is sent is what is shown.
+function FileRenderer(props) {
+  const { data, handleChange, path, label, required, description, errors, id, visible, enabled } = props;
+  const ctx = useJsonForms();
+  const sibling = (name) => (path.includes('.') ? path.slice(0, path.lastIndexOf('.') + 1) : '') + name;
+  const text = typeof data === 'string' ? data : '';
+  return (
+    <Field id={id} label={label} required={required} description={description} errors={errors} visible={visible}>
+      <input type="file" aria-label={'Choose a file for ' + label} disabled={!enabled}
+        onChange={(ev) => {
+          const file = ev.target.files && ev.target.files[0];
+          if (!file) return;
+          const reader = new FileReader();
+          reader.onload = () => {
+            const url = String(reader.result);
+            handleChange(path, url.slice(url.indexOf(',') + 1));
+            if (!Resolve.data(ctx.core.data, sibling('fileName'))) ctx.dispatch(Actions.update(sibling('fileName'), () => file.name));
+          };
+          reader.readAsDataURL(file);
+        }} />
+      <textarea id={id + '-input'} className="wb-json" data-path={path} rows={3} disabled={!enabled} value={text}
+        spellCheck={false} onChange={(ev) => handleChange(path, ev.target.value === '' ? undefined : ev.target.value)} />
+    </Field>
+  );
+}
+
 function ObjectRenderer({ schema, path, visible, enabled, label, renderers, cells, rootSchema }) {
   const detail = useMemo(
     () => ({ ...Generate.uiSchema(schema, 'Group', undefined, rootSchema), label }),
@@ -371,6 +403,8 @@ const renderers = [
   { tester: rankWith(5, or(isEnumControl, isOneOfEnumControl)), renderer: withJsonFormsControlProps(SelectRenderer) },
   { tester: rankWith(9, and(isControl, schemaMatches(isFreeForm))), renderer: withJsonFormsControlProps(JsonTextRenderer) },
   { tester: rankWith(2, isObjectControl), renderer: withJsonFormsDetailProps(ObjectRenderer) },
+  { tester: rankWith(8, and(isControl, schemaMatches((s) => !!s && s.type === 'string' && s.contentEncoding === 'base64'))),
+    renderer: withJsonFormsControlProps(FileRenderer) },
   { tester: rankWith(11, and(isControl, schemaMatches((s) => !!s && typeof s['x-dynamicSchema'] === 'object'))),
     renderer: withJsonFormsDetailProps(DynamicSchemaRenderer) },
 ];
