@@ -16,7 +16,7 @@
 //    text that does not parse is reported to the page, which then blocks Run and says where.
 //  - DynamicSchemaRenderer: an input described by a data source (`x-dynamicSchema`, the chosen
 //    model's form) is rendered from the {schema, uischema} that data source returns.
-//  - FileControl: a base64 input (`contentEncoding: base64`) takes a file chooser.
+//  - FileControl: a file's base64 input (`x-file: true`) takes a file chooser.
 //  - ObjectControl: an object input with declared properties (the shared `context`) is a group
 //    of its own inputs; the vanilla set has no renderer for a nested object.
 // Built by build.mjs into ../static/jsonforms.bundle.js; window.WorkbenchForms.mount is all the
@@ -295,7 +295,7 @@ function JsonTextRenderer(props) {
   );
 }
 
-// A file's bytes as base64 (`contentEncoding: base64`, uploadAttachment's content): a file chooser
+// A file's bytes as base64 (`x-file: true`, uploadAttachment's content): a file chooser
 // that reads the file into the input, and names the file in the sibling `fileName` when that is
 // still empty. The text stays visible and editable: what is sent is what is shown.
 function FileRenderer(props) {
@@ -403,7 +403,7 @@ const renderers = [
   { tester: rankWith(5, or(isEnumControl, isOneOfEnumControl)), renderer: withJsonFormsControlProps(SelectRenderer) },
   { tester: rankWith(9, and(isControl, schemaMatches(isFreeForm))), renderer: withJsonFormsControlProps(JsonTextRenderer) },
   { tester: rankWith(2, isObjectControl), renderer: withJsonFormsDetailProps(ObjectRenderer) },
-  { tester: rankWith(8, and(isControl, schemaMatches((s) => !!s && s.type === 'string' && s.contentEncoding === 'base64'))),
+  { tester: rankWith(8, and(isControl, schemaMatches((s) => !!s && s.type === 'string' && s['x-file'] === true))),
     renderer: withJsonFormsControlProps(FileRenderer) },
   { tester: rankWith(11, and(isControl, schemaMatches((s) => !!s && typeof s['x-dynamicSchema'] === 'object'))),
     renderer: withJsonFormsDetailProps(DynamicSchemaRenderer) },
