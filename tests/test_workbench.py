@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -236,6 +238,24 @@ def test_a_saved_secret_is_never_sent_to_another_server_database_or_login(
     assert same["secretsSet"] == [secret_key], same
 
 
+def test_a_wrong_key_is_not_saved_and_the_connection_saved_before_stays(workbench: str, odoo: Any) -> None:
+    """D9: a wrong key was saved, and every run then failed. The connection is checked first."""
+    _, url = odoo
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    good = {"baseUrl": url, "database": DATABASE, "apiKey": API_KEY}
+    httpx.post(base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": good})
+    wrong = {**good, "apiKey": "not-the-key", "language": "fr_FR"}
+    answer = httpx.post(
+        base + "/api/connection", headers=headers, json={"type": "odooApiKey", "fields": wrong}
+    ).json()
+    assert answer["error"]["type"] == "AuthenticationError"
+    shown = httpx.get(base + "/api/connection", headers=headers).json()
+    assert shown["fields"] == {"baseUrl": url, "database": DATABASE}  # not the refused language
+    checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
+    assert checked["result"]["user"]["login"] == LOGIN
+
+
 def test_the_json_routes_take_the_token_only_in_a_header(workbench: str) -> None:
     base, token = workbench.split("/?token=")
     assert httpx.get(base + "/api/describe", params={"token": token}).status_code == 403
@@ -354,6 +374,21 @@ def test_a_busy_port_is_a_usage_error_naming_the_port(web_stack: None, capsys: A
         "hint": "Choose another port with --port (0 picks a free one).",
         "path": "port",
     }
+
+
+def test_the_committed_bundle_is_built_from_the_committed_source() -> None:
+    """The bundle (static/jsonforms.bundle.js) is committed so nobody needs node; its first line
+    names the hash of the src/index.jsx it was built from (frontend/build.mjs), so a source
+    changed without `npm run build` fails here instead of shipping the old page."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent.parent / "odoo_connector" / "workbench"
+    source = hashlib.sha256((package / "frontend" / "src" / "index.jsx").read_bytes()).hexdigest()
+    with (package / "static" / "jsonforms.bundle.js").open(encoding="utf-8") as bundle:
+        first = bundle.readline().strip()
+    assert first == f"// built from src/index.jsx sha256:{source}", (
+        "rebuild: cd frontend && npm ci && npm run build"
+    )
 
 
 def test_importing_the_connector_never_imports_the_web_stack() -> None:
@@ -599,6 +634,10 @@ def test_the_trigger_polls_against_a_state_kept_for_the_page(
     wb.run()  # the first poll records a baseline
     first = json.loads(page.inner_text("#unit-output"))
     assert first["data"] == {"created": [], "updated": []}
+    # the records are shown, not the state kept between polls, which is there on request (D9)
+    assert "state" not in first
+    page.get_by_text("The state kept for the next poll").click()
+    assert json.loads(page.inner_text("#unit-state"))
     fake.advance(5)
     fake.create("res.partner", name="New Lead Co")
     fake.advance(5)
@@ -814,12 +853,15 @@ def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and
     *controls, advanced = recorded["uischema"]["elements"]
     props = recorded["schema"]["properties"]
     names = [c["scope"].removeprefix("#/properties/") for c in controls]
-    # lists (tags, contacts) are drawn as tables with their own header, not as a labelled control
-    main = [titles[n] for n in names if props[n]["type"] != "array"]
+
+    # lines (a one2many's sub-forms) are a group with a legend, not a labelled control; tags
+    # (records picked by name) are a labelled control
+    def labelled(name: str) -> bool:
+        return props[name].get("items", {}).get("type") != "object"
+
+    main = [titles[n] for n in names if labelled(n)]
     first_advanced = next(
-        titles[n]
-        for c in advanced["elements"]
-        if props[n := c["scope"].removeprefix("#/properties/")]["type"] != "array"
+        titles[n] for c in advanced["elements"] if labelled(n := c["scope"].removeprefix("#/properties/"))
     )
 
     fake, odoo_url = odoo
@@ -842,7 +884,8 @@ def test_the_real_partner_form_is_drawn_in_the_form_views_order_with_pickers_and
         address_type = form.locator(".control", has=page.locator("label", has_text="Address Type")).locator(
             "select"
         )
-        options = address_type.locator("option").evaluate_all("os => os.map(o => o.label)")
+        # the options have text content (assistive technology reads a label attribute as empty)
+        options = address_type.locator("option").all_text_contents()
         assert options[-4:] == ["Contact", "Invoice", "Delivery", "Other"]
         form.locator(".control", has=page.locator("label", has_text="Name")).first.locator("input").fill(
             "Initech"
@@ -880,3 +923,458 @@ def test_an_activity_is_scheduled_through_its_form_with_the_type_and_user_picker
     assert scheduled["assignee"] == {"id": UID, "name": "Bot"}
     wb.shot("schedule-activity")
     assert wb.console_errors == []
+
+
+# -- issue 32: nothing is sent that the person cannot see; pickers search on the server ---------
+
+
+def _request_when(page: Any, condition: Any) -> dict[str, Any]:
+    """The request the page shows it will send, once ``condition`` holds of it (a form's text
+    input reports its value after a short pause, as JSON Forms does)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        shown: dict[str, Any] = json.loads(page.inner_text("#unit-request"))
+        if condition(shown) or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(50)
+
+
+def _sent_runs(wb: Page) -> list[dict[str, Any]]:
+    """The bodies of the /api/run requests the page made (the data sources' runs included)."""
+    return [
+        json.loads(r.request.post_data)
+        for r in wb.responses
+        if r.url.endswith("/api/run") and r.request.post_data
+    ]
+
+
+def test_invalid_json_blocks_run_and_says_which_input_and_where(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D2: a domain whose text does not parse was dropped and the run listed every record; now
+    Run is disabled, an alert names the input and the place in its text, and nothing is sent."""
+    fake, odoo_url = odoo
+    fake.create("res.partner", name="Other Customer")
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("listRecords")
+    wb.choose("model", "Contact (res.partner)")
+    domain = page.get_by_label("Domain (JSON)")
+    domain.fill('[["name", "=", "Existing Customer"]')  # the closing bracket forgotten
+    run = page.get_by_role("button", name="Run", exact=True)
+    assert run.is_disabled()
+    alert = page.get_by_role("alert")
+    assert alert.inner_text().startswith("Not sent: Domain is not valid JSON.")
+    assert "line 1" in alert.inner_text()
+    before = [body for body in _sent_runs(wb) if body["key"] == "listRecords"]
+    run.click(force=True)  # a click on the disabled button does nothing either
+    page.wait_for_timeout(300)
+    assert [body for body in _sent_runs(wb) if body["key"] == "listRecords"] == before == []
+    domain.fill('[["name", "=", "Existing Customer"]]')
+    assert run.is_enabled() and not alert.is_visible()
+    wb.run()
+    records = json.loads(page.inner_text("#unit-output"))["data"]
+    assert [r["name"] for r in records] == ["Existing Customer"]
+
+
+def test_a_model_switch_clears_the_values_of_the_old_models_form(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D3: values typed in res.partner's form were kept, hidden, when the model became another,
+    and sent with it. Now the model's form and the record picked for the old model are cleared."""
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Contact (res.partner)")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    form.get_by_label("Email", exact=True).fill("old@example.com")
+    form.get_by_label("Name", exact=True).fill("Old Model's Name")
+    shown = _request_when(page, lambda r: len(r.get("parameters", {})) == 2)
+    assert shown["parameters"] == {"email": "old@example.com", "name": "Old Model's Name"}
+    wb.choose("model", "User (res.users)")
+    form.get_by_label("Login", exact=True).wait_for()
+    assert form.get_by_label("Name", exact=True).input_value() == ""
+    shown = json.loads(page.inner_text("#unit-request"))
+    assert shown["model"] == "res.users" and "parameters" not in shown
+    form.get_by_label("Name", exact=True).fill("New User")
+    form.get_by_label("Login", exact=True).fill("new.user")
+    _request_when(page, lambda r: len(r.get("parameters", {})) == 2)
+    wb.run()
+    sent = [body for body in _sent_runs(wb) if body["key"] == "createRecord"]
+    assert sent[-1]["inputs"]["model"] == "res.users"
+    assert sent[-1]["inputs"]["parameters"] == {"name": "New User", "login": "new.user"}
+    assert json.loads(page.inner_text("#unit-output")) == {"data": UID + 1}
+    # a record picked for one model is not sent with another
+    wb.pick_unit("getRecordById")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    assert _request_when(page, lambda r: "recordId" in r)["recordId"] == 1
+    wb.choose("model", "User (res.users)")
+    shown = _request_when(page, lambda r: r["model"] == "res.users")
+    assert shown == {"model": "res.users"}
+    assert page.get_by_label(re.compile(r"^Record ID")).input_value() == ""
+
+
+def test_the_request_shown_before_run_is_the_one_sent_and_its_command_line(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("listRecords")
+    wb.choose("model", "Contact (res.partner)")
+    page.get_by_label("Domain (JSON)").fill('[["email", "ilike", "example.com"]]')
+    shown = _request_when(page, lambda r: r.get("domain") != [])
+    command = page.locator("#unit-command")
+    page.wait_for_function("() => document.getElementById('unit-command').textContent.includes('ilike')")
+    words = shlex.split(command.inner_text())
+    # the command line's inputs are the ones shown, less those at their default
+    from odoo_connector.manifest import load_manifest
+
+    properties = load_manifest().unit("listRecords").input_schema["properties"]
+    defaults = {name: prop["default"] for name, prop in properties.items() if "default" in prop}
+    given = json.loads(words[words.index("--input") + 1])
+    assert given == {k: v for k, v in shown.items() if defaults.get(k, object()) != v}
+    assert given == {"model": "res.partner", "domain": [["email", "ilike", "example.com"]]}
+    before = command.inner_text()
+    wb.run()
+    sent = [body for body in _sent_runs(wb) if body["key"] == "listRecords"]
+    assert [body["inputs"] for body in sent] == [shown]
+    assert command.inner_text() == before  # the run's own command line, the one shown before
+    assert before.startswith(f"ODOO_URL={odoo_url} ODOO_DB={DATABASE} ODOO_API_KEY='<your apiKey>' ")
+
+
+def test_a_customer_created_a_minute_ago_is_found_by_typing_part_of_its_name(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D6: the picker listed the first 100 records, with no search and no typed id. Now it shows
+    a first page with "More results", searches on the server as the person types (Odoo's
+    name_search), and takes a typed id."""
+    fake, odoo_url = odoo
+    for number in range(1, 151):
+        fake.create("res.partner", name=f"Customer {number:03}")
+    fake.advance(60)
+    newest = fake.create("res.partner", name="Zenith Widgets Ltd")
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("getRecordById")
+    wb.choose("model", "Contact (res.partner)")
+    picker = page.get_by_label(re.compile(r"^Record ID"))
+    picker.locator("option", has_text="Customer 019").wait_for(state="attached")
+    first_page = picker.locator("option").all_inner_texts()
+    assert len(first_page) == 1 + 20 and "Zenith Widgets Ltd" not in first_page
+    page.get_by_role("button", name="More results").click()
+    picker.locator("option", has_text="Customer 039").wait_for(state="attached")
+    assert picker.locator("option").count() == 1 + 40
+    calls_before = len(fake.calls)
+    page.get_by_label("Search Record ID").fill("enith wid")
+    picker.locator("option", has_text="Zenith Widgets Ltd").wait_for(state="attached")
+    assert ("res.partner", "name_search") in fake.calls[calls_before:]  # searched on the server
+    picker.select_option(label="Zenith Widgets Ltd")
+    assert _request_when(page, lambda r: "recordId" in r)["recordId"] == newest
+    wb.run()
+    assert json.loads(page.inner_text("#unit-output"))["data"]["name"] == "Zenith Widgets Ltd"
+    # a typed id is taken as it is
+    page.get_by_label("Search Record ID").fill("42")
+    picker.locator("option", has_text="id 42 (as typed)").wait_for(state="attached")
+    picker.select_option(label="id 42 (as typed)")
+    assert _request_when(page, lambda r: r.get("recordId") == 42)["recordId"] == 42
+    wb.run()
+    assert json.loads(page.inner_text("#unit-output"))["data"]["name"] == "Customer 041"
+
+
+# -- issue 32: the model's form as Odoo 19's, drawn from what the real modelForm answered -------
+
+_RECORDED_FORMS = {
+    "res.partner": Path(__file__).parent / "fixtures" / "model_form_res_partner.json",
+    "sale.order": Path(__file__).parent / "fixtures" / "model_form_sale_order.json",
+}
+
+
+def recorded_model_form(client: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the real modelForm answered on Odoo 19 for the model asked (create, the ordinary
+    user; written by tests/fixtures/record_model_forms.py)."""
+    form: dict[str, Any] = json.loads(_RECORDED_FORMS[inputs["model"]].read_text(encoding="utf-8"))
+    return form
+
+
+class ShopOdoo(WorkbenchOdoo):
+    """The fake with what a quotation and a tagged contact need: tags, products, sale orders with
+    their lines, declared as Odoo's fields_get gives them (the values module converts against it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_model("res.partner.category", {})
+        self.add_model("product.product", {})
+        self.add_model(
+            "sale.order",
+            {
+                "partner_id": "many2one:res.partner",
+                "partner_invoice_id": "many2one:res.partner",
+                "partner_shipping_id": "many2one:res.partner",
+                "order_line": "one2many:sale.order.line",
+            },
+        )
+        self.add_model(
+            "sale.order.line",
+            {
+                "order_id": "many2one:sale.order",
+                "product_id": "many2one:product.product",
+                "product_uom_qty": "float",
+                "price_unit": "float",
+            },
+        )
+        self.fields["res.partner"]["category_id"] = "many2many"
+        self.relations[("res.partner", "category_id")] = "res.partner.category"
+        for tag in ("VIP", "Gold", "Silver", "Wholesale", "Retail"):
+            self.create("res.partner.category", name=tag)
+        for product in ("Office Chair", "Desk Lamp", "Standing Desk", "Whiteboard"):
+            self.create("product.product", name=product)
+
+    def _m_get_available_models(self, model: str) -> list[dict[str, Any]]:
+        return [
+            *super()._m_get_available_models(model),
+            {"model": "sale.order", "display_name": "Sales Order"},
+        ]
+
+
+@pytest.fixture
+def shop(web_stack: None, dynamic_manifest: Path) -> Iterator[tuple[ShopOdoo, str, str]]:
+    """The fake shop, and a workbench whose modelForm answers the recorded Odoo 19 forms."""
+    import yaml
+
+    from odoo_connector.manifest import load_manifest
+    from odoo_connector.workbench.server import running
+
+    raw = yaml.safe_load(dynamic_manifest.read_text(encoding="utf-8"))
+    for unit in raw["dataSources"]:
+        if unit["key"] == "modelForm":
+            unit["handler"] = "tests.test_workbench:recorded_model_form"
+    dynamic_manifest.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    fake = ShopOdoo()
+    fake.create("res.partner", name="Existing Customer", email="existing@example.com")
+    with serve_transport(fake) as odoo_url, running(load_manifest(str(dynamic_manifest))) as url:
+        yield fake, odoo_url, url
+
+
+def _pick(scope: Any, label: str, search: str, option: str) -> None:
+    """Types part of a name into a picker's search box and chooses the option it finds."""
+    scope.get_by_label(f"Search {label}", exact=True).fill(search)
+    picker = scope.get_by_label(re.compile(rf"^{re.escape(label)}( \*)?$"))
+    picker.locator("option", has_text=option).wait_for(state="attached")
+    picker.select_option(label=option)
+
+
+def test_the_partner_form_marks_name_required_and_holds_no_discuss_or_rtc_fields(
+    browser: Any, shop: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url, url = shop
+    wb = Page(browser, url, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Contact (res.partner)")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    name = form.get_by_label("Name*", exact=True)  # JSON Forms' required mark
+    name.wait_for()
+    labels = " | ".join(form.locator("label").all_inner_texts())
+    for technical in (
+        "Channels",
+        "Channel Members",
+        "RTC",
+        "Meetings",
+        "Followers",
+        "Activities",
+        "Messages",
+    ):
+        assert technical not in labels, technical
+    # what the form view's conditions the connector could not evaluate are listed
+    form.get_by_text("conditions of the form view were not evaluated").click()
+    assert "active_lang_count <= 1" in form.locator(".wb-left-out").inner_text()
+    name.fill("Initech")
+    wb.run()
+    created = json.loads(page.inner_text("#unit-output"))["data"]
+    assert fake.tables["res.partner"][created]["name"] == "Initech"
+
+
+def test_tags_are_picked_by_name_and_sent_as_ids(browser: Any, shop: Any, tmp_path: Path) -> None:
+    """D4: "Add to Tags" added a number box holding 0; now tags are chosen by name from a
+    searchable picker, shown by name, removable, and sent as the tags' ids."""
+    fake, odoo_url, url = shop
+    wb = Page(browser, url, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Contact (res.partner)")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    form.get_by_label("Name*", exact=True).fill("Tagged Co")
+    _pick(form, "Tags", "vi", "VIP")
+    _pick(form, "Tags", "whole", "Wholesale")
+    _pick(form, "Tags", "gol", "Gold")
+    chosen = form.get_by_role("list", name="Tags chosen")
+    names = [item.locator("span").inner_text() for item in chosen.get_by_role("listitem").all()]
+    assert names == ["VIP", "Wholesale", "Gold"]
+    chosen.get_by_role("button", name="Remove Wholesale").click()
+    tags = {row["name"]: tag_id for tag_id, row in fake.tables["res.partner.category"].items()}
+    shown = _request_when(page, lambda r: len(r.get("parameters", {}).get("category_id", [])) == 2)
+    assert shown["parameters"]["category_id"] == [tags["VIP"], tags["Gold"]]
+    tags_control = form.locator("div.control", has=form.get_by_label("Search Tags", exact=True))
+    assert tags_control.locator("input[type=number]").count() == 0  # no number box for a tag
+    wb.run()
+    created = json.loads(page.inner_text("#unit-output"))["data"]
+    assert fake.tables["res.partner"][created]["category_id"] == [[6, 0, [tags["VIP"], tags["Gold"]]]]
+
+
+def test_a_sale_order_with_two_lines_whose_products_are_picked_by_name(
+    browser: Any, shop: Any, tmp_path: Path
+) -> None:
+    """D4: "Order Lines" offered other orders' existing lines, and two lines needed JSON. Now each
+    line is a sub-form from the line's own form (product picked by name, quantity, price), and
+    the lines go as the objects createRecord turns into Odoo's create commands."""
+    fake, odoo_url, url = shop
+    customer = fake.create("res.partner", name="Zenith Widgets Ltd")  # created a minute ago
+    wb = Page(browser, url, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecord")
+    wb.choose("model", "Sales Order (sale.order)")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    form.get_by_label("Search Customer", exact=True).wait_for()
+    for label in ("Customer", "Invoice Address", "Delivery Address"):
+        _pick(form, label, "zenith", "Zenith Widgets Ltd")
+    add = form.get_by_role("button", name="Add a line to Order Lines")
+    for number, (search, product, quantity, price) in enumerate(
+        [("chair", "Office Chair", "2", "149.5"), ("lamp", "Desk Lamp", "3", "20")], start=1
+    ):
+        add.click()
+        line = form.get_by_role("group", name=f"Order Lines line {number}")
+        _pick(line, "Product", search, product)
+        line.get_by_label("Quantity", exact=True).fill(quantity)
+        line.get_by_label("Unit Price", exact=True).fill(price)
+    products = {row["name"]: pid for pid, row in fake.tables["product.product"].items()}
+    expected = [
+        {"product_id": products["Office Chair"], "product_uom_qty": 2, "price_unit": 149.5},
+        {"product_id": products["Desk Lamp"], "product_uom_qty": 3, "price_unit": 20},
+    ]
+    shown = _request_when(page, lambda r: r.get("parameters", {}).get("order_line") == expected)
+    assert shown["parameters"] == {
+        "partner_id": customer,
+        "partner_invoice_id": customer,
+        "partner_shipping_id": customer,
+        "order_line": expected,
+    }
+    wb.shot("sale-order-lines")
+    wb.run()
+    order = json.loads(page.inner_text("#unit-output"))["data"]
+    assert fake.tables["sale.order"][order]["order_line"] == [[0, 0, line] for line in expected]
+
+
+# -- issue 32, D9: an update's form, files, the connection's pickers, the unit filter -----------
+
+
+def test_an_update_form_is_prefilled_with_the_records_values(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("updateRecord")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    form = page.locator("fieldset.wb-dynamic[data-path=parameters]")
+    email = form.get_by_label("Email", exact=True)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('fieldset.wb-dynamic input')]"
+        ".some(i => i.value === 'existing@example.com')"
+    )
+    assert email.input_value() == "existing@example.com"
+    assert form.get_by_label("Name", exact=True).input_value() == "Existing Customer"
+    email.fill("new@example.com")
+    shown = _request_when(page, lambda r: r.get("parameters", {}).get("email") == "new@example.com")
+    assert shown["parameters"]["name"] == "Existing Customer"  # what the form shows is what is sent
+    wb.run()
+    assert fake.tables["res.partner"][1]["email"] == "new@example.com"
+    assert fake.tables["res.partner"][1]["name"] == "Existing Customer"
+
+
+def test_a_file_is_uploaded_with_a_file_chooser_and_downloaded_with_a_preview(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D9: files were base64 text both ways. Uploading takes a file chooser (the content and the
+    file name filled from the file); a downloaded file has a download link, and a PDF a preview."""
+    import base64
+
+    fake, odoo_url = odoo
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    chosen = tmp_path / "contract.pdf"
+    chosen.write_bytes(pdf)
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("uploadAttachment")
+    wb.choose("model", "Contact (res.partner)")
+    wb.choose("recordId", "Existing Customer")
+    page.get_by_label("Choose a file for Content (base64)").set_input_files(str(chosen))
+    shown = _request_when(page, lambda r: "content" in r and "fileName" in r)
+    assert base64.b64decode(shown["content"]) == pdf and shown["fileName"] == "contract.pdf"
+    page.get_by_label(re.compile(r"^Content type")).fill("application/pdf")
+    _request_when(page, lambda r: "mimetype" in r)
+    wb.run()
+    attachment = json.loads(page.inner_text("#unit-output"))["data"]["id"]
+    assert base64.b64decode(fake.tables["ir.attachment"][attachment]["datas"]) == pdf
+
+    wb.pick_unit("downloadAttachment")
+    page.get_by_label(re.compile(r"^Attachment ID")).fill(str(attachment))
+    _request_when(page, lambda r: r.get("attachmentId") == attachment)
+    wb.run()
+    link = page.get_by_role("link", name="Download contract.pdf")
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "downloaded.pdf"
+    download.value.save_as(str(saved))
+    assert saved.read_bytes() == pdf
+    assert page.get_by_title("Preview of contract.pdf").get_attribute("src", timeout=5000).startswith("blob:")
+
+
+def test_the_connections_company_and_language_are_picked_from_their_lists(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D9: companyId and language were plain text although selectCompany and selectLanguage
+    exist; once a connection is saved they are lists of the user's companies and the active
+    languages, and what is picked is saved."""
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    assert page.get_by_label("Language", exact=True).evaluate("e => e.tagName") == "INPUT"
+    wb.connect(odoo_url)
+    company = page.get_by_label("Company ID", exact=True)
+    language = page.get_by_label("Language", exact=True)
+    company.locator("option", has_text="My Company").wait_for(state="attached")
+    language.locator("option", has_text="French / Français").wait_for(state="attached")
+    company.select_option(label="My Company")
+    language.select_option(label="French / Français")
+    page.fill("#conn-apiKey", API_KEY)
+    page.click("#connection-save")
+    page.wait_for_selector("#connection-result.ok:has-text('Connected')")
+    base, token = wb.page.url.split("/?token=")
+    saved = httpx.get(base + "/api/connection", headers={"X-Workbench-Token": token}).json()
+    assert saved["fields"]["companyId"] == "1" and saved["fields"]["language"] == "fr_FR"
+
+
+def test_the_units_have_a_filter_box(browser: Any, workbench: str, tmp_path: Path) -> None:
+    page = Page(browser, workbench, tmp_path).page
+    units = page.get_by_role("navigation", name="Units")
+    page.get_by_label("Filter units").fill("attachment")
+    shown = [b.get_attribute("data-key") for b in units.locator("button.unit-button").all() if b.is_visible()]
+    assert shown and all("ttachment" in key for key in shown)
+    assert "uploadAttachment" in shown and "listRecords" not in shown
+    page.get_by_label("Filter units").fill("")
+    assert units.get_by_role("button", name=re.compile("List Records")).is_visible()

@@ -1,4 +1,4 @@
-"""The workbench's ASGI app: the page, its static files and five JSON routes over :class:`Session`.
+"""The workbench's ASGI app: the page, its static files and six JSON routes over :class:`Session`.
 
 Routes hold no logic of their own; they parse the request, call the session (which calls
 ``invoke``) and answer JSON. The page is meant for one person on this machine, and it can use a
@@ -51,7 +51,9 @@ log = logging.getLogger("odoo_connector.workbench")
 STATIC = Path(__file__).resolve().parent / "static"
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    # blob: for a downloaded file's preview (a PDF in a frame, an image), made by the page itself
+    "img-src 'self' data: blob:; frame-src blob:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -186,6 +188,14 @@ def create_app(manifest: Manifest, token: str, session: Session | None = None) -
         payload["command"] = session.command_line(key, inputs)
         return answer(payload)
 
+    async def command(request: Request) -> Response:
+        # the command line of the run the page would make now, shown before Run: the same words
+        # as the run's own answer (``command`` above), from the same function
+        data = await body(request)
+        given = data.get("inputs")
+        inputs: dict[str, Any] = given if isinstance(given, dict) else {}
+        return answer({"command": session.command_line(str(data.get("key", "")), inputs)})
+
     return Starlette(
         routes=[
             Route("/", index),
@@ -195,6 +205,7 @@ def create_app(manifest: Manifest, token: str, session: Session | None = None) -
             Route("/api/connection", connection_post, methods=["POST"]),
             Route("/api/check", check, methods=["POST"]),
             Route("/api/run", run_unit, methods=["POST"]),
+            Route("/api/command", command, methods=["POST"]),
         ],
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"]),

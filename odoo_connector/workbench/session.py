@@ -7,7 +7,8 @@ connection is shown without them (:meth:`Session.connection_view`), the CLI line
 placeholders, and an error that echoes them was scrubbed where it was built. Results are shown as
 Odoo gave them: a login or a record that holds the password as a word is data, not a leak.
 
-A saved secret belongs to the server, database and login it was saved with. Saving again with the
+A connection is saved only once it passes ``check`` (a wrong key is never kept). A saved secret
+belongs to the server, database and login it was saved with. Saving again with the
 secret left empty keeps it only while those stay the same; naming another server (or port,
 database, login) without a new secret is refused, so the saved key is never sent anywhere else.
 """
@@ -61,9 +62,10 @@ class Session:
     # -- the connection --------------------------------------------------------------------------
 
     def save_connection(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Stores the connection the form sent. A secret left empty keeps the one saved before
-        (the page never has it to send again), but only for the same connection type, server,
-        port, database and login: the secret is forgotten when any of them changes."""
+        """Stores the connection the form sent once ``check`` passes with it: a wrong key is
+        never saved. A secret left empty keeps the one saved before (the page never has it to
+        send again), but only for the same connection type, server, port, database and login:
+        the secret is forgotten when any of them changes."""
         try:
             spec = self.manifest.connection(kind)
         except KeyError:
@@ -94,6 +96,12 @@ class Session:
                         )
                     values[key] = self._values[key]
             connection = parse_connection({"type": kind, **values})
+        # checked before it is kept (outside the lock: it asks Odoo): a wrong key, database or
+        # server is refused with check's error, and the connection saved before stays
+        from ..runtime import check_connection
+
+        check_connection(connection)
+        with self._lock:
             self._kind, self._values, self._connection = kind, values, connection
             self._states.clear()  # a state belongs to the Odoo it was polled from
         return self.connection_view()

@@ -2,8 +2,14 @@
 // `npm ci && npm run build` (node 18+). Both outputs are committed, so the Python package, CI and
 // users never need node.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+// The bundle's first line names the hash of the source it was built from; a test
+// (tests/test_workbench.py) compares it with src/index.jsx, so a source changed without a rebuild
+// fails the suite instead of shipping the old bundle.
+const source = createHash('sha256').update(readFileSync('src/index.jsx')).digest('hex');
 
 const result = await build({
   entryPoints: ['src/index.jsx'],
@@ -14,6 +20,7 @@ const result = await build({
   jsx: 'automatic',
   define: { 'process.env.NODE_ENV': '"production"' },
   legalComments: 'eof',
+  banner: { js: `// built from src/index.jsx sha256:${source}` },
   metafile: true,
   outfile: '../static/jsonforms.bundle.js',
   logLevel: 'info',

@@ -5,7 +5,14 @@
 'use strict';
 
 const token = new URLSearchParams(window.location.search).get('token') || '';
-const state = { manifest: null, units: {}, connection: null, connectionVersion: 0, current: null, form: null, options: {} };
+const state = {
+  manifest: null, units: {}, connection: null, connectionVersion: 0, current: null, form: null, options: {},
+  // inputs whose JSON text does not parse: path -> {label, message}; while any, Run is blocked
+  invalid: new Map(),
+  // "model id" -> a record's name seen in a read (an update's prefilled many2one), for its picker
+  labels: new Map(),
+  preview: 0,
+};
 
 async function api(path, payload) {
   const init = { headers: { 'X-Workbench-Token': token } };
@@ -96,6 +103,41 @@ function connectionSpec(key) {
   return state.manifest.connections.find((c) => c.key === key);
 }
 
+// The picklist that fills a connection field, as the manifest's shared `context` declares it for
+// the inputs of the same name (companyId ← selectCompany, language ← selectLanguage).
+function connectionPicklist(key) {
+  for (const unit of Object.values(state.units)) {
+    const context = (unit.inputs.properties || {}).context;
+    const prop = context && context.properties && context.properties[key];
+    if (prop && prop['x-dataSource']) return prop['x-dataSource'];
+  }
+  return null;
+}
+
+// Once a connection is saved (a picklist needs one to run), a field a picklist fills is a select
+// of its options, the saved value chosen; before that it is text, saying so.
+function pickConnectionField(input, field, value) {
+  const source = connectionPicklist(field.key);
+  if (!source) return input;
+  if (!state.connection || !state.connection.type) {
+    input.placeholder = (input.placeholder ? input.placeholder + '; ' : '') + 'a list once the connection is saved';
+    return input;
+  }
+  const select = el('select', { id: input.id, name: field.key },
+    el('option', { value: '', text: '— the user\'s default —' }));
+  if (value !== undefined) select.append(el('option', { value: String(value), text: String(value) }));
+  select.value = value === undefined ? '' : String(value);
+  api('/api/run', { key: source, inputs: {} }).then((answer) => {
+    if (answer.error) return;
+    for (const option of answer.result.data) {
+      const existing = [...select.options].find((o) => o.value === option.key);
+      if (existing) existing.textContent = option.label;
+      else select.append(el('option', { value: option.key, text: option.label }));
+    }
+  }, () => {});
+  return select;
+}
+
 function drawConnectionForm() {
   const kind = document.getElementById('connection-type').value;
   const spec = connectionSpec(kind);
@@ -125,7 +167,7 @@ function drawConnectionForm() {
     if (!field.secret && value !== undefined) input.value = String(value);
     fields.append(el('div', { class: 'conn-field', 'data-field': field.key },
       el('label', { for: id, text: field.label + (field.required ? ' *' : '') }),
-      input,
+      pickConnectionField(input, field, saved.type === kind ? value : undefined),
       el('div', { class: 'input-description', text: field.description }),
       el('div', { class: 'wb-error', id: id + '-error' }),
     ));
@@ -197,6 +239,17 @@ function drawUnitList() {
     }
     nav.append(el('div', { class: 'unit-group' }, el('h3', { text: title }), list));
   }
+  // the filter box: units whose label, key or description holds every word typed
+  document.getElementById('unit-filter').addEventListener('input', (event) => {
+    const words = event.target.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const button of nav.querySelectorAll('.unit-button')) {
+      const text = button.textContent.toLowerCase();
+      button.parentElement.hidden = !words.every((word) => text.includes(word));
+    }
+    for (const group of nav.querySelectorAll('.unit-group')) {
+      group.hidden = !group.querySelector('li:not([hidden])');
+    }
+  });
 }
 
 function valueMissing(value) {
@@ -242,11 +295,36 @@ function cached(dataSource, inputs, read) {
   };
 }
 
-// How a picker (x-dataSource) gets its options.
-function optionsFor(path, dataSource, root, constants) {
+// How a picker (x-dataSource) gets its options: the data source run with the typed text in its
+// `x-search` input (a search on the server: a record created a minute ago is found past the first
+// page) and a limit of one page more per "More results". A data source without a search input
+// (the user's companies, the active languages) is short, so its list is filtered here.
+const PAGE = 20;
+
+function optionsFor(path, dataSource, root, constants, query) {
   const found = sourceInputs(dataSource, null, root, constants);
   if (found.waitingFor) return { key: `wait ${dataSource} ${found.waitingFor}`, waitingFor: found.waitingFor };
-  return cached(dataSource, found.inputs, (result) => ({ options: result.data, truncated: !!result.truncated }));
+  const source = state.units[dataSource];
+  const properties = source.inputs.properties || {};
+  const search = (query && query.search) || '';
+  const pages = (query && query.pages) || 1;
+  const inputs = { ...found.inputs };
+  const searchInput = Object.keys(properties).find((name) => properties[name]['x-search']);
+  if (searchInput && search) inputs[searchInput] = search;
+  if (properties.limit) inputs.limit = PAGE * pages;
+  return cached(dataSource, inputs, (result) => {
+    let options = result.data;
+    let truncated = !!result.truncated;
+    if (!searchInput && search) {
+      const wanted = search.toLowerCase();
+      options = options.filter((o) => `${o.label} ${o.key}`.toLowerCase().includes(wanted));
+    }
+    if (!properties.limit && options.length > PAGE * pages) {
+      options = options.slice(0, PAGE * pages);
+      truncated = true;
+    }
+    return { options, truncated };
+  });
 }
 
 // How an input described by a data source (x-dynamicSchema: {dataSource, dependsOn, inputs?}) gets
@@ -271,6 +349,136 @@ function formSchema(schema) {
   const copy = JSON.parse(JSON.stringify(schema));
   delete copy.$schema; // JSON Forms' validator is draft-07; the server validates anyway (invoke)
   return copy;
+}
+
+// Which inputs a change of another input makes stale: an input drawn from a data source
+// (x-dynamicSchema) belongs to the inputs it depends on (the model's form to the model), a picked
+// value to the inputs its data source requires (a record id to its model). name -> [dependents]
+function dependents(unit) {
+  const map = {};
+  const add = (on, name) => { (map[on] = map[on] || []).push(name); };
+  for (const [name, prop] of Object.entries(unit.inputs.properties || {})) {
+    const spec = prop['x-dynamicSchema'];
+    for (const on of (spec && spec.dependsOn) || []) add(on, name);
+    const picked = prop['x-dataSource'] || (prop.items && prop.items['x-dataSource']);
+    const source = picked && state.units[picked];
+    const constants = prop['x-dataSourceInputs'] || (prop.items && prop.items['x-dataSourceInputs']) || {};
+    for (const on of (source && source.inputs.required) || []) if (!(on in constants) && on !== name) add(on, name);
+  }
+  return map;
+}
+
+// updateRecord's form prefilled with the record's values (D9): once a model and a record are
+// chosen, the fields of the form's main group are read (getRecordById) and put in the form, where
+// the person sees, changes or removes them; a many2one keeps its name for the picker. Lines (a
+// one2many) are not: the form's lines are new lines.
+function prefillSpec(unit) {
+  const props = unit.inputs.properties || {};
+  const name = Object.keys(props).find((n) => {
+    const spec = props[n]['x-dynamicSchema'];
+    return spec && spec.inputs && spec.inputs.purpose === 'update';
+  });
+  return name && props.recordId ? { name, spec: props[name]['x-dynamicSchema'] } : null;
+}
+
+function prefill(unit, prefilled, recordId) {
+  const found = prefillSpec(unit);
+  const root = state.form.getData();
+  const form = dynamicSchema(found.spec, root);
+  if (form.waitingFor) return;
+  form.load().then(async ({ schema, uischema }) => {
+    const main = uischema.elements.filter((e) => e.type === 'Control').map((e) => e.scope.split('/').pop())
+      .filter((n) => schema.properties[n] && !schema.properties[n]['x-lineForm']);
+    const answer = await api('/api/run', { key: 'getRecordById', inputs: { model: root.model, recordId, fields: main } });
+    const now = state.form.getData();
+    if (answer.error || now.recordId !== recordId || now.model !== root.model || state.current !== unit) return;
+    const values = {};
+    for (const n of main) {
+      let value = answer.result.data[n];
+      if (value === undefined || (value === false && schema.properties[n].type !== 'boolean')) continue;
+      const relation = schema.properties[n]['x-relation'];
+      if (Array.isArray(value) && schema.properties[n].type === 'integer') {
+        state.labels.set(`${relation} ${value[0]}`, value[1]);
+        value = value[0];
+      }
+      values[n] = value;
+    }
+    prefilled.recordId = recordId;
+    state.form.setData({ ...now, [found.name]: values });
+  }, () => {});
+}
+
+// Called with the form's data before and after each change: when an input changed, the values of
+// the inputs that depended on it are cleared, so nothing chosen for the old model is sent (D3).
+function clearStale(unit) {
+  const map = dependents(unit);
+  const update = prefillSpec(unit);
+  const prefilled = { recordId: null };
+  return (previous, next) => {
+    if (update && next.recordId && next.model && next.recordId !== prefilled.recordId && next.recordId !== previous.recordId) {
+      prefill(unit, prefilled, next.recordId);
+    }
+    let fixed = next;
+    for (const [on, names] of Object.entries(map)) {
+      if (JSON.stringify(previous[on]) === JSON.stringify(next[on])) continue;
+      for (const name of names) {
+        if (fixed[name] === undefined) continue;
+        if (fixed === next) fixed = { ...next };
+        delete fixed[name];
+      }
+    }
+    return fixed;
+  };
+}
+
+// Invalid JSON text in an input blocks Run, and the note under the buttons says which input and
+// where in its text (D2): a broken domain must never run unfiltered.
+function invalid(path, label, message) {
+  if (message) state.invalid.set(path, { label, message });
+  else state.invalid.delete(path);
+  const blocked = state.invalid.size > 0;
+  document.getElementById('unit-run').disabled = blocked;
+  document.getElementById('unit-reset').disabled = blocked;
+  const note = document.getElementById('unit-blocked');
+  note.hidden = !blocked;
+  note.replaceChildren(...[...state.invalid.values()].map(
+    (problem) => el('div', { text: `Not sent: ${problem.label} is not valid JSON. ${problem.message.replace(/^Not valid JSON: /, '')}` }),
+  ));
+}
+
+// The request the page will send, shown before Run: the inputs as JSON and the same run as a
+// command line, which the server words (the one the run's answer carries).
+function showRequest(inputs) {
+  document.getElementById('unit-request').textContent = JSON.stringify(inputs, null, 2);
+  const ticket = ++state.preview;
+  const key = state.current.key;
+  setTimeout(() => {
+    if (ticket !== state.preview) return;
+    api('/api/command', { key, inputs }).then((answer) => {
+      if (ticket === state.preview) document.getElementById('unit-command').textContent = answer.command;
+    }, () => {});
+  }, 150);
+}
+
+// A result holding a file (getRecordPdf, downloadAttachment, exportRecords: `content` in base64
+// with its name and type) gets a download link, and a preview where the browser shows that type.
+function files(result) {
+  const data = result && result.data;
+  if (!data || typeof data !== 'object' || typeof data.content !== 'string') return [];
+  const type = data.mimetype || data.mimeType || 'application/octet-stream';
+  const name = data.fileName || data.name || 'download';
+  let bytes;
+  try {
+    bytes = Uint8Array.from(atob(data.content), (c) => c.charCodeAt(0));
+  } catch (e) {
+    return [];
+  }
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const parts = [el('p', {}, el('a', { href: url, download: name, id: 'unit-download', text: `Download ${name}` }),
+    ` (${type}, ${bytes.length} bytes)`)];
+  if (type === 'application/pdf') parts.push(el('iframe', { src: url, title: `Preview of ${name}`, class: 'wb-preview' }));
+  else if (/^image\/(png|jpeg|gif|webp)$/.test(type)) parts.push(el('img', { src: url, alt: `Preview of ${name}`, class: 'wb-preview' }));
+  return parts;
 }
 
 function selectUnit(key) {
@@ -299,28 +507,32 @@ function selectUnit(key) {
   document.getElementById('unit-example-output').textContent = JSON.stringify(unit.example, null, 2);
   document.getElementById('unit-output-schema').textContent = JSON.stringify(unit.output, null, 2);
   document.getElementById('unit-result').hidden = true;
-  document.getElementById('unit-command-box').hidden = true;
   if (state.form) state.form.unmount();
+  state.invalid.clear();
+  invalid(null, null, null);
   const holder = document.getElementById('unit-form');
   const mountPoint = el('div');
   holder.replaceChildren(mountPoint);
   state.form = window.WorkbenchForms.mount(mountPoint, {
     schema: formSchema(unit.inputs),
     data: defaults(unit.inputs),
-    picker: { optionsFor, dynamicSchema },
+    picker: { optionsFor, dynamicSchema, invalid, labelFor: (relation, key) => state.labels.get(`${relation} ${key}`) },
+    normalize: clearStale(unit),
+    onChange: showRequest,
   });
+  showRequest(defaults(unit.inputs));
 }
 
 async function runUnit(reset) {
   const unit = state.current;
   const box = document.getElementById('unit-result');
+  if (state.invalid.size) return; // the note says which input and where
   const inputs = state.form.getData() || {};
   state.form.setErrors([]);
   box.hidden = false;
   box.className = 'result';
   box.textContent = 'Running…';
   const answer = await api('/api/run', { key: unit.key, inputs, reset: !!reset });
-  document.getElementById('unit-command-box').hidden = false;
   document.getElementById('unit-command').textContent = answer.command;
   if (answer.error) {
     showError(box, answer.error);
@@ -336,7 +548,19 @@ async function runUnit(reset) {
     return;
   }
   box.className = 'result ok';
-  box.replaceChildren(el('pre', { id: 'unit-output', text: JSON.stringify(answer.result, null, 2) }));
+  if (unit.group === 'triggers' && answer.result && 'state' in answer.result) {
+    // a poll shows the records it found; the state the server keeps between polls is there on
+    // request, folded (D9)
+    const { state: kept, ...shown } = answer.result;
+    box.replaceChildren(
+      el('pre', { id: 'unit-output', text: JSON.stringify(shown, null, 2) }),
+      el('details', { id: 'unit-state-box' },
+        el('summary', { text: 'The state kept for the next poll' }),
+        el('pre', { id: 'unit-state', text: JSON.stringify(kept, null, 2) })),
+    );
+    return;
+  }
+  box.replaceChildren(el('pre', { id: 'unit-output', text: JSON.stringify(answer.result, null, 2) }), ...files(answer.result));
 }
 
 async function start() {
@@ -349,9 +573,9 @@ async function start() {
   state.connection = await api('/api/connection');
   if (state.connection.type) select.value = state.connection.type;
   select.addEventListener('change', drawConnectionForm);
+  drawUnitList(); // first: the connection form looks up the picklists of its fields in the units
   drawConnectionForm();
   document.getElementById('connection-form').addEventListener('submit', saveConnection);
-  drawUnitList();
   document.getElementById('unit-run').addEventListener('click', () => runUnit(false));
   document.getElementById('unit-reset').addEventListener('click', () => runUnit(true));
   document.getElementById('unit-example').addEventListener('click', () => {
