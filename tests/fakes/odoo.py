@@ -477,7 +477,13 @@ class FakeOdoo(httpx.BaseTransport):
             matches = re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL).match
         else:
             matches = lambda text: name.casefold() in text.casefold()  # noqa: E731
-        rows = [r for r in self._search(model, domain, 0, None, None) if matches(str(r.get("name") or ""))]
+        # like Odoo's _rec_names_search: a user is found by name or login
+        searched = ("name", "login") if model == "res.users" else ("name",)
+        rows = [
+            r
+            for r in self._search(model, domain, 0, None, None)
+            if any(matches(str(r.get(f) or "")) for f in searched)
+        ]
         return [[r["id"], r.get("name") or ""] for r in rows[: limit or None]]
 
     # -- companies, languages, attachments (issue 17) ---------------------------------------------
@@ -487,6 +493,8 @@ class FakeOdoo(httpx.BaseTransport):
         Odoo makes it when a method touches the companies (record rules, defaults), which
         ``context_get`` does not."""
         self.language = str((context or {}).get("lang") or "en_US")
+        # like Odoo: a model with an ``active`` field hides archived records unless asked not to
+        self.active_test = (context or {}).get("active_test", True) is not False
         allowed = (context or {}).get("allowed_company_ids") if method != "context_get" else None
         if allowed and not set(allowed) <= set(self.user_company_ids):
             raise OdooFault("access", "Access to unauthorized or invalid companies.")
@@ -650,7 +658,8 @@ class FakeOdoo(httpx.BaseTransport):
                 raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
 
     def _insert(self, model: str, record_id: int, vals: Mapping[str, Any], stamp: str) -> None:
-        self.tables[model][record_id] = {"id": record_id, **vals, "create_date": stamp, "write_date": stamp}
+        default = {"active": True} if self.fields[model].get("active") == "boolean" else {}
+        self.tables[model][record_id] = {"id": record_id, **default, **vals, "create_date": stamp, "write_date": stamp}
         self._changes.append(("create", model, record_id, {}))
 
     def _update(self, model: str, ids: list[int], vals: Mapping[str, Any], stamp: str) -> None:
@@ -690,6 +699,9 @@ class FakeOdoo(httpx.BaseTransport):
     ) -> list[dict[str, Any]]:
         matches = _compile(domain or [], self.fields[model], model)
         rows = [r for r in self.tables[model].values() if matches(r) and (model, r["id"]) not in self.hidden]
+        if self.fields[model].get("active") == "boolean" and getattr(self, "active_test", True):
+            if not any(isinstance(t, list | tuple) and t[0] == "active" for t in domain or []):
+                rows = [r for r in rows if r.get("active") is not False]
         for part in reversed((order or "id asc").split(",")):
             name, _, direction = part.strip().partition(" ")
             if name not in self.fields[model]:
