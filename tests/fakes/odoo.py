@@ -659,7 +659,8 @@ class FakeOdoo(httpx.BaseTransport):
 
     def _insert(self, model: str, record_id: int, vals: Mapping[str, Any], stamp: str) -> None:
         default = {"active": True} if self.fields[model].get("active") == "boolean" else {}
-        self.tables[model][record_id] = {"id": record_id, **default, **vals, "create_date": stamp, "write_date": stamp}
+        dates = {"create_date": stamp, "write_date": stamp}
+        self.tables[model][record_id] = {"id": record_id, **default, **vals, **dates}
         self._changes.append(("create", model, record_id, {}))
 
     def _update(self, model: str, ids: list[int], vals: Mapping[str, Any], stamp: str) -> None:
@@ -699,9 +700,9 @@ class FakeOdoo(httpx.BaseTransport):
     ) -> list[dict[str, Any]]:
         matches = _compile(domain or [], self.fields[model], model)
         rows = [r for r in self.tables[model].values() if matches(r) and (model, r["id"]) not in self.hidden]
-        if self.fields[model].get("active") == "boolean" and getattr(self, "active_test", True):
-            if not any(isinstance(t, list | tuple) and t[0] == "active" for t in domain or []):
-                rows = [r for r in rows if r.get("active") is not False]
+        archivable = self.fields[model].get("active") == "boolean" and getattr(self, "active_test", True)
+        if archivable and not any(isinstance(t, list | tuple) and t[0] == "active" for t in domain or []):
+            rows = [r for r in rows if r.get("active") is not False]
         for part in reversed((order or "id asc").split(",")):
             name, _, direction = part.strip().partition(" ")
             if name not in self.fields[model]:
