@@ -223,7 +223,7 @@ class Sighting:
                 self.branch = "unarchived"
         if self.branch is None and self.changes and _conditions_hold(watch, before, new, self.changes):
             self.branch = "updated"
-        if self.branch is None and not watch["watched"] and before is not None:
+        if self.branch is None and not watch["watched"]:
             self.branch = "updated"  # archive tracking only: every other change is an update
         self.known = before is not None
 

@@ -666,8 +666,9 @@ class FakeOdoo(httpx.BaseTransport):
     def _update(self, model: str, ids: list[int], vals: Mapping[str, Any], stamp: str) -> None:
         for record_id in ids:
             if record_id in self.tables[model]:
+                old = {name: self.tables[model][record_id].get(name) for name in vals}
                 self.tables[model][record_id].update(vals, write_date=stamp)
-                self._changes.append(("write", model, record_id, {}))
+                self._changes.append(("write", model, record_id, old))  # trigger_field_ids need them
 
     def _delete(self, model: str, ids: list[int]) -> None:
         for record_id in ids:
@@ -718,6 +719,7 @@ class FakeOdoo(httpx.BaseTransport):
         self.add_model("ir.model", {"model": "char"})
         self.add_model("ir.model.fields", {"model": "char"})
         rule_fields = {"model_id": "many2one", "trigger": "selection", "filter_domain": "char"}
+        rule_fields["trigger_field_ids"] = "many2many"
         self.add_model("base.automation", {**rule_fields, "action_server_ids": "one2many"})
         self.add_model(
             "ir.actions.server",
@@ -749,6 +751,7 @@ class FakeOdoo(httpx.BaseTransport):
         ids = []
         for vals in vals_list:
             rule = {k: v for k, v in vals.items() if k != "action_server_ids"}
+            rule["trigger_field_ids"] = [i for cmd in rule.get("trigger_field_ids", []) for i in cmd[2]]
             self._check_fields("base.automation", rule)
             rule_id = self._next_id("base.automation")
             actions = []
@@ -773,9 +776,13 @@ class FakeOdoo(httpx.BaseTransport):
         changes, self._changes = self._changes, []
         if "base.automation" not in self.tables:
             return
-        triggers = {"create": "on_create_or_write", "write": "on_create_or_write", "unlink": "on_unlink"}
-        for kind, model, record_id, gone in changes:
-            record = gone or self.tables[model].get(record_id)
+        triggers = {
+            "create": ("on_create_or_write",),
+            "write": ("on_create_or_write", "on_archive", "on_unarchive"),
+            "unlink": ("on_unlink",),
+        }
+        for kind, model, record_id, before in changes:
+            record = before if kind == "unlink" else self.tables[model].get(record_id)
             if record is None:
                 continue
             if kind == "create":
@@ -784,7 +791,14 @@ class FakeOdoo(httpx.BaseTransport):
                 record["_write_micro"] = tx.micro
             for rule in self.rules():
                 model_row = self.tables["ir.model"].get(rule["model_id"], {})
-                if model_row.get("model") != model or rule["trigger"] != triggers[kind]:
+                if model_row.get("model") != model or rule["trigger"] not in triggers[kind]:
+                    continue
+                # Odoo's _check_trigger_fields: a write posts only when one of them changed (an
+                # archive rule's are [active] unless given)
+                names = [self.tables["ir.model.fields"][i]["name"] for i in rule.get("trigger_field_ids", [])]
+                names = names or (["active"] if rule["trigger"] in ("on_archive", "on_unarchive") else [])
+                changed = any(n in before and before[n] != record.get(n) for n in names)
+                if kind == "write" and names and not changed:
                     continue
                 domain = ast.literal_eval(rule["filter_domain"]) if rule.get("filter_domain") else []
                 if not _compile(domain, self.fields[model], model)(record):
