@@ -238,24 +238,28 @@ def _read_full(
 
 def _all_values(
     client: OdooClient, model: str, domain: list[Any], watch: dict[str, Any], page_size: int
-) -> None:
+) -> dict[str, str]:
     """The watched values of every record of the domain, remembered as their baseline: paged by
-    id, ``ceil(N/page)`` requests, once per state (and again when the tracked fields change)."""
+    id, ``ceil(N/page)`` requests, once per state (and again when the tracked fields change).
+    Returns every record's ``write_date``, from which a first poll takes its cursor and window
+    without reading them again."""
     last = 0
+    stamps: dict[str, str] = {}
     while True:
         page = client.call(
             model,
             "search_read",
             domain=[*domain, ["id", ">", last]],
-            fields=watch["fields"],
+            fields=[*watch["fields"], "write_date"],
             order="id asc",
             limit=page_size,
         )
         for row in page:
             remember(watch, row)
+            stamps[str(row["id"])] = row["write_date"]
         if len(page) < page_size:
             watch["complete"] = True
-            return
+            return stamps
         last = page[-1]["id"]
 
 
@@ -302,10 +306,14 @@ def _poll(
     spec = specification_for(client, model, inputs.get("specification"), inputs.get("fields"))
 
     if previous is None and not inputs.get("emitExisting", False):
-        base = _baseline(client, model, domain, lookback, page_size)
-        if watch is not None:
-            _all_values(client, model, domain, watch, page_size)
-        return _result(model, {}, base["cursor"], base["seen"], lookback, watch)
+        if watch is None:
+            base = _baseline(client, model, domain, lookback, page_size)
+            return _result(model, {}, base["cursor"], base["seen"], lookback, None)
+        # every record is read for its watched values: its write_date comes along, so the cursor
+        # and the window's pairs cost no request of their own
+        stamps = _all_values(client, model, domain, watch, page_size)
+        newest = max(stamps.values(), default=None)
+        return _result(model, {}, newest, stamps, lookback, watch)
     if watch is not None and previous is not None and not watch["complete"]:
         # watchFields newly given (or changed) on a running state: its baseline, before the
         # changes are read, so that they compare with it (and, being in it, emit nothing)
