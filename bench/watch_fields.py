@@ -69,6 +69,7 @@ def poll_half(changed: int) -> dict[str, Any]:
         result = invoke("pollChangesTrigger", conn, inputs, state=state, client=client)
         return result, client.request_count - before, time.monotonic() - started
 
+    print("poll: baseline", file=sys.stderr, flush=True)
     base, out["baseline_requests"], out["baseline_s"] = poll(None)
     state = base["state"]
     out["state_bytes"] = len(json.dumps(state))
@@ -202,6 +203,7 @@ def webhook_half(changes: int, watch: bool = True) -> dict[str, Any]:
             "crm.lead", "create", vals_list=[{"name": f"{run}-{i}", "stage_id": stages[0]} for i in range(10)]
         )
         wait_until(lambda: all(sink.arrived("created", i, 0) for i in leads), 30)
+        print(f"webhook (watch={watch}): {len(leads)} leads made", file=sys.stderr, flush=True)
         latencies, writes = [], []
         for n in range(changes):
             lead = leads[n % len(leads)]
@@ -223,6 +225,7 @@ def webhook_half(changes: int, watch: bool = True) -> dict[str, Any]:
             p95_s=finite[int(0.95 * (len(finite) - 1))] if finite else None,
             write_call_median_s=statistics.median(writes),
         )
+        print(f"webhook (watch={watch}): latency done", file=sys.stderr, flush=True)
         time.sleep(2)
         before_posts, before_events = posts[0], len(sink.events)
         for i, lead in enumerate(leads * 3):

@@ -3,6 +3,8 @@ over both transports: what is emitted, with which old and new values, and what i
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -252,14 +254,37 @@ def test_a_restart_keeps_the_last_values_through_the_state_store(tmp_path: Path)
                 fake.advance(5)
                 fake.write(LEAD, lead, stage_id=write)
             out = tmp_path / "out.jsonl"
-            with out.open("w") as stream:
-                import contextlib
-
-                with contextlib.redirect_stdout(stream):
-                    assert main(argv) == 0
+            with out.open("w") as stream, contextlib.redirect_stdout(stream):
+                assert main(argv) == 0
             emitted += [json.loads(line) for line in out.read_text().splitlines()]
     assert [(e["branch"], e["record"]["id"]) for e in emitted] == [("updated", lead)]
     assert emitted[0]["record"]["changes"]["stage_id"]["old"] == {
         "id": stages["Qualified"],
         "name": "Qualified",
     }
+
+
+def test_watch_delivers_the_archive_branches_as_json_lines(tmp_path: Path) -> None:
+    fake, _, _ = make_fake()
+    lead = fake.create(LEAD, name="oc-watch lead")
+    inputs = json.dumps({"model": LEAD, "showArchivedRecords": True, "showUnarchivedRecords": True})
+    with serve_transport(fake) as url:
+        conn = tmp_path / "connection.json"
+        conn.write_text(
+            json.dumps({"type": "odooApiKey", "baseUrl": url, "database": DATABASE, "apiKey": API_KEY})
+        )
+        argv = ["watch", "pollChangesTrigger", "--input", inputs, "--state", str(tmp_path / "s.sqlite")]
+        argv += ["--max-polls", "1", "--interval", "0.1", "--connection", str(conn)]
+        lines: list[dict[str, Any]] = []
+        for active in (None, False, True):
+            if active is not None:
+                fake.advance(5)
+                fake.write(LEAD, lead, active=active)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert main(argv) == 0
+            lines += [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(line["branch"], line["record"]["id"]) for line in lines] == [
+        ("archived", lead),
+        ("unarchived", lead),
+    ]

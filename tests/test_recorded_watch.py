@@ -165,3 +165,12 @@ def test_webhook_rule_triggers_on_the_watched_fields_and_archive_rules_keep_odoo
     assert state["branches"] == ["created", "updated", "deleted", "archived", "unarchived"]
     assert state["poll"]["watch"]["fields"] == ["stage_id", "user_id", "active"]
     client.close()
+
+
+def test_select_watch_field_lists_the_stored_fields_by_label(conn):
+    options = invoke("selectWatchField", conn, {"model": "crm.lead"})["data"]
+    keys = {o["key"] for o in options}
+    assert {"stage_id", "user_id", "active", "expected_revenue"} <= keys
+    assert not keys & {"write_date", "create_date", "display_name", "id"}  # every write, or not stored
+    stage = next(o for o in options if o["key"] == "stage_id")
+    assert stage["label"].endswith("(stage_id)") and stage["label"] != "stage_id (stage_id)"

@@ -44,6 +44,7 @@ __all__ = [
     "forget_unused_names",
     "prepare",
     "remember",
+    "select_watch_field",
     "sight",
     "wanted",
     "watch_inputs",
@@ -265,6 +266,22 @@ def _as_read(watch: Mapping[str, Any], field: str, compact: Any) -> Any:
     if watch["types"][field] == "many2one" and compact:
         return [compact, watch["names"].get(field, {}).get(str(compact))]
     return compact
+
+
+# Set by Odoo on every write, or not a value of the record: watching them would watch everything.
+_NOT_WATCHED = frozenset({"id", "write_date", "write_uid", "create_date", "create_uid", "__last_update"})
+
+
+def select_watch_field(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The selectWatchField picklist: the stored fields of the model (Odoo's trigger fields must
+    be stored: a computed field that is not is never written), by label."""
+    fields = client.fields_get(inputs["model"])
+    options = [
+        {"key": name, "label": f"{spec.get('string') or name} ({name})"}
+        for name, spec in fields.items()
+        if spec.get("store", True) and name not in _NOT_WATCHED
+    ]
+    return sorted(options, key=lambda o: o["label"].casefold())
 
 
 def _shown(watch: Mapping[str, Any], field: str, value: Any) -> Any:
