@@ -56,7 +56,9 @@ __all__ = ["EventSink", "Listener", "Server", "make_app", "parse_listen", "run_l
 log = logging.getLogger("odoo_connector.runner")
 
 Events = Mapping[str, list[dict[str, Any]]]
-BRANCHES = ("created", "updated", "deleted")
+BRANCHES = ("created", "updated", "deleted", "archived", "unarchived")
+# Always in a webhook body; the archive branches only when the trigger emits them.
+_ALWAYS = ("created", "updated", "deleted")
 
 
 class EventSink(Protocol):
@@ -106,7 +108,7 @@ class WebhookEvents(WebhookSink):
     and deadline."""
 
     def deliver_events(self, events: Events, stop: threading.Event) -> None:
-        self.post({b: list(events.get(b, [])) for b in BRANCHES}, stop)
+        self.post({b: list(events.get(b, [])) for b in BRANCHES if b in _ALWAYS or b in events}, stop)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -267,7 +269,7 @@ class Listener:
         if self._post_failure is not None:
             log.info("%s: posts are confirmed again", self.label)
             self._post_failure = None
-        counts = {b: len(result["data"][b]) for b in BRANCHES}
+        counts = {b: len(result["data"][b]) for b in BRANCHES if b in result["data"]}
         if any(counts.values()):
             log.info("%s: webhook: %s", self.label, ", ".join(f"{n} {b}" for b, n in counts.items()))
         return True
@@ -309,7 +311,7 @@ class Listener:
         if self._failure is not None:
             log.info("%s: reconciliation works again", self.label)
             self._failure = None
-        counts = {b: len(result["data"][b]) for b in BRANCHES}
+        counts = {b: len(result["data"][b]) for b in BRANCHES if b in result["data"]}
         log.info(
             "%s: reconciliation: %d created, %d updated missed by webhooks",
             self.label,

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
@@ -34,7 +34,10 @@ class DeliveryError(Exception):
 
 class Sink(Protocol):
     def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:
-        """Delivers one poll's records or raises DeliveryError; gives up early once ``stop`` is set."""
+        """Delivers one poll's records or raises DeliveryError; gives up early once ``stop`` is set.
+
+        A sink that also takes ``others`` (keyword: the ``archived`` and ``unarchived`` branches of
+        a trigger with watchFields) is given them when a poll has any."""
 
     def describe(self) -> str:
         """Where records go, safe to log (no credentials)."""
@@ -53,14 +56,20 @@ class StdoutSink:
         self._stream = stream  # None: sys.stdout as it is at delivery time
         self._trigger = trigger  # the runner's trigger id, added to each line
 
-    def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:
+    def deliver(
+        self,
+        created: Records,
+        updated: Records,
+        stop: threading.Event,
+        others: Mapping[str, Records] | None = None,
+    ) -> None:
         stream = self._stream or sys.stdout
         head = {"trigger": self._trigger} if self._trigger else {}
         try:
             lines = [
                 json.dumps({**head, "branch": branch, "record": record}, ensure_ascii=False, default=str)
                 + "\n"
-                for branch, records in (("created", created), ("updated", updated))
+                for branch, records in (("created", created), ("updated", updated), *(others or {}).items())
                 for record in records
             ]
             with self._lock:
@@ -122,8 +131,14 @@ class WebhookSink:
             headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **(headers or {})},
         )
 
-    def deliver(self, created: Records, updated: Records, stop: threading.Event) -> None:
-        self.post({"created": created, "updated": updated}, stop)
+    def deliver(
+        self,
+        created: Records,
+        updated: Records,
+        stop: threading.Event,
+        others: Mapping[str, Records] | None = None,
+    ) -> None:
+        self.post({"created": created, "updated": updated, **(others or {})}, stop)
 
     def post(self, branches: dict[str, Records], stop: threading.Event) -> None:
         """One POST of ``branches`` (nothing when every branch is empty), retried as the class

@@ -98,6 +98,9 @@ def _route_scheduler_logs(folding: SkipFolding) -> Callable[[], None]:
     return restore
 
 
+_BOTH = ("created", "updated")
+
+
 @dataclass(frozen=True)
 class PollReport:
     created: int
@@ -223,7 +226,13 @@ class Watch:
                 return None
             created = list(result["data"].get("created", []))
             updated = list(result["data"].get("updated", []))
-            self.sink.deliver(created, updated, self._stop)
+            # watchFields' archive branches, given only when there are some: a sink written for
+            # created and updated alone keeps working
+            others = {b: list(rows) for b, rows in result["data"].items() if b not in _BOTH and rows}
+            if others:
+                self.sink.deliver(created, updated, self._stop, others=others)  # type: ignore[call-arg]
+            else:
+                self.sink.deliver(created, updated, self._stop)
             save(result["state"])
         return len(created), len(updated)
 

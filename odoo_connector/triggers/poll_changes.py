@@ -29,6 +29,13 @@ later second is. No client can tell those writes apart through the external API.
 Branches: a record goes to ``created`` when it was never emitted (nor part of the baseline) and was
 created inside the window; any other change goes to ``updated``. A record updated again after it
 was emitted is emitted again, as updated.
+
+Field changes (``watchFields``, ``to``, ``from``) and the ``archived`` / ``unarchived`` branches
+are decided by :mod:`.watch`, on the tracked fields read in the same pages: an update touching no
+watched field costs nothing more than it did. The state then also keeps, under ``watch``, the last
+value of those fields for every record of the domain (read once, on the first poll), so the first
+change after the baseline already has its ``old``. With the archive branches on, every request
+carries ``active_test: false``: an archived record must be seen to be emitted.
 """
 
 from __future__ import annotations
@@ -41,10 +48,21 @@ from typing import Any
 from ..actions.records import default_fields, web_search_read
 from ..actions.specification import Spec, friendly_tree, specification_for, with_fields
 from ..client import OdooClient
+from ..context import current as current_context
+from ..context import using as using_context
 from ..domain import validate_domain
 from ..errors import InputError
 from ..values import friendly_record
 from .dedupe import in_window, same_change
+from .watch import (
+    ARCHIVE_FLAGS,
+    check_watch_state,
+    created_passes,
+    forget_unused_names,
+    prepare,
+    remember,
+    sight,
+)
 
 __all__ = ["RESET_HINT", "STATE_VERSION", "poll_changes"]
 
@@ -108,7 +126,10 @@ def _load_state(state: Any, model: str) -> dict[str, Any] | None:
             raise _refuse(f"its 'seen' entry for record {key} is not a time")
     if cursor is None and seen:
         raise _refuse("it remembers records but has no cursor")
-    return {"cursor": cursor, "seen": dict(seen)}
+    watch = state.get("watch")
+    if watch is not None and (why := check_watch_state(watch)) is not None:
+        raise _refuse(why)
+    return {"cursor": cursor, "seen": dict(seen), "watch": watch}
 
 
 def _id_terms(ids: list[int]) -> list[Any]:
@@ -215,6 +236,33 @@ def _read_full(
     return records
 
 
+def _all_values(
+    client: OdooClient, model: str, domain: list[Any], watch: dict[str, Any], page_size: int
+) -> dict[str, str]:
+    """The watched values of every record of the domain, remembered as their baseline: paged by
+    id, ``ceil(N/page)`` requests, once per state (and again when the tracked fields change).
+    Returns every record's ``write_date``, from which a first poll takes its cursor and window
+    without reading them again."""
+    last = 0
+    stamps: dict[str, str] = {}
+    while True:
+        page = client.call(
+            model,
+            "search_read",
+            domain=[*domain, ["id", ">", last]],
+            fields=[*watch["fields"], "write_date"],
+            order="id asc",
+            limit=page_size,
+        )
+        for row in page:
+            remember(watch, row)
+            stamps[str(row["id"])] = row["write_date"]
+        if len(page) < page_size:
+            watch["complete"] = True
+            return stamps
+        last = page[-1]["id"]
+
+
 def _baseline(
     client: OdooClient, model: str, domain: list[Any], lookback: int, page_size: int
 ) -> dict[str, Any]:
@@ -232,18 +280,44 @@ def poll_changes(
     client: OdooClient, inputs: Mapping[str, Any], state: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     model: str = inputs["model"]
+    previous = _load_state(state, model)
+    # resolved before any request of the poll (and kept in the state: none on later polls)
+    watch = prepare(client, model, inputs, previous["watch"] if previous else None)
+    if watch is None or not watch["archive"]:
+        return _poll(client, inputs, previous, watch)
+    # archived records must be seen to be emitted as archived
+    with using_context({**(current_context() or {}), "active_test": False}):
+        return _poll(client, inputs, previous, watch)
+
+
+def _poll(
+    client: OdooClient,
+    inputs: Mapping[str, Any],
+    previous: dict[str, Any] | None,
+    watch: dict[str, Any] | None,
+) -> dict[str, Any]:
+    model: str = inputs["model"]
     domain = validate_domain(inputs.get("domain", []))
     lookback: int = inputs.get("lookbackSeconds", 300)
     page_size: int = inputs.get("pageSize", 500)
     show_new: bool = inputs.get("showNewRecords", True)
     show_updated: bool = inputs.get("showUpdatedRecords", True)
-    previous = _load_state(state, model)
     # checked before any request of the poll: a misspelt name is refused whatever the state
     spec = specification_for(client, model, inputs.get("specification"), inputs.get("fields"))
 
     if previous is None and not inputs.get("emitExisting", False):
-        base = _baseline(client, model, domain, lookback, page_size)
-        return _result(model, [], [], base["cursor"], base["seen"], lookback)
+        if watch is None:
+            base = _baseline(client, model, domain, lookback, page_size)
+            return _result(model, {}, base["cursor"], base["seen"], lookback, None)
+        # every record is read for its watched values: its write_date comes along, so the cursor
+        # and the window's pairs cost no request of their own
+        stamps = _all_values(client, model, domain, watch, page_size)
+        newest = max(stamps.values(), default=None)
+        return _result(model, {}, newest, stamps, lookback, watch)
+    if watch is not None and previous is not None and not watch["complete"]:
+        # watchFields newly given (or changed) on a running state: its baseline, before the
+        # changes are read, so that they compare with it (and, being in it, emit nothing)
+        _all_values(client, model, domain, watch, page_size)
 
     cursor: str | None = previous["cursor"] if previous else None
     seen: dict[str, str] = previous["seen"] if previous else {}
@@ -252,9 +326,20 @@ def poll_changes(
     # the default list needs fields_get; ask for light rows first so that an idle poll stays one
     # request, and read the records to emit afterwards.
     given: list[str] | None = list(inputs["fields"]) if inputs.get("fields") else None
-    page_fields = [*given, *(f for f in _KEY_FIELDS if f not in given)] if given else _KEY_FIELDS
+    tracked: list[str] = watch["fields"] if watch is not None else []
+    if watch is not None and given is None and spec is None:
+        # the watched fields are read in the pages anyway: emit those rows, no second read
+        given = ["display_name", *tracked]
+    page_fields = [*given, *(f for f in [*_KEY_FIELDS, *tracked] if f not in given)] if given else _KEY_FIELDS
     page_spec = with_fields(spec, _KEY_FIELDS) if spec is not None else None
+    if page_spec is not None and watch is not None:
+        related: dict[str, Any] = {"fields": {"display_name": {}}}  # a many2one with its name
+        page_spec |= {
+            f: related if watch["types"][f] == "many2one" else {} for f in tracked if f not in page_spec
+        }
     changed = _changed_since(client, model, domain, window_start, page_size, page_fields, seen, page_spec)
+    if watch is not None:
+        return _watched(model, inputs, changed, seen, cursor, window_start, watch, client, spec)
 
     created_ids: list[int] = []
     updated_ids: list[int] = []
@@ -291,32 +376,103 @@ def poll_changes(
             # Emitted as read now: a write that landed between the two requests is in it already.
             new_seen[str(record_id)] = record.get("write_date") or new_seen[str(record_id)]
     # A record deleted between the two requests is gone from `records`: nothing to emit for it.
-    created = [records[i] for i in created_ids if i in records]
-    updated = [records[i] for i in updated_ids if i in records]
-    if inputs.get("format") == "friendly" and (created or updated):
-        # fields_get only when there is something to emit: an idle poll stays one request
-        if spec is not None:
-            created = [friendly_tree(client, model, spec, r) for r in created]
-            updated = [friendly_tree(client, model, spec, r) for r in updated]
+    branches = {
+        "created": [records[i] for i in created_ids if i in records],
+        "updated": [records[i] for i in updated_ids if i in records],
+    }
+    return _result(model, _shaped(client, model, inputs, spec, branches), newest, new_seen, lookback, None)
+
+
+def _shaped(
+    client: OdooClient,
+    model: str,
+    inputs: Mapping[str, Any],
+    spec: Spec | None,
+    branches: dict[str, list[dict[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """The records of each branch in the format asked for."""
+    if inputs.get("format") != "friendly" or not any(branches.values()):
+        return branches  # fields_get only when there is something to emit: an idle poll stays one request
+    if spec is not None:
+        return {b: [friendly_tree(client, model, spec, r) for r in rows] for b, rows in branches.items()}
+    shapes = client.fields_get(model)
+    return {b: [friendly_record(r, shapes) for r in rows] for b, rows in branches.items()}
+
+
+def _watched(
+    model: str,
+    inputs: Mapping[str, Any],
+    changed: list[dict[str, Any]],
+    seen: dict[str, str],
+    cursor: str | None,
+    window_start: str | None,
+    watch: dict[str, Any],
+    client: OdooClient,
+    spec: Spec | None,
+) -> dict[str, Any]:
+    """The poll's second half with watched fields: each changed record compared with its last
+    sighting (:mod:`.watch`), emitted on the branch that says what happened, or not at all."""
+    if window_start is None:
+        watch["complete"] = True  # every record of the domain is in this read
+    new_seen = dict(seen)
+    newest = cursor
+    latest: dict[int, dict[str, Any]] = {}  # a record met twice (written while we paged): its later row
+    is_new: dict[int, bool] = {}
+    for row in changed:
+        key, stamp = str(row["id"]), row["write_date"]
+        if newest is None or stamp > newest:
+            newest = stamp
+        if same_change(seen.get(key), stamp):
+            continue
+        new_seen[key] = stamp
+        latest[row["id"]] = row
+        is_new.setdefault(
+            row["id"], key not in seen and (window_start is None or row["create_date"] >= window_start)
+        )
+    shown = {
+        "created": inputs.get("showNewRecords", True),
+        "updated": inputs.get("showUpdatedRecords", True),
+        **{branch: bool(inputs.get(flag)) for branch, flag in ARCHIVE_FLAGS.items()},
+    }
+    branches: dict[str, list[dict[str, Any]]] = {
+        "created": [],
+        "updated": [],
+        **{b: [] for b in watch["archive"]},
+    }
+    changes: dict[int, dict[str, Any]] = {}
+    for record_id, row in latest.items():
+        if is_new[record_id] and str(record_id) not in watch["values"]:
+            if shown["created"] and created_passes(watch, row):
+                branches["created"].append(row)
         else:
-            shapes = client.fields_get(model)
-            created = [friendly_record(r, shapes) for r in created]
-            updated = [friendly_record(r, shapes) for r in updated]
-    return _result(model, created, updated, newest, new_seen, lookback)
+            sighting = sight(watch, row)
+            if sighting.branch is not None and shown[sighting.branch]:
+                branches[sighting.branch].append(row)
+                if watch["watched"]:
+                    changes[record_id] = sighting.changes
+        remember(watch, row)
+    if any(branches.values()):
+        forget_unused_names(watch)
+    shaped = _shaped(client, model, inputs, spec, branches)
+    for rows in shaped.values():
+        for record in rows:
+            if record["id"] in changes:
+                record["changes"] = changes[record["id"]]
+    return _result(model, shaped, newest, new_seen, int(inputs.get("lookbackSeconds", 300)), watch)
 
 
 def _result(
     model: str,
-    created: list[dict[str, Any]],
-    updated: list[dict[str, Any]],
+    branches: dict[str, list[dict[str, Any]]],
     cursor: str | None,
     seen: dict[str, str],
     lookback: int,
+    watch: dict[str, Any] | None,
 ) -> dict[str, Any]:
     if cursor is not None:
         seen = in_window(seen, _shift(cursor, lookback))
-    return {
-        "data": {"created": created, "updated": updated},
-        "state": {"version": STATE_VERSION, "model": model, "cursor": cursor, "seen": seen},
-        "polledNoChanges": not created and not updated,
-    }
+    data = {"created": [], "updated": [], **{b: [] for b in (watch or {}).get("archive", [])}, **branches}
+    state: dict[str, Any] = {"version": STATE_VERSION, "model": model, "cursor": cursor, "seen": seen}
+    if watch is not None:
+        state["watch"] = watch
+    return {"data": data, "state": state, "polledNoChanges": not any(data.values())}

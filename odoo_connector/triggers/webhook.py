@@ -22,6 +22,12 @@ Notification" server action. What it does, measured on a real Odoo 19.0, decides
   403, and the module may not be installed at all. :func:`subscribe` says which, and points to
   ``pollChangesTrigger``, which needs no rights.
 
+* **Only the watched fields post** (``watchFields``): the change rule gets them as Odoo's
+  ``trigger_field_ids``, so Odoo posts only when one of them changed, and the receiver compares
+  the record it reads with the values last seen by either path (:mod:`.watch`, kept in the
+  poll's state, read for the whole domain at subscribe): ``changes`` carries old and new. The
+  archive branches add Odoo's own "On archived" and "On unarchived" rules.
+
 The lifecycle (``subscribe``, ``exists``, ``unsubscribe``, ``receive``, the last in
 :mod:`.webhook_posts`)
 is declared in ``connector.yaml`` under the trigger's ``lifecycle``, so a platform knows to call
@@ -51,6 +57,7 @@ from ..domain import validate_domain
 from ..errors import AccessDeniedError, InputError, NotFoundError, OdooConnectorError, register_secret
 from .dedupe import STAMP, already_emitted, in_window, shift
 from .poll_changes import poll_changes
+from .watch import ARCHIVE_FLAGS, watch_inputs
 
 __all__ = [
     "KEY",
@@ -91,7 +98,7 @@ class Unauthorized(InputError):
 
 
 def _poll_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: inputs[k] for k in _POLL_INPUTS if k in inputs}
+    out = {k: inputs[k] for k in _POLL_INPUTS if k in inputs} | watch_inputs(inputs)
     out["lookbackSeconds"] = LOOKBACK
     return out
 
@@ -108,7 +115,7 @@ def _hook_url(base: str, token: str, event: str) -> str:
 
 def _rule_name(model: str, url: str, event: str) -> str:
     host = urlsplit(url).hostname or url
-    suffix = " (deleted)" if event == "delete" else ""
+    suffix = {"delete": " (deleted)", "archive": " (archived)", "unarchive": " (restored)"}.get(event, "")
     return f"odoo-connector: {model} → {host}{suffix}"
 
 
@@ -176,7 +183,7 @@ def subscribe(
         token = SECRET_PREFIX + secrets.token_urlsafe(24)
         register_secret(token)
         try:
-            rule_ids, action_ids = _create_rules(odoo, model, domain, checked.get("fields") or [], url, token)
+            rule_ids, action_ids = _create_rules(odoo, model, domain, checked, url, token)
         except AccessDeniedError as exc:
             raise _rights_error(exc, model) from None
     return {
@@ -188,7 +195,8 @@ def subscribe(
         "secretSha256": secret_hash(token),
         # receive(connection, state, request) needs no inputs: what to emit and how to read a
         # posted record travel in the state
-        "branches": [b for b, flag in BRANCH_FLAGS.items() if checked.get(flag, True)],
+        "branches": [b for b, flag in BRANCH_FLAGS.items() if checked.get(flag, True)]
+        + [b for b, flag in ARCHIVE_FLAGS.items() if checked.get(flag)],
         "fields": list(checked.get("fields") or []),
         "domain": domain,
         **({"context": dict(checked["context"])} if checked.get("context") else {}),
@@ -199,14 +207,22 @@ def subscribe(
 
 
 def _create_rules(
-    client: OdooClient, model: str, domain: list[Any], fields: list[str], url: str, token: str
+    client: OdooClient, model: str, domain: list[Any], inputs: Mapping[str, Any], url: str, token: str
 ) -> tuple[list[int], list[int]]:
-    """Both rules and their actions in one ``create``: one transaction, so either both exist or
-    neither does, and a failure leaves nothing behind to clean up."""
+    """The rules and their actions in one ``create``: one transaction, so either all exist or
+    none does, and a failure leaves nothing behind to clean up.
+
+    With ``watchFields`` the change rule carries them as ``trigger_field_ids`` ("triggered if and
+    only if one of these fields is updated"; a create always posts). The archive rules are Odoo's
+    ``on_archive`` / ``on_unarchive``, whose filter must keep Odoo's own ``active`` test, since a
+    filter given replaces the one Odoo would compute."""
+    fields: list[str] = list(inputs.get("fields") or [])
+    watched: list[str] = list(inputs.get("watchFields") or [])
+    archive = [b for b, flag in ARCHIVE_FLAGS.items() if inputs.get(flag)]
     model_ids: list[int] = client.call("ir.model", "search", domain=[["model", "=", model]], limit=1)
     if not model_ids:
         raise InputError(f"Odoo has no model {model!r}.", path="model")
-    wanted = [*dict.fromkeys([*fields, *ALWAYS_SENT])]
+    wanted = [*dict.fromkeys([*fields, *watched, *(["active"] if archive else []), *ALWAYS_SENT])]
     found = client.call(
         "ir.model.fields",
         "search_read",
@@ -217,9 +233,12 @@ def _create_rules(
     if unknown:
         raise InputError(f"The model {model} has no field(s) {', '.join(unknown)}.", path="fields")
     field_ids = sorted(f["id"] for f in found)
+    ids_of = {f["name"]: f["id"] for f in found}
     # Odoo evaluates filter_domain as a Python literal: True/False/None, not JSON's spelling.
     rules = []
-    for trigger, event in (("on_create_or_write", "change"), ("on_unlink", "delete")):
+    kinds = [("on_create_or_write", "change"), ("on_unlink", "delete")]
+    kinds += [(f"on_{b[:-1]}", b[:-1]) for b in archive]  # on_archive/archive, on_unarchive/unarchive
+    for trigger, event in kinds:
         name = _rule_name(model, url, event)
         action = {
             "name": name,
@@ -235,8 +254,15 @@ def _create_rules(
             "trigger": trigger,
             "action_server_ids": [[0, 0, action]],
         }
-        if domain:
-            rule["filter_domain"] = repr(domain)
+        rule_domain = (
+            [*domain, ["active", "=", event == "unarchive"]] if event.endswith("archive") else domain
+        )
+        if rule_domain:
+            rule["filter_domain"] = repr(rule_domain)
+        if event == "change" and watched:
+            rule["trigger_field_ids"] = [[6, 0, sorted(ids_of[f] for f in watched)]]
+        elif event.endswith("archive"):
+            rule["trigger_field_ids"] = [[6, 0, [ids_of["active"]]]]
         rules.append(rule)
     rule_ids: list[int] = client.call("base.automation", "create", vals_list=rules)
     read = client.call("base.automation", "read", rule_ids, fields=["action_server_ids"])
@@ -347,7 +373,7 @@ def load_state(state: Any) -> dict[str, Any]:
     if not isinstance(state.get("poll"), Mapping):
         raise _refuse("it has no poll state")
     branches = state.get("branches", list(BRANCH_FLAGS))
-    if not isinstance(branches, list) or not set(branches) <= set(BRANCH_FLAGS):
+    if not isinstance(branches, list) or not set(branches) <= {*BRANCH_FLAGS, *ARCHIVE_FLAGS}:
         raise _refuse("its branches are not a list of created, updated, deleted")
     # Written since posts are read back from Odoo; a state from before has none of them.
     fields = state.get("fields", [])
@@ -387,7 +413,12 @@ def reconcile(client: OdooClient, inputs: Mapping[str, Any], state: Any) -> dict
         raise InputError(f"The subscription is for {checked['model']!r}, not {inputs['model']!r}.")
     result = poll_changes(client, _poll_inputs(inputs), checked["poll"])
     received, gone = checked["received"], checked["deleted"]
-    for record in (*result["data"]["created"], *result["data"]["updated"]):
+    others = {b: rows for b, rows in result["data"].items() if b in ARCHIVE_FLAGS}
+    for record in (
+        *result["data"]["created"],
+        *result["data"]["updated"],
+        *(r for o in others.values() for r in o),
+    ):
         # Odoo just returned it, so it exists, whatever a deletion post said (ids are never
         # reused): a state from before posts were checked may hold a forged deletion.
         gone.pop(str(record["id"]), None)
@@ -406,8 +437,9 @@ def reconcile(client: OdooClient, inputs: Mapping[str, Any], state: Any) -> dict
         elif inputs.get("showUpdatedRecords", True):
             updated.append(record)
     checked["poll"] = result["state"]
+    missed_others = {b: [r for r in rows if missed(r)] for b, rows in others.items()}
     return {
-        "data": {"created": created, "updated": updated, "deleted": []},
+        "data": {"created": created, "updated": updated, "deleted": [], **missed_others},
         "state": prune(checked),
-        "polledNoChanges": not (created or updated),
+        "polledNoChanges": not (created or updated or any(missed_others.values())),
     }

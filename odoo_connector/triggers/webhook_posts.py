@@ -17,6 +17,9 @@ reads one of those logs can post. So a post is believed only as far as Odoo conf
   another company): only the first is a deletion. A record Odoo returns is not deleted, whatever
   a post said, so a forged deletion mutes nothing. A deleted record's values cannot be read any
   more: they are the post's, and only the subscription's fields are kept.
+* **Watched fields** (``watchFields``): what a post's record changed is decided against the
+  values last seen by either path (:mod:`.watch`): ``changes`` carries old and new, and a post
+  whose record shows no watched change (a copy, or a change already reverted) emits nothing.
 * **In batches.** The listener collects posts for a moment and confirms them together: a burst
   of 500 creates (6 500 posts on Odoo 19, 13 per record) costs one read per 500 ids, and a copy
   of a change already emitted costs no request at all.
@@ -40,6 +43,7 @@ from ..connections import Connection, parse_connection
 from ..context import odoo_context
 from ..errors import AccessDeniedError, InputError, register_secret
 from .dedupe import STAMP, newer, second, shift
+from .watch import ARCHIVE_FLAGS, created_passes, forget_unused_names, remember, sight
 from .webhook import ALWAYS_SENT, BRANCH_FLAGS, LOOKBACK, Unauthorized, load_state, prune, secret_hash
 
 __all__ = ["MAX_BODY", "Hint", "TooLarge", "check_token", "confirm", "parse_post", "read_fields", "receive"]
@@ -50,7 +54,7 @@ _READ_CHUNK = 500
 # Claimed stamps kept per record and batch: Odoo sends one or two distinct ones; more is a flood.
 _STAMPS_KEPT = 32
 _MICRO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}")
-_EVENTS = ("change", "delete")
+_EVENTS = ("change", "delete", "archive", "unarchive")
 
 
 class TooLarge(InputError):
@@ -137,7 +141,8 @@ def _read_spec(state: Mapping[str, Any], inputs: Mapping[str, Any] | None) -> _R
     """How a posted record is read: the inputs' fields, domain and context when given (the
     listener), else the subscription's own (a platform's ``receive``)."""
     source = inputs if inputs is not None else state
-    fields = read_fields(source)
+    watch = state["poll"].get("watch") or {}
+    fields = [*dict.fromkeys([*read_fields(source), *watch.get("fields", [])])]
     # Archived records too, as the rules post them, unless the subscription's context says not.
     context = {"active_test": False, **odoo_context(source.get("context"))}
     return _ReadSpec(state["model"], fields, list(source.get("domain") or []), context)
@@ -217,8 +222,20 @@ def confirm(
     checked = load_state(state)
     spec = _read_spec(checked, inputs)
     shown = set(checked.get("branches", BRANCH_FLAGS))
-    options = {flag: branch in shown for branch, flag in BRANCH_FLAGS.items()}
-    options.update({k: v for k, v in (inputs or {}).items() if k in BRANCH_FLAGS.values()})
+    flags = {**BRANCH_FLAGS, **ARCHIVE_FLAGS}
+    options = {flag: branch in shown for branch, flag in flags.items()}
+    options.update({k: v for k, v in (inputs or {}).items() if k in flags.values()})
+    watch: dict[str, Any] | None = None
+    if checked["poll"].get("watch") is not None:
+        # a copy: the caller's state stays as it was until the one returned is saved
+        kept = checked["poll"]["watch"]
+        watch = {
+            **kept,
+            "values": dict(kept["values"]),
+            "names": {f: dict(t) for f, t in kept["names"].items()},
+        }
+        checked["poll"] = {**checked["poll"], "watch": watch}
+    events: dict[int, set[str]] = {}
     received, gone = checked["received"], checked["deleted"]
     seen: Mapping[str, str] = checked["poll"].get("seen", {})
     cursor = checked["poll"].get("cursor")
@@ -232,6 +249,7 @@ def confirm(
             if key not in gone:
                 deletions[hint.record_id] = hint
         elif newer(hint.stamp, received.get(key)) and newer(hint.stamp, seen.get(key)):
+            events.setdefault(hint.record_id, set()).add(hint.event)
             stamps = claimed.setdefault(hint.record_id, set())
             if len(stamps) < _STAMPS_KEPT:
                 stamps.add(hint.stamp)
@@ -239,6 +257,7 @@ def confirm(
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
     deleted: list[dict[str, Any]] = []
+    archive: dict[str, list[dict[str, Any]]] = {b: [] for b in ARCHIVE_FLAGS if options[ARCHIVE_FLAGS[b]]}
     for row in sorted(_read(client, spec, sorted(claimed)), key=lambda r: r["id"]):
         key, stamp = str(row["id"]), row["write_date"]
         gone.pop(key, None)  # Odoo has it: not deleted, whatever a post said
@@ -249,6 +268,16 @@ def confirm(
         recent = horizon is None or row["create_date"] >= horizon
         is_new = key not in received and key not in seen and recent
         received[key] = version
+        if watch is not None:
+            branch = _watched_branch(watch, row, is_new, events.get(row["id"], set()))
+            remember(watch, row)
+            if branch == "created" and options["showNewRecords"]:
+                created.append(row)
+            elif branch == "updated" and options["showUpdatedRecords"]:
+                updated.append(row)
+            elif branch in archive:
+                archive[branch].append(row)
+            continue
         if is_new and options.get("showNewRecords", True):
             created.append(row)
         elif not is_new and options.get("showUpdatedRecords", True):
@@ -262,11 +291,33 @@ def confirm(
         if options.get("showDeletedRecords", True):
             values = {k: v for k, v in hint.values.items() if k in kept}
             deleted.append(_api_precision({**values, "id": record_id}))
+    if watch is not None and (created or updated or any(archive.values())):
+        forget_unused_names(watch)
     return {
-        "data": {"created": created, "updated": updated, "deleted": deleted},
+        "data": {"created": created, "updated": updated, "deleted": deleted, **archive},
         "state": prune(checked),
-        "polledNoChanges": not (created or updated or deleted),
+        "polledNoChanges": not (created or updated or deleted or any(archive.values())),
     }
+
+
+def _watched_branch(
+    watch: Mapping[str, Any], row: dict[str, Any], is_new: bool, events: set[str]
+) -> str | None:
+    """The branch a posted record goes to under watchFields (None: nothing to emit), its
+    ``changes`` added to the row. A record never seen before that an archive rule posted is
+    archived (or restored) whatever its old value, which nobody knows."""
+    if is_new and str(row["id"]) not in watch["values"]:
+        return "created" if created_passes(watch, row) else None
+    sighting = sight(watch, row)
+    branch = sighting.branch
+    if not sighting.known and watch["archive"]:
+        if "archive" in events and row.get("active") is False:
+            branch = "archived"
+        elif "unarchive" in events and row.get("active") is not False:
+            branch = "unarchived"
+    if branch is not None and watch["watched"]:
+        row["changes"] = sighting.changes
+    return branch
 
 
 def receive(

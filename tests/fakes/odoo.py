@@ -477,7 +477,13 @@ class FakeOdoo(httpx.BaseTransport):
             matches = re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL).match
         else:
             matches = lambda text: name.casefold() in text.casefold()  # noqa: E731
-        rows = [r for r in self._search(model, domain, 0, None, None) if matches(str(r.get("name") or ""))]
+        # like Odoo's _rec_names_search: a user is found by name or login
+        searched = ("name", "login") if model == "res.users" else ("name",)
+        rows = [
+            r
+            for r in self._search(model, domain, 0, None, None)
+            if any(matches(str(r.get(f) or "")) for f in searched)
+        ]
         return [[r["id"], r.get("name") or ""] for r in rows[: limit or None]]
 
     # -- companies, languages, attachments (issue 17) ---------------------------------------------
@@ -487,6 +493,8 @@ class FakeOdoo(httpx.BaseTransport):
         Odoo makes it when a method touches the companies (record rules, defaults), which
         ``context_get`` does not."""
         self.language = str((context or {}).get("lang") or "en_US")
+        # like Odoo: a model with an ``active`` field hides archived records unless asked not to
+        self.active_test = (context or {}).get("active_test", True) is not False
         allowed = (context or {}).get("allowed_company_ids") if method != "context_get" else None
         if allowed and not set(allowed) <= set(self.user_company_ids):
             raise OdooFault("access", "Access to unauthorized or invalid companies.")
@@ -650,14 +658,17 @@ class FakeOdoo(httpx.BaseTransport):
                 raise OdooFault("value", f"Invalid field {name!r} on model {model!r}")
 
     def _insert(self, model: str, record_id: int, vals: Mapping[str, Any], stamp: str) -> None:
-        self.tables[model][record_id] = {"id": record_id, **vals, "create_date": stamp, "write_date": stamp}
+        default = {"active": True} if self.fields[model].get("active") == "boolean" else {}
+        dates = {"create_date": stamp, "write_date": stamp}
+        self.tables[model][record_id] = {"id": record_id, **default, **vals, **dates}
         self._changes.append(("create", model, record_id, {}))
 
     def _update(self, model: str, ids: list[int], vals: Mapping[str, Any], stamp: str) -> None:
         for record_id in ids:
             if record_id in self.tables[model]:
+                old = {name: self.tables[model][record_id].get(name) for name in vals}
                 self.tables[model][record_id].update(vals, write_date=stamp)
-                self._changes.append(("write", model, record_id, {}))
+                self._changes.append(("write", model, record_id, old))  # trigger_field_ids need them
 
     def _delete(self, model: str, ids: list[int]) -> None:
         for record_id in ids:
@@ -690,6 +701,9 @@ class FakeOdoo(httpx.BaseTransport):
     ) -> list[dict[str, Any]]:
         matches = _compile(domain or [], self.fields[model], model)
         rows = [r for r in self.tables[model].values() if matches(r) and (model, r["id"]) not in self.hidden]
+        archivable = self.fields[model].get("active") == "boolean" and getattr(self, "active_test", True)
+        if archivable and not any(isinstance(t, list | tuple) and t[0] == "active" for t in domain or []):
+            rows = [r for r in rows if r.get("active") is not False]
         for part in reversed((order or "id asc").split(",")):
             name, _, direction = part.strip().partition(" ")
             if name not in self.fields[model]:
@@ -705,6 +719,7 @@ class FakeOdoo(httpx.BaseTransport):
         self.add_model("ir.model", {"model": "char"})
         self.add_model("ir.model.fields", {"model": "char"})
         rule_fields = {"model_id": "many2one", "trigger": "selection", "filter_domain": "char"}
+        rule_fields["trigger_field_ids"] = "many2many"
         self.add_model("base.automation", {**rule_fields, "action_server_ids": "one2many"})
         self.add_model(
             "ir.actions.server",
@@ -736,6 +751,7 @@ class FakeOdoo(httpx.BaseTransport):
         ids = []
         for vals in vals_list:
             rule = {k: v for k, v in vals.items() if k != "action_server_ids"}
+            rule["trigger_field_ids"] = [i for cmd in rule.get("trigger_field_ids", []) for i in cmd[2]]
             self._check_fields("base.automation", rule)
             rule_id = self._next_id("base.automation")
             actions = []
@@ -760,9 +776,13 @@ class FakeOdoo(httpx.BaseTransport):
         changes, self._changes = self._changes, []
         if "base.automation" not in self.tables:
             return
-        triggers = {"create": "on_create_or_write", "write": "on_create_or_write", "unlink": "on_unlink"}
-        for kind, model, record_id, gone in changes:
-            record = gone or self.tables[model].get(record_id)
+        triggers = {
+            "create": ("on_create_or_write",),
+            "write": ("on_create_or_write", "on_archive", "on_unarchive"),
+            "unlink": ("on_unlink",),
+        }
+        for kind, model, record_id, before in changes:
+            record = before if kind == "unlink" else self.tables[model].get(record_id)
             if record is None:
                 continue
             if kind == "create":
@@ -771,7 +791,14 @@ class FakeOdoo(httpx.BaseTransport):
                 record["_write_micro"] = tx.micro
             for rule in self.rules():
                 model_row = self.tables["ir.model"].get(rule["model_id"], {})
-                if model_row.get("model") != model or rule["trigger"] != triggers[kind]:
+                if model_row.get("model") != model or rule["trigger"] not in triggers[kind]:
+                    continue
+                # Odoo's _check_trigger_fields: a write posts only when one of them changed (an
+                # archive rule's are [active] unless given)
+                names = [self.tables["ir.model.fields"][i]["name"] for i in rule.get("trigger_field_ids", [])]
+                names = names or (["active"] if rule["trigger"] in ("on_archive", "on_unarchive") else [])
+                changed = any(n in before and before[n] != record.get(n) for n in names)
+                if kind == "write" and names and not changed:
                     continue
                 domain = ast.literal_eval(rule["filter_domain"]) if rule.get("filter_domain") else []
                 if not _compile(domain, self.fields[model], model)(record):
