@@ -379,12 +379,17 @@ def test_no_secret_reaches_the_server_output(tmp_path, odoo, connection):
             }
             assert running.post("/v1/run", {"key": "listModels", "connection": wrong}).status_code == 401
         running.post("/v1/run", {"key": "listModels", "connection": connection, "inputs": {"x": API_KEY}})
+        marked = {"model": "res.partner", "domain": [["name", "=", "body-marker-7f3a"]]}
+        assert running.post(
+            "/v1/run", {"key": "listRecords", "connection": connection, "inputs": marked}
+        ).is_success
     finally:
         running.stop()
     output = running.output()
     assert "/v1/run listRecords → 200" in output  # the log lines are there ...
     for secret in (API_KEY, PASSWORD, TOKEN):
         assert secret not in output  # ... without a key, a password or the token
+    assert "body-marker-7f3a" not in output  # no body is logged (redaction is only the net under that)
 
 
 def test_without_a_token_it_refuses_to_start_with_exit_3(tmp_path):
