@@ -1,0 +1,148 @@
+"""The bridge for hosts that are not Python (issue 26): a local service, or a process per call?
+
+A Node.js host (the n8n package) cannot import the connector. Two ways to reach it, measured side
+by side against the real Odoo, one call of each in turn so drift and the shared machine's load hit
+both alike:
+
+* A ``serve``: ``odoo-connector serve`` started once; every call is ``POST /v1/run`` on one
+  kept-alive HTTP connection, as a Node host would keep one (the connection in the body, as n8n
+  sends its credentials).
+* B ``spawn``: ``odoo-connector run KEY`` / ``picklist KEY`` started per call (the console script
+  a host would spawn, ``--connection`` a 0600 file, the fields cache on disk as the CLI keeps it),
+  its stdout read as the result.
+
+Two units: the data source ``selectModel`` (what a node's model list runs as the user types) and
+``listRecords`` of 5 ``res.partner`` records (a typical step). Per call wall time, median and p95;
+the ratio B/A. Also the service's start-up (spawn to the first ``/v1/health`` answer), paid once.
+Both paths must return the same envelope for the same call: checked on every listRecords pair.
+
+Needs the real Odoo (ODOO_URL, ODOO_DB, ODOO_API_KEY: ``. /work/odoo19/env.sh``); says so and
+stops without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from common import emit_json, median, print_table, real_connection
+
+CALLS = {
+    "selectModel": ("picklist", {"nameSearch": "partner"}),
+    "listRecords": ("run", {"model": "res.partner", "fields": ["name", "email"], "limit": 5, "order": "id"}),
+}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def start_service(token: str, log: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+    """``odoo-connector serve --port 0``; its URL, and the seconds until /v1/health answered."""
+    env = {**os.environ, "ODOO_CONNECTOR_TOKEN": token}
+    started = time.perf_counter()
+    handle = open(log, "wb")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("odoo-connector")), "serve", "--port", "0", "--quiet"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=handle,
+    )
+    while not log.read_text().strip():
+        if proc.poll() is not None:
+            raise SystemExit(f"serve did not start: {log.read_text()}")
+        time.sleep(0.01)
+    url = json.loads(log.read_text().splitlines()[0])["serve"]["url"]
+    while httpx.get(f"{url}/v1/health", timeout=10).status_code != 200:
+        time.sleep(0.01)
+    return proc, url, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="10 calls per unit and path (about 30 s)")
+    parser.add_argument("--calls", type=int, default=30, help="calls per unit and path (default 30)")
+    args = parser.parse_args()
+    calls = 10 if args.quick else args.calls
+    connection = real_connection("odooApiKey")
+    if connection is None:
+        print("bridge.py needs the real Odoo: ODOO_URL, ODOO_DB and ODOO_API_KEY (. /work/odoo19/env.sh).")
+        return
+    token = secrets.token_urlsafe(32)
+    script = str(Path(sys.executable).with_name("odoo-connector"))
+    with tempfile.TemporaryDirectory() as folder:
+        conn_file = Path(folder) / "connection.json"
+        conn_file.touch(mode=0o600)
+        conn_file.write_text(json.dumps(connection))
+        proc, url, startup = start_service(token, Path(folder) / "serve.log")
+        times: dict[tuple[str, str], list[float]] = {}
+        try:
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+
+                def serve_call(key: str, inputs: dict[str, Any]) -> Any:
+                    body = {"key": key, "connection": connection, "inputs": inputs}
+                    answer = http.post("/v1/run", json=body)
+                    assert answer.status_code == 200, answer.text[:300]
+                    return answer.json()
+
+                def spawn_call(key: str, inputs: dict[str, Any]) -> Any:
+                    command, _ = CALLS[key]
+                    done = subprocess.run(
+                        [script, command, key, "--input", json.dumps(inputs), "--connection", str(conn_file)],
+                        capture_output=True,
+                        timeout=120,
+                        stdin=subprocess.DEVNULL,
+                    )
+                    assert done.returncode == 0, done.stderr[-300:]
+                    return json.loads(done.stdout)
+
+                for key, (_, inputs) in CALLS.items():  # warm both: the pooled client, the fields cache
+                    assert serve_call(key, inputs) == spawn_call(key, inputs)
+                for _ in range(calls):
+                    for key, (_, inputs) in CALLS.items():
+                        for path, call in (("serve", serve_call), ("spawn", spawn_call)):
+                            start = time.perf_counter()
+                            result = call(key, inputs)
+                            times.setdefault((key, path), []).append(time.perf_counter() - start)
+                            assert result["data"], "empty answer"
+                        if key == "listRecords":
+                            assert serve_call(key, inputs) == spawn_call(key, inputs)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    rows = []
+    figures: dict[str, Any] = {"calls": calls, "serve_startup_s": startup}
+    for key in CALLS:
+        a, b = times[(key, "serve")], times[(key, "spawn")]
+        ratio = median(b) / median(a)
+        rows.append([key, "A serve (kept-alive HTTP)", median(a) * 1000, p95(a) * 1000, ""])
+        rows.append([key, "B spawn the CLI per call", median(b) * 1000, p95(b) * 1000, ratio])
+        figures[key] = {
+            "serve_ms": median(a) * 1000,
+            "serve_p95_ms": p95(a) * 1000,
+            "spawn_ms": median(b) * 1000,
+            "spawn_p95_ms": p95(b) * 1000,
+            "spawn_over_serve": ratio,
+        }
+    print_table(
+        f"per call, real Odoo, api key, ordinary user ({calls} calls per unit and path, alternating)",
+        ["unit", "path", "median ms", "p95 ms", "B/A (median)"],
+        rows,
+    )
+    print_table("serve start-up, paid once", ["spawn to first /v1/health answer, s"], [[startup]])
+    emit_json("bridge", figures)
+
+
+if __name__ == "__main__":
+    main()
