@@ -11,6 +11,9 @@ both alike:
   a host would spawn, ``--connection`` a 0600 file, the fields cache on disk as the CLI keeps it),
   its stdout read as the result.
 
+For scale, C ``invoke``: the same call through ``runtime.invoke`` in the bench's own process
+(pooled client), which is what Odoo itself plus the connector cost; A - C is what the service adds.
+
 Two units: the data source ``selectModel`` (what a node's model list runs as the user types) and
 ``listRecords`` of 5 ``res.partner`` records (a typical step). Per call wall time, median and p95;
 the ratio B/A. Also the service's start-up (spawn to the first ``/v1/health`` answer), paid once.
@@ -107,11 +110,20 @@ def main() -> None:
                     assert done.returncode == 0, done.stderr[-300:]
                     return json.loads(done.stdout)
 
-                for key, (_, inputs) in CALLS.items():  # warm both: the pooled client, the fields cache
-                    assert serve_call(key, inputs) == spawn_call(key, inputs)
+                from odoo_connector import invoke
+
+                def invoke_call(key: str, inputs: dict[str, Any]) -> Any:
+                    return invoke(key, connection, inputs)
+
+                for key, (_, inputs) in CALLS.items():  # warm all: the pooled clients, the fields cache
+                    assert serve_call(key, inputs) == spawn_call(key, inputs) == invoke_call(key, inputs)
                 for _ in range(calls):
                     for key, (_, inputs) in CALLS.items():
-                        for path, call in (("serve", serve_call), ("spawn", spawn_call)):
+                        for path, call in (
+                            ("invoke", invoke_call),
+                            ("serve", serve_call),
+                            ("spawn", spawn_call),
+                        ):
                             start = time.perf_counter()
                             result = call(key, inputs)
                             times.setdefault((key, path), []).append(time.perf_counter() - start)
@@ -124,20 +136,24 @@ def main() -> None:
     rows = []
     figures: dict[str, Any] = {"calls": calls, "serve_startup_s": startup}
     for key in CALLS:
-        a, b = times[(key, "serve")], times[(key, "spawn")]
+        a, b, c = times[(key, "serve")], times[(key, "spawn")], times[(key, "invoke")]
         ratio = median(b) / median(a)
-        rows.append([key, "A serve (kept-alive HTTP)", median(a) * 1000, p95(a) * 1000, ""])
-        rows.append([key, "B spawn the CLI per call", median(b) * 1000, p95(b) * 1000, ratio])
+        added = median([x - y for x, y in zip(a, c, strict=True)])  # paired: the same round
+        rows.append([key, "C invoke in-process (floor)", median(c) * 1000, p95(c) * 1000, "", ""])
+        rows.append([key, "A serve (kept-alive HTTP)", median(a) * 1000, p95(a) * 1000, "", added * 1000])
+        rows.append([key, "B spawn the CLI per call", median(b) * 1000, p95(b) * 1000, ratio, ""])
         figures[key] = {
+            "invoke_ms": median(c) * 1000,
             "serve_ms": median(a) * 1000,
             "serve_p95_ms": p95(a) * 1000,
+            "serve_minus_invoke_ms": added * 1000,
             "spawn_ms": median(b) * 1000,
             "spawn_p95_ms": p95(b) * 1000,
             "spawn_over_serve": ratio,
         }
     print_table(
         f"per call, real Odoo, api key, ordinary user ({calls} calls per unit and path, alternating)",
-        ["unit", "path", "median ms", "p95 ms", "B/A (median)"],
+        ["unit", "path", "median ms", "p95 ms", "B/A (median)", "A-C ms (paired median)"],
         rows,
     )
     print_table("serve start-up, paid once", ["spawn to first /v1/health answer, s"], [[startup]])
