@@ -20,7 +20,9 @@ the ratio B/A. Also the service's start-up (spawn to the first ``/v1/health`` an
 Both paths must return the same envelope for the same call: checked on every listRecords pair.
 
 Needs the real Odoo (ODOO_URL, ODOO_DB, ODOO_API_KEY: ``. /work/odoo19/env.sh``); says so and
-stops without it.
+stops without it. ``--fake`` runs against the bench's fake Odoo instead (instant, fixed answers:
+what the paths themselves cost, without Odoo's time and its noise), with getRecordById in place
+of selectModel, which the fake does not answer.
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import emit_json, median, print_table, real_connection
+from common import FAKE_DB, emit_json, median, print_table, real_connection
 
-CALLS = {
+FAKE_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "getRecordById": ("run", {"model": "res.partner", "recordId": 7, "fields": ["name", "email"]}),
+    "listRecords": ("run", {"model": "res.partner", "fields": ["name", "email"], "limit": 5}),
+}
+CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "selectModel": ("picklist", {"nameSearch": "partner"}),
     "listRecords": ("run", {"model": "res.partner", "fields": ["name", "email"], "limit": 5, "order": "id"}),
 }
@@ -76,12 +82,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="10 calls per unit and path (about 30 s)")
     parser.add_argument("--calls", type=int, default=30, help="calls per unit and path (default 30)")
+    parser.add_argument("--fake", action="store_true", help="the bench's fake Odoo instead of the real one")
     args = parser.parse_args()
     calls = 10 if args.quick else args.calls
+    if args.fake:
+        from fake_odoo import running_server
+
+        with running_server() as url:
+            key = "bench-key-0123456789"
+            measure(
+                {"type": "odooApiKey", "baseUrl": url, "database": FAKE_DB, "apiKey": key}, FAKE_CALLS, calls
+            )
+        return
     connection = real_connection("odooApiKey")
     if connection is None:
         print("bridge.py needs the real Odoo: ODOO_URL, ODOO_DB and ODOO_API_KEY (. /work/odoo19/env.sh).")
         return
+    measure(connection, CALLS, calls)
+
+
+def measure(connection: dict[str, Any], units: dict[str, tuple[str, dict[str, Any]]], calls: int) -> None:
     token = secrets.token_urlsafe(32)
     script = str(Path(sys.executable).with_name("odoo-connector"))
     with tempfile.TemporaryDirectory() as folder:
@@ -100,7 +120,7 @@ def main() -> None:
                     return answer.json()
 
                 def spawn_call(key: str, inputs: dict[str, Any]) -> Any:
-                    command, _ = CALLS[key]
+                    command, _ = units[key]
                     done = subprocess.run(
                         [script, command, key, "--input", json.dumps(inputs), "--connection", str(conn_file)],
                         capture_output=True,
@@ -115,10 +135,10 @@ def main() -> None:
                 def invoke_call(key: str, inputs: dict[str, Any]) -> Any:
                     return invoke(key, connection, inputs)
 
-                for key, (_, inputs) in CALLS.items():  # warm all: the pooled clients, the fields cache
+                for key, (_, inputs) in units.items():  # warm all: the pooled clients, the fields cache
                     assert serve_call(key, inputs) == spawn_call(key, inputs) == invoke_call(key, inputs)
                 for _ in range(calls):
-                    for key, (_, inputs) in CALLS.items():
+                    for key, (_, inputs) in units.items():
                         for path, call in (
                             ("invoke", invoke_call),
                             ("serve", serve_call),
@@ -135,7 +155,7 @@ def main() -> None:
             proc.wait(timeout=20)
     rows = []
     figures: dict[str, Any] = {"calls": calls, "serve_startup_s": startup}
-    for key in CALLS:
+    for key in units:
         a, b, c = times[(key, "serve")], times[(key, "spawn")], times[(key, "invoke")]
         ratio = median(b) / median(a)
         added = median([x - y for x, y in zip(a, c, strict=True)])  # paired: the same round
@@ -156,12 +176,13 @@ def main() -> None:
             "spawn_minus_serve_ms": spawn_cost * 1000,
         }
     print_table(
-        f"per call, real Odoo, api key, ordinary user ({calls} calls per unit and path, alternating)",
+        f"per call, {'the fake' if units is FAKE_CALLS else 'real'} Odoo, api key "
+        f"({calls} calls per unit and path, alternating)",
         ["unit", "path", "median ms", "p95 ms", "B/A (median)", "added ms (paired median: A-C, B-A)"],
         rows,
     )
     print_table("serve start-up, paid once", ["spawn to first /v1/health answer, s"], [[startup]])
-    emit_json("bridge", figures)
+    emit_json("bridge", {**figures, "odoo": "fake" if units is FAKE_CALLS else "real"})
 
 
 if __name__ == "__main__":
