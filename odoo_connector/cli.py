@@ -642,7 +642,7 @@ _ENVIRONMENT = (
     "are set), with the "
     "optional defaults ODOO_COMPANY_ID, ODOO_LANGUAGE and ODOO_TIMEZONE. "
     "ODOO_CONNECTOR_MANIFEST names another connector.yaml; ODOO_CONNECTOR_FIELDS_CACHE=off keeps no "
-    "fields cache between runs. "
+    "fields cache between runs. ODOO_CONNECTOR_TOKEN is the bearer token of `serve`. "
     "Exit status: 0 ok, 2 bad input, 3 configuration, 4 access denied or not found, "
     "5 server or transport, 130 interrupted, 1 a bug."
 )
