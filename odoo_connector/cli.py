@@ -604,6 +604,27 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return serve_http(toolbox, port=args.port, token=token)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The local connector service for hosts that are not Python (docs/serve.md). The extra and
+    the token are settled before listening: a mistake exits 3 instead of failing each call."""
+    from .errors import require_extra
+
+    require_extra("webhook", ("starlette", "uvicorn"), "odoo-connector serve")
+    from .hosts.serve import read_token, serve
+    from .manifest import load_manifest
+
+    token = read_token(args.token_file, os.environ)
+    return serve(
+        load_manifest(args.manifest),
+        token=token,
+        host=args.host,
+        port=args.port,
+        allow_remote=args.allow_remote,
+        max_body=int(args.max_body_mb * (1 << 20)),
+        debug=args.debug,
+    )
+
+
 class _UsageError(Exception):
     pass
 
@@ -621,7 +642,7 @@ _ENVIRONMENT = (
     "are set), with the "
     "optional defaults ODOO_COMPANY_ID, ODOO_LANGUAGE and ODOO_TIMEZONE. "
     "ODOO_CONNECTOR_MANIFEST names another connector.yaml; ODOO_CONNECTOR_FIELDS_CACHE=off keeps no "
-    "fields cache between runs. "
+    "fields cache between runs. ODOO_CONNECTOR_TOKEN is the bearer token of `serve`. "
     "Exit status: 0 ok, 2 bad input, 3 configuration, 4 access denied or not found, "
     "5 server or transport, 130 interrupted, 1 a bug."
 )
@@ -795,6 +816,27 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         help="--http: the variable holding the bearer token (default: one is made and printed on stderr)",
     )
     mcp.set_defaults(func=cmd_mcp)
+
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="the connector as a local HTTP service for hosts that are not Python, with a bearer token "
+        "(needs the webhook extra; docs/serve.md)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 any free port)")
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="a file whose first line is the bearer token (else $ODOO_CONNECTOR_TOKEN)",
+    )
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="allow a --host that is not a loopback address"
+    )
+    serve.add_argument(
+        "--max-body-mb", type=float, default=64.0, metavar="N", help="largest request body (default 64)"
+    )
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
