@@ -188,7 +188,7 @@ def test_a_remembered_id_now_naming_another_record_updates_that_record_not_the_o
     other = tx.create("res.partner", name="C0 (kept)", email="c0@example.com", function="Buyer")
     tx.commit()
     fake.external_ids["__import__.c0"] = ("res.partner", other)
-    again, sent = upsert(fake, client, rows(1, job="Chief Buyer"))
+    again, _ = upsert(fake, client, rows(1, job="Chief Buyer"))
     assert again["rows"] == [{"index": 0, "id": other, "created": False}]
     assert fake.tables["res.partner"][old]["function"] == "Buyer"
     assert fake.tables["res.partner"][other]["function"] == "Chief Buyer"
