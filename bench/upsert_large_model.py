@@ -154,6 +154,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=100, help="rows of the per-row loop")
     parser.add_argument("--target", type=int, default=100_000, help="partners in the large model")
     parser.add_argument("--no-fill", action="store_true", help="measure at the model's present size")
+    parser.add_argument("--label", default="large model", help="the first phase's title")
     parser.add_argument("--shrink", action="store_true", help="then delete the filler and measure again")
     args = parser.parse_args()
     conn, admin_conn = real_connection("odooApiKey"), real_connection("odooApiKey", admin=True)
@@ -166,7 +167,7 @@ def main() -> int:
     with make_client(parse_connection(admin_conn)) as admin:
         if not args.no_fill:
             fill(admin, args.target)
-        results["phases"].append(phase(conn, "large model", args.rows, args.sample))
+        results["phases"].append(phase(conn, args.label, args.rows, args.sample))
         if args.shrink:
             results["filler_deleted"] = shrink(admin)
             results["phases"].append(phase(conn, "small model", args.rows, args.sample))

@@ -254,7 +254,7 @@ def test_a_model_too_big_to_scan_for_the_call_is_written_as_given(fake, monkeypa
     assert sent.count("load") == 1 and (again["data"]["written"], again["data"]["unchanged"]) == (2, 0)
     assert again["data"]["created"] == 0  # the watermark's search: none is new
     assert [r.getMessage() for r in caplog.records if r.name == "odoo_connector.batch"] == [
-        "res.partner holds more than 5 records: the 2 external IDs not seen before in this process "
+        "res.partner holds more than 5 records: the 2 external IDs not seen before on this connection "
         "are written as given"
     ]
     small = invoke(

@@ -5,8 +5,8 @@ Why this matters: ``skipUnchanged`` compares a row with its record before writin
 know the record first. Odoo gives an ordinary user three ways, each with its cost:
 
 * **What earlier calls learnt** (:func:`learn`): every ``load`` answers the ids of the rows it
-  wrote, in order, so a sync that runs again in the same process (the runner, a server, a CLI
-  file read in chunks) already knows its records. What is remembered may be stale (the record
+  wrote, in order, so a sync that runs again on the same connection (a pooled client of the
+  runner or a server) already knows its records. What is remembered may be stale (the record
   deleted, the ID moved), so it is checked before use: the candidates' own ``get_metadata`` (2000
   ids a request, whatever the model's size) must list the external ID, else it is forgotten and
   the row is found another way or written as given. A deleted record is absent from
@@ -20,13 +20,13 @@ know the record first. Odoo gives an ordinary user three ways, each with its cos
 * **A scan of the model**: its ids (one ``search``, archived included) and their external IDs
   (``get_metadata``): about 0.13 ms a record, whatever the number of rows.
 
-Measured on Odoo 19 (bench/batch_upsert.py ``--large``, bench/RESULTS.md section 13): one
-``check_object_reference`` costs Odoo what scanning about :data:`CHECK_COST` records costs. The
+Measured on Odoo 19 (bench/upsert_large_model.py, bench/RESULTS.md section 14): one
+``check_object_reference`` costs what scanning about :data:`CHECK_COST` records costs. The
 IDs not remembered are looked up the cheaper way, within the budget the scan always had
 (:func:`odoo_connector.actions.unchanged.scan_limit`: 20 records a row, at least 5 000); beyond
 it their rows are written as given, as before. So a call with few unknown IDs costs the same on
 a model of 10 records or of a million, and a call of many IDs into a large model costs a
-``search_count`` until earlier calls have taught this process its records.
+``search_count`` until earlier calls have taught the connection its records.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ __all__ = ["CACHE_SIZE", "CHECK_COST", "METADATA_CHUNK", "clear", "existing_ids"
 
 log = logging.getLogger("odoo_connector.batch")
 
-# One check_object_reference costs Odoo what scanning this many records through get_metadata
-# costs (bench/RESULTS.md section 13: 170 to 750 under load, side by side in one run).
+# One check_object_reference costs what scanning this many records through get_metadata costs:
+# measured 150 (Basic Auth, where XML makes the scan dearer) to 500-750 (API key), bench/RESULTS.md
+# section 14. The low end is taken: a check's cost stays put as the model grows, a scan's does not.
 CHECK_COST = 200
 # Remembered ids per connection (about 150 bytes each).
 CACHE_SIZE = 50_000
@@ -140,40 +141,38 @@ def _scanned(client: OdooClient, model: str, ids: list[int], wanted: set[str]) -
 
 def existing_ids(
     client: OdooClient, model: str, wanted: Iterable[str], budget: Callable[[int], int]
-) -> tuple[dict[str, int], int | None, str]:
-    """The ids behind those of ``wanted`` that exist; the model's highest id when a scan read it
-    (the batch actions' watermark for telling created rows), else None; and how the IDs not
-    remembered were looked up (``none``, ``scan``, ``check`` or ``skipped``, for the log and the
-    benchmark). ``budget(n)`` is what looking up ``n`` IDs may cost, in records scanned."""
+) -> tuple[dict[str, int], int | None]:
+    """The ids behind those of ``wanted`` that exist, and the model's highest id when a scan read
+    it (the batch actions' watermark for telling created rows), else None. ``budget(n)`` is what
+    looking up ``n`` IDs the connection has not seen may cost, in records scanned."""
     wanted = set(wanted)
     remembered = _remembered(client, model, wanted)
     found = _confirmed(client, model, remembered) if remembered else {}
     unknown = wanted - set(found)
     if not unknown:
-        return found, None, "none"
+        return found, None
     check_cost, allowed = CHECK_COST * len(unknown), budget(len(unknown))
     cap = min(allowed, check_cost)  # a model this small is scanned: cheaper than checking
     size = int(client.call(model, "search_count", domain=[], limit=cap + 1, context=_CONTEXT))
     learnt: dict[str, int] = {}
     top: int | None = None
-    how = "skipped"
-    if size <= cap:
-        ids = client.call(model, "search", domain=[], order="id desc", context=_CONTEXT)
+    if size <= cap:  # (limited: a model grown meanwhile is scanned no further; its rows go to load)
+        ids = client.call(model, "search", domain=[], order="id desc", limit=cap + 1, context=_CONTEXT)
         top = int(ids[0]) if ids else 0
-        learnt, how = _scanned(client, model, [int(i) for i in ids], unknown), "scan"
+        learnt = _scanned(client, model, [int(i) for i in ids], unknown)
     elif check_cost <= allowed:
         hits = {x: _checked(client, model, x) for x in sorted(unknown)}
-        learnt, how = {x: i for x, i in hits.items() if i is not None}, "check"
+        learnt = {x: i for x, i in hits.items() if i is not None}
     else:
         log.info(
-            "%s holds more than %d records: the %d external IDs not seen before in this process are "
-            "written as given",
+            "%s holds more than %d records: the %d external IDs not seen before on this connection "
+            "are written as given",
             model,
             cap,
             len(unknown),
         )
     learn(client, model, learnt.items())
-    return {**found, **learnt}, top, how
+    return {**found, **learnt}, top
 
 
 def clear(client: OdooClient) -> None:

@@ -124,7 +124,7 @@ def compare(
     external = [r for r in rows if r.columns[:1] == ("id",)]
     if external:
         wanted = {r.cells[0] for r in external}
-        found, top, _ = existing_ids(client, model, wanted, scan_limit)
+        found, top = existing_ids(client, model, wanted, scan_limit)
         targets.update({r: found[r.cells[0]] for r in external if r.cells[0] in found})
     matched = [r for r in rows if r.match is not None]
     keys = Counter(r.match for r in matched)
