@@ -231,27 +231,39 @@ def test_skip_mode_does_not_isolate_rows_one_by_one_when_a_group_refuses_them_al
 
 
 def test_a_model_too_big_to_scan_for_the_call_is_written_as_given(fake, monkeypatch, caplog):
-    """The external-ID scan costs time in the model's size: past 20 records a row (here made
-    small) the rows go through load as given, uncompared, and are still written right."""
-    from odoo_connector.actions import unchanged
+    """The external-ID scan costs time in the model's size, a check a request per ID: past the
+    call's budget (20 records a row, here made small) a connection that has not seen the IDs
+    writes the rows through load as given, uncompared, and still right."""
+    from odoo_connector.actions import known_ids, unchanged
 
-    client = client_for(fake)
-    first = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(6)}, client=client)["data"]
-    assert first["created"] == 6
+    first = invoke(
+        "upsertRecords", CONN, {"model": "res.partner", "records": rows(6)}, client=client_for(fake)
+    )
+    assert first["data"]["created"] == 6
     monkeypatch.setattr(unchanged, "MIN_SCANNED", 5)
     monkeypatch.setattr(unchanged, "SCAN_PER_ROW", 2)
+    monkeypatch.setattr(known_ids, "CHECK_COST", 200)
     before = len(fake.methods())
     with caplog.at_level("INFO", logger="odoo_connector.batch"):
-        again = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(2)}, client=client)
+        again = invoke(
+            "upsertRecords", CONN, {"model": "res.partner", "records": rows(2)}, client=client_for(fake)
+        )
     sent = fake.methods()[before:]
-    assert "get_metadata" not in sent and sent.count("search") == 1  # the scan's search said: too many
+    assert "get_metadata" not in sent and "check_object_reference" not in sent
+    assert sent.count("search_count") == 1  # it said: more than 5 records
     assert sent.count("load") == 1 and (again["data"]["written"], again["data"]["unchanged"]) == (2, 0)
-    assert again["data"]["created"] == 0  # the scan's search still gave the highest id: none is new
+    assert again["data"]["created"] == 0  # the watermark's search: none is new
     assert [r.getMessage() for r in caplog.records if r.name == "odoo_connector.batch"] == [
-        "res.partner has too many records to scan for this call: rows by external ID are written as given"
+        "res.partner holds more than 5 records: the 2 external IDs not seen before on this connection "
+        "are written as given"
     ]
-    small = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(3)}, client=client)["data"]
-    assert (small["written"], small["unchanged"]) == (0, 3)  # 6 records, at most max(5, 2 * 3)
+    small = invoke(
+        "upsertRecords", CONN, {"model": "res.partner", "records": rows(3)}, client=client_for(fake)
+    )
+    assert (small["data"]["written"], small["data"]["unchanged"]) == (
+        0,
+        3,
+    )  # 6 records, at most max(5, 2 * 3)
 
 
 def _valid_report(key: str, report: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ What this module adds on top, and why:
 * **Empty match values** (``matchFields``) are refused by name before sending: Odoo's search would
   take them for "records without a value" and update one.
 * **skipUnchanged** (upsertRecords and updateRecords, on by default): rows whose record is known
-  before sending (by ``recordId``, an external ID found by :mod:`.unchanged`, or a match key with
+  before sending (by ``recordId``, an external ID found by :mod:`.known_ids`, or a match key with
   exactly one match) are compared with the record; a row that matches is not sent
   (``unchanged`` in its report), and the changed rows go with only their changed fields through
   ``web_save_multi``, the list view's multi-edit (one request, one transaction per batch, about
@@ -80,6 +80,7 @@ from .batch_rows import (
     unanswered,
 )
 from .external_ids import STANDARD_MODULES, check_external_id, external_id_problem
+from .known_ids import learn
 from .matching import match_hits, plain
 from .unchanged import compare
 
@@ -448,6 +449,8 @@ class _Run:
             return {}, OdooValidationError(
                 str(first.get("message") or "Odoo refused the batch."), odoo_name="load"
             )
+        if by_xid:  # what the next call by these IDs need not look up (known_ids)
+            learn(self.client, self.model, ((r.cells[0], i) for r, i in zip(part, ids, strict=True)))
         for row, record_id in zip(part, ids, strict=True):
             row.record_id, row.done = record_id, True
             if self.op == "create":

@@ -14,13 +14,11 @@ How the records behind rows are known, for an ordinary user:
 * ``recordId`` rows (updateRecords) name them.
 * ``matchFields`` rows: the match search (one per batch of keys), when it finds exactly one record;
   none is a create and several an error, both left to ``load`` as before.
-* ``externalId`` rows: ``ir.model.data`` is closed to an ordinary user, but a record's own
-  ``get_metadata`` lists its external IDs (Odoo reads ``ir.model.data`` as superuser there), so
-  the model's ids (one ``search``, archived included) and their external IDs (``get_metadata``,
-  :data:`METADATA_CHUNK` ids a call) map the rows' external IDs to ids. That costs time in the
-  model's size, not the rows', so it is done only while the model holds at most about 20
-  records per row of the call (:func:`scan_limit`); beyond, rows by external ID are written as
-  given.
+* ``externalId`` rows: ``ir.model.data`` is closed to an ordinary user; :mod:`.known_ids` finds
+  them from what earlier calls on the connection learnt (checked), then by one
+  ``check_object_reference`` per ID or a scan of the model, whichever costs less, within
+  :func:`scan_limit` (20 records a row, at least 5 000, in records scanned); beyond, rows by
+  external ID are written as given.
 
 A value is unchanged when :func:`odoo_connector.values.same_value` says the record already holds
 it (the rule read-only fields in an update use too): the record then ends as a write would have
@@ -39,18 +37,17 @@ from typing import Any
 from ..client import OdooClient
 from ..values import same_value
 from .batch_rows import Row
+from .known_ids import existing_ids
 from .matching import match_hits
 
 progress = logging.getLogger("odoo_connector.progress")
 log = logging.getLogger("odoo_connector.batch")
 
 __all__ = [
-    "METADATA_CHUNK",
     "changed_values",
     "comparable",
     "compare",
     "current_values",
-    "ids_by_external_id",
     "scan_limit",
 ]
 
@@ -61,7 +58,6 @@ __all__ = [
 SCAN_PER_ROW = 20
 MIN_SCANNED = 5_000
 MAX_SCANNED = 200_000
-METADATA_CHUNK = 2_000
 
 # Binaries are read as their whole base64 text: too dear to compare, they are always written.
 _NOT_READ = frozenset({"binary"})
@@ -70,30 +66,6 @@ _NOT_READ = frozenset({"binary"})
 def scan_limit(rows: int) -> int:
     """How many records a model may hold for a call of ``rows`` external IDs to be scanned."""
     return min(MAX_SCANNED, max(MIN_SCANNED, SCAN_PER_ROW * rows))
-
-
-def ids_by_external_id(
-    client: OdooClient, model: str, wanted: Iterable[str]
-) -> tuple[dict[str, int] | None, int]:
-    """The ids behind those of ``wanted`` that exist (None when the model holds more than
-    :func:`scan_limit` records), and the model's highest id, archived included (the batch
-    actions' watermark for telling created rows, so that costs no other request)."""
-    wanted = set(wanted)
-    limit = scan_limit(len(wanted))
-    ids = client.call(
-        model, "search", domain=[], order="id desc", limit=limit + 1, context={"active_test": False}
-    )
-    top = int(ids[0]) if ids else 0
-    if len(ids) > limit:
-        return None, top
-    found: dict[str, int] = {}
-    for start in range(0, len(ids), METADATA_CHUNK):
-        for meta in client.call(model, "get_metadata", ids[start : start + METADATA_CHUNK]):
-            for entry in meta.get("xmlids") or ():
-                name = entry.get("xmlid") if isinstance(entry, Mapping) else None
-                if name in wanted:
-                    found[name] = int(meta["id"])
-    return found, top
 
 
 def comparable(fields: Mapping[str, Mapping[str, Any]], names: Iterable[str]) -> list[str]:
@@ -142,7 +114,7 @@ def compare(
     ``unchanged`` (done) and gives the others ``write``: only their changed values. A row naming
     the same record as another row of the call stays as it is, for ``load``, where order is kept.
 
-    Returns the model's highest id when the external-ID scan read it (the caller's watermark for
+    Returns the model's highest id when an external-ID scan read it (the caller's watermark for
     telling created rows), else None."""
     rows = [r for r in rows if r.values is not None and not r.error]
     top: int | None = None
@@ -151,14 +123,9 @@ def compare(
         targets = {r: r.record_id for r in rows if r.record_id is not None}
     external = [r for r in rows if r.columns[:1] == ("id",)]
     if external:
-        found, top = ids_by_external_id(client, model, {r.cells[0] for r in external})
-        if found is None:
-            log.info(
-                "%s has too many records to scan for this call: rows by external ID are written as given",
-                model,
-            )
-        else:
-            targets.update({r: found[r.cells[0]] for r in external if r.cells[0] in found})
+        wanted = {r.cells[0] for r in external}
+        found, top = existing_ids(client, model, wanted, scan_limit)
+        targets.update({r: found[r.cells[0]] for r in external if r.cells[0] in found})
     matched = [r for r in rows if r.match is not None]
     keys = Counter(r.match for r in matched)
     unique = [r for r in matched if keys[r.match] == 1]

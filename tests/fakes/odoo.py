@@ -363,6 +363,8 @@ class FakeOdoo(httpx.BaseTransport):
                     else:
                         self._hooks.remove(hook)
                     hook.action()
+        if (model, method) == ("ir.model.data", "check_object_reference"):
+            return self._check_object_reference(**kwargs)
         if model not in self.tables:
             raise OdooFault("notfound", f"Object {model} doesn't exist")
         if model in _ADMIN_MODELS and not self.automation_allowed:
@@ -411,8 +413,8 @@ class FakeOdoo(httpx.BaseTransport):
     ) -> list[int]:
         return [r["id"] for r in self._search(model, domain, offset, limit, order)]
 
-    def _m_search_count(self, model: str, domain: list[Any] | None = None) -> int:
-        return len(self._search(model, domain, 0, None, None))
+    def _m_search_count(self, model: str, domain: list[Any] | None = None, limit: int | None = None) -> int:
+        return len(self._search(model, domain, 0, limit, None))
 
     def _m_create(self, model: str, vals_list: Any) -> Any:
         if model == "base.automation":
@@ -573,9 +575,23 @@ class FakeOdoo(httpx.BaseTransport):
             return {"ids": False, "messages": messages, "nextrow": 0}
         ids: list[int] = []
         tx = self.begin()
+        for position, (xid, _, _) in enumerate(plans):
+            xmodel, xrecord = self.external_ids.get(xid or "", (model, 0))
+            if xmodel != model:  # Odoo's _load_records raises this, load names the row
+                message = (
+                    f"For external id {xid} when trying to create/update a record of model {model} "
+                    f"found record of different model {xmodel} ({xrecord})"
+                )
+                messages.append(
+                    {"rows": {"from": position, "to": position}, "type": "error", "message": message}
+                )
+        if messages:
+            return {"ids": False, "messages": messages, "nextrow": 0}
         for xid, record_id, vals in plans:
             if xid and xid in self.external_ids:
                 record_id = self.external_ids[xid][1]
+                if record_id not in self.tables[model]:  # its record was deleted: Odoo creates it again
+                    record_id = None
             if record_id is None:
                 record_id = tx.create(model, **vals)
                 if xid:
@@ -600,9 +616,7 @@ class FakeOdoo(httpx.BaseTransport):
         out = []
         for record_id in ids:
             if record_id not in table:
-                raise OdooFault(
-                    "missing", f"Record does not exist or has been deleted. (Records: {[record_id]})"
-                )
+                continue  # Odoo 19 leaves a deleted record out of the answer
             xids = [{"xmlid": x, "noupdate": False} for x in names.get(record_id, [])]
             out.append(
                 {
@@ -613,6 +627,19 @@ class FakeOdoo(httpx.BaseTransport):
                 }
             )
         return out
+
+    def _check_object_reference(self, module: str, xml_id: str, raise_on_access_error: bool = False) -> Any:
+        """``ir.model.data/check_object_reference``, open to every user: ``[model, id]``; ``[model,
+        false]`` when the record is gone or hidden from the user (Odoo searches it as the user);
+        "not found" as a ValueError (Odoo's _xmlid_lookup)."""
+        xid = f"{module}.{xml_id}"
+        if xid not in self.external_ids:
+            raise OdooFault("value", f"External ID not found in the system: {xid}")
+        model, record_id = self.external_ids[xid]
+        seen = record_id in self.tables.get(model, {}) and (model, record_id) not in self.hidden
+        if not seen and raise_on_access_error:
+            raise OdooFault("access", f'Not enough access rights on the external ID "{xid}"')
+        return [model, record_id if seen else False]
 
     def _m_web_save_multi(
         self, model: str, ids: list[int], vals_list: list[dict[str, Any]], specification: dict[str, Any]
