@@ -8,6 +8,7 @@ slash, a port in the URL and again in the port field); the connector needs exact
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -185,6 +186,15 @@ class _ConnectionBase(BaseModel):
 
     def secrets(self) -> tuple[str, ...]:
         return ()
+
+    def identity(self) -> tuple[Any, ...]:
+        """What makes two connections the same one (the client pool's key, the fields store's):
+        type, URL, database, login, a SHA-256 of the secret (never the secret itself), the
+        timeout and retryFor, and the default context. Safe to keep in memory and log."""
+        digest = hashlib.sha256("\0".join(self.secrets()).encode("utf-8")).hexdigest()
+        kind, login = getattr(self, "type", ""), getattr(self, "username", "")
+        defaults = (self.company_id, self.language, self.timezone)  # the client's context
+        return (kind, self.url, self.database, login, digest, self.timeout, self.retry_for, *defaults)
 
 
 class ApiKeyConnection(_ConnectionBase):

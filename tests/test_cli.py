@@ -13,7 +13,7 @@ import pytest
 
 import odoo_connector.client as client_module
 from odoo_connector.cli import main
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import make_client
 from odoo_connector.manifest import load_manifest
 
 KEY = secrets.token_hex(20)  # shaped like an Odoo API key, made per run
@@ -35,8 +35,8 @@ def serve(monkeypatch, handler):
     def make(connection, **options):
         transport = httpx.MockTransport(handler)
         if connection.type == "odooApiKey":
-            return Json2Client(connection, http_transport=transport, **options)
-        return XmlRpcClient(connection, http_transport=transport, **options)
+            return make_client(connection, http_transport=transport, **options)
+        return make_client(connection, http_transport=transport, **options)
 
     monkeypatch.setattr(client_module, "make_client", make)
 

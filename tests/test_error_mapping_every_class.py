@@ -16,6 +16,7 @@ import pytest
 
 from odoo_connector import client as client_module
 from odoo_connector.cli import main
+from odoo_connector.client import make_client
 from odoo_connector.client.mapping import from_json2_error, from_xmlrpc_fault
 from odoo_connector.errors import (
     AccessDeniedError,
@@ -393,8 +394,7 @@ def test_a_not_null_violation_is_a_validation_error_with_exit_2(transport, monke
 
     def make(connection: Any, **options: Any) -> Any:
         assert connection.type == fake_connection(transport).type
-        cls = client_module.Json2Client if transport == "json2" else client_module.XmlRpcClient
-        return cls(connection, http_transport=server)
+        return make_client(connection, http_transport=server)
 
     monkeypatch.setattr(client_module, "make_client", make)
     status = main(

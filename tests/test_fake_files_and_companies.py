@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import AccessDeniedError, InputError
 
@@ -35,7 +35,7 @@ def setup(request: pytest.FixtureRequest) -> tuple[FakeOdoo, dict[str, Any], Any
     odoo = FakeOdoo()
     conn = CONNECTIONS[request.param]
     parsed = parse_connection(conn)
-    cls = Json2Client if parsed.type == "odooApiKey" else XmlRpcClient
+    cls = make_client
     return odoo, conn, cls(parsed, http_transport=odoo)  # type: ignore[arg-type]
 
 

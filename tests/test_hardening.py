@@ -27,7 +27,7 @@ import pytest
 
 from odoo_connector import invoke
 from odoo_connector.cli import main
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import (
     InputError,
@@ -351,15 +351,15 @@ def _capture_logs() -> Any:
 # --- 2. validation: a refusal stays a refusal ---------------------------------------------------
 
 
-def _refusing_client(conn: dict[str, Any]) -> Json2Client | XmlRpcClient:
+def _refusing_client(conn: dict[str, Any]) -> OdooClient:
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"a request was sent: {request.url}")
 
     parsed = parse_connection(conn)
     transport = httpx.MockTransport(handler)
     if parsed.type == "odooApiKey":
-        return Json2Client(parsed, http_transport=transport)  # type: ignore[arg-type]
-    return XmlRpcClient(parsed, http_transport=transport)  # type: ignore[arg-type]
+        return make_client(parsed, http_transport=transport)  # type: ignore[arg-type]
+    return make_client(parsed, http_transport=transport)  # type: ignore[arg-type]
 
 
 TRAILING_NEWLINES = [
@@ -393,7 +393,7 @@ def test_whole_number_floats_reach_odoo_as_integers() -> None:
         return httpx.Response(200, json=[{"id": 7, "name": "Acme"}])
 
     conn = parse_connection(api_conn("http://odoo.test"))
-    client = Json2Client(conn, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(conn, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     invoke(
         "getRecordById", conn, {"model": "res.partner", "recordId": 7.0, "fields": ["name"]}, client=client
     )

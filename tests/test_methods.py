@@ -372,7 +372,7 @@ def test_a_call_that_times_out_is_sent_once(conn, monkeypatch, key, inputs, atte
     """Odoo may have run the method before the answer was lost: pressing the button again could
     confirm twice or create a second invoice, so the client's policy sends it once."""
     client = make_client(parse_connection(conn))
-    client._uid = 2  # logged in already: only the method's own request is counted
+    client.wire.uid = 2  # logged in already: only the method's own request is counted
     sent: list[str] = []
 
     def too_slow(method: str, path: str, **kwargs: Any) -> Any:

@@ -17,7 +17,6 @@ XML-RPC client itself; a changed password or key is a different key here, hence 
 from __future__ import annotations
 
 import atexit
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 from ..connections import Connection
 from .base import OdooClient
 
-__all__ = ["MAX_CLIENTS", "close_pooled_clients", "connection_identity", "pooled_client"]
+__all__ = ["MAX_CLIENTS", "close_pooled_clients", "pooled_client"]
 
 MAX_CLIENTS = 16
 
@@ -34,26 +33,9 @@ _lock = threading.Lock()
 _clients: OrderedDict[tuple[Any, ...], OdooClient] = OrderedDict()
 
 
-def connection_identity(connection: Connection) -> tuple[Any, ...]:
-    """What makes two connections the same; safe to keep in memory and log (no secret in it)."""
-    digest = hashlib.sha256("\0".join(connection.secrets()).encode("utf-8")).hexdigest()
-    login = getattr(connection, "username", "")
-    defaults = (connection.company_id, connection.language, connection.timezone)  # the client's context
-    return (
-        connection.type,
-        connection.url,
-        connection.database,
-        login,
-        digest,
-        connection.timeout,
-        connection.retry_for,
-        *defaults,
-    )
-
-
 def pooled_client(connection: Connection, factory: Callable[[Connection], OdooClient]) -> OdooClient:
     """The client for ``connection`` built by ``factory``, made once and then reused."""
-    key = (*connection_identity(connection), factory)
+    key = (*connection.identity(), factory)
     with _lock:
         client = _clients.get(key)
         if client is not None:

@@ -12,18 +12,18 @@ import xmlrpc.client
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..connections import BasicAuthConnection
-from ..errors import AuthenticationError, InputError, ServerError, UnsupportedServerError
-from .base import OdooClient, ServerInfo
-from .http import READ_ONLY_METHODS, HttpSession
+from ..errors import AuthenticationError, InputError, OdooConnectorError, ServerError, UnsupportedServerError
+from .http import HttpSession
 from .mapping import from_xmlrpc_fault
 from .probe import unless_odoo
+from .wire import ServerInfo, Wire
 
-__all__ = ["XmlRpcClient", "xmlrpc_call"]
+__all__ = ["XmlRpcWire", "xmlrpc_call"]
 
 # Arguments execute_kw must receive by position: odoo.service.model.call_kw reads ``args[0]`` of
 # ``create`` to decide whether to return one id or a list, and fails on an empty args list.
 _POSITIONAL: dict[str, tuple[str, ...]] = {"create": ("vals_list",)}
+_NO_NONE = "cannot marshal None unless allow_none is enabled"
 
 
 def xmlrpc_call(
@@ -74,96 +74,98 @@ def xmlrpc_call(
     return result[0]
 
 
-class XmlRpcClient(OdooClient):
-    transport = "xmlrpc"
+class XmlRpcWire(Wire):
+    name = "xmlrpc"
+    label = "XML-RPC"
+    positional = True
 
-    connection: BasicAuthConnection
-
-    def __init__(self, connection: BasicAuthConnection, **options: Any) -> None:
-        super().__init__(connection, **options)
-        self._password = connection.password.get_secret_value()
+    def __init__(self, session: HttpSession, database: str, username: str, password: str) -> None:
+        super().__init__(session, database)
+        self.username = username
+        self._password = password
 
     def rpc(self, endpoint: str, method: str, params: tuple[Any, ...], *, idempotent: bool) -> Any:
         return xmlrpc_call(self.session, endpoint, method, params, idempotent=idempotent)
 
-    def uid(self) -> int:
-        if self._uid is None:
-            uid = self.rpc(
-                "common",
-                "authenticate",
-                (self.database, self.connection.username, self._password, {}),
-                idempotent=True,
+    def login(self) -> int:
+        uid = self.rpc(
+            "common",
+            "authenticate",
+            (self.database, self.username, self._password, {}),
+            idempotent=True,
+        )
+        if not uid:
+            # Odoo answers False, not a fault, for a wrong login or password.
+            raise AuthenticationError(
+                f"Odoo refused the login {self.username!r} with this password on database {self.database!r}.",
+                hint="Check the username (the login, often an e-mail address) and the password "
+                "or API key. Users with two-factor authentication must use an API key as "
+                "the password.",
             )
-            if not uid:
-                # Odoo answers False, not a fault, for a wrong login or password.
-                raise AuthenticationError(
-                    f"Odoo refused the login {self.connection.username!r} with this password on "
-                    f"database {self.database!r}.",
-                    hint="Check the username (the login, often an e-mail address) and the password "
-                    "or API key. Users with two-factor authentication must use an API key as "
-                    "the password.",
-                )
-            self._uid = int(uid)
-        return self._uid
+        return int(uid)
+
+    def _logged_in(self) -> int:
+        if self.uid is None:
+            self.uid = self.login()
+        return self.uid
 
     def execute_kw(
-        self,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any] | None = None,
-        *,
-        idempotent: bool | None = None,
+        self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any], *, idempotent: bool
     ) -> Any:
-        """Odoo's ``execute_kw`` as is: the raw building block of the rawRequest action.
+        """Odoo's ``execute_kw`` as is.
 
         A reused client logs in once. If Odoo then refuses the cached login ("Access Denied": the
         user was re-created, or its id changed), the login is dropped and the call retried once
         with a fresh one; Odoo refused the call before running it, so nothing runs twice.
         """
-        reused_login = self._uid is not None
-        params = (list(args), dict(kwargs or {}))
-        retry = method in READ_ONLY_METHODS if idempotent is None else idempotent
+        reused_login = self.uid is not None
+        params = (list(args), dict(kwargs))
         try:
             return self.rpc(
                 "object",
                 "execute_kw",
-                (self.database, self.uid(), self._password, model, method, *params),
-                idempotent=retry,
+                (self.database, self._logged_in(), self._password, model, method, *params),
+                idempotent=idempotent,
             )
         except AuthenticationError:
             if not reused_login:
                 raise
-            self._uid = None
+            self.uid = None
             return self.rpc(
                 "object",
                 "execute_kw",
-                (self.database, self.uid(), self._password, model, method, *params),
-                idempotent=retry,
+                (self.database, self._logged_in(), self._password, model, method, *params),
+                idempotent=idempotent,
             )
 
     def call(
         self,
         model: str,
         method: str,
-        ids: Sequence[int] | None = None,
+        ids: Sequence[int] | None,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
         *,
-        context: Mapping[str, Any] | None = None,
-        idempotent: bool | None = None,
-        **kwargs: Any,
+        idempotent: bool,
     ) -> Any:
         # execute_kw takes the record ids as the first positional argument of record methods
         # (odoo.service.model.call_kw); everything else travels by keyword, like JSON-2.
-        args: list[Any] = [list(ids)] if ids is not None else []
-        for name in _POSITIONAL.get(method, ()):
-            if name in kwargs:
-                args.append(kwargs.pop(name))
-        merged = self.effective_context(context)  # connection defaults < invocation < this call
-        if merged:
-            kwargs["context"] = merged
-        return self._checked(
-            model, method, self.execute_kw(model, method, args, kwargs, idempotent=idempotent)
-        )
+        named = dict(kwargs)
+        positional: list[Any] = [list(ids)] if ids is not None else []
+        if args:
+            positional.extend(args)
+        else:
+            for name in _POSITIONAL.get(method, ()):
+                if name in named:
+                    positional.append(named.pop(name))
+        if "context" in named:  # last, as the connector always sent it
+            named["context"] = named.pop("context")
+        return self.execute_kw(model, method, positional, named, idempotent=idempotent)
+
+    def answered_nothing(self, error: OdooConnectorError) -> bool:
+        """XML-RPC cannot send None back: a method that returns nothing commits first, then faults
+        with code 1 "cannot marshal None unless allow_none is enabled" (Odoo 19, observed)."""
+        return _NO_NONE in error.message or _NO_NONE in (error.detail or "")
 
     def server_version(self) -> ServerInfo:
         info = self.rpc("common", "version", (), idempotent=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from odoo_connector.client import Json2Client, OdooClient, XmlRpcClient
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import Connection, parse_connection
 
 from .odoo import API_KEY, DATABASE, LOGIN, PASSWORD, FakeOdoo, OdooFault, Transaction
@@ -26,6 +26,4 @@ def fake_connection(transport: str) -> Connection:
 
 def fake_client(fake: FakeOdoo, connection: Connection, **options: Any) -> OdooClient:
     """What ``make_client`` would build, wired to the fake instead of a socket."""
-    if connection.type == "odooApiKey":
-        return Json2Client(connection, http_transport=fake, **options)
-    return XmlRpcClient(connection, http_transport=fake, **options)
+    return make_client(connection, http_transport=fake, **options)

@@ -134,7 +134,7 @@ class Transaction:
 
 
 class FakeOdoo(httpx.BaseTransport):
-    """Plug it in with ``Json2Client(conn, http_transport=fake)`` or ``XmlRpcClient(...)``."""
+    """Plug it in with ``make_client(conn, http_transport=fake)``."""
 
     def __init__(
         self,
