@@ -222,7 +222,8 @@ class ApiKeyConnection(_ConnectionBase):
 
 
 class BasicAuthConnection(_ConnectionBase):
-    """``odooBasicAuth``: XML-RPC with login and password (or an API key as the password).
+    """``odooBasicAuth``: JSON-RPC (``/jsonrpc``) with login and password (or an API key as the
+    password).
 
     Deprecated by Odoo: XML-RPC and JSON-RPC are scheduled for removal in Odoo 22 (Odoo Online 21.1).
     """
@@ -306,7 +307,7 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
         raise ConnectionSettingsError(
             f"Unknown connection type {kind!r}.",
             path="type",
-            hint=f"Use {API_KEY!r} (Odoo 19+, API key) or {BASIC_AUTH!r} (XML-RPC, deprecated).",
+            hint=f"Use {API_KEY!r} (Odoo 19+, API key) or {BASIC_AUTH!r} (JSON-RPC, deprecated).",
         )
     try:
         conn = model.model_validate(values)

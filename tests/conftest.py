@@ -86,8 +86,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 #
 # * requests: the ``Authorization`` header; the ``X-Odoo-Database`` header; the ``Cookie``
 #   header (dropped); the database, login and password positions of XML-RPC ``authenticate`` /
-#   ``login`` and the database and password positions of ``execute_kw`` / ``execute``; the
-#   ``db``, ``login`` and ``password`` params of a JSON-RPC call (``/web/session/authenticate``);
+#   ``login`` and the database and password positions of ``execute_kw`` / ``execute``, in XML-RPC
+#   and in ``/jsonrpc``'s ``args`` alike; the ``db``, ``login`` and ``password`` params of a
+#   JSON-RPC call (``/web/session/authenticate``);
 # * responses: ``Set-Cookie`` (dropped), and an API key (or a password as long as one) wherever it
 #   occurs as a whole token, replaced inside the parsed body, which is then written out again so
 #   it still parses. A password shorter than that is never searched for in a response body:
@@ -176,6 +177,8 @@ def _scrub_json_call(body: bytes) -> bytes:
         return _scrub_text(body, _long_secret_patterns(), markup=False)
     clean = _replace_tokens(data, _long_secret_patterns())
     params = clean.get("params") if isinstance(clean, dict) else None
+    if isinstance(params, dict) and isinstance(params.get("args"), list):
+        _scrub_jsonrpc_args(params)
     if isinstance(params, dict):
         for name, placeholder in (("db", REPLAY_DB), ("password", PASSWORD_PLACEHOLDER)):
             if name in params:
@@ -183,6 +186,17 @@ def _scrub_json_call(body: bytes) -> bytes:
         if "login" in params:
             params["login"] = _login_placeholder(params["login"])
     return body if clean == data else json.dumps(clean).encode()
+
+
+def _scrub_jsonrpc_args(params: dict[str, Any]) -> None:
+    """``/jsonrpc`` (the Basic Auth connection): the credentials by position in ``args``, as
+    XML-RPC's: ``common.login``/``authenticate`` ``[db, login, password, …]``, ``object.execute_kw``
+    ``[db, uid, password, …]``."""
+    args, method = params["args"], params.get("method")
+    if method in ("authenticate", "login") and len(args) >= 3:
+        args[0], args[1], args[2] = REPLAY_DB, _login_placeholder(args[1]), PASSWORD_PLACEHOLDER
+    elif method in ("execute_kw", "execute") and len(args) >= 3:
+        args[0], args[2] = REPLAY_DB, PASSWORD_PLACEHOLDER
 
 
 def _scrub_text(body: bytes, patterns: _Patterns, *, markup: bool) -> bytes:
@@ -413,7 +427,7 @@ def _connection(real: bool, transport: str, *, admin: bool = False) -> dict[str,
     }
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -34,7 +34,7 @@ from odoo_connector.manifest import load_manifest
 from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, FakeOdoo
 
 UNITS = list(load_manifest().units())
-_METADATA = {"fields_get", "authenticate", "version", "get_installed"}
+_METADATA = {"fields_get", "login", "version", "get_installed"}
 COMMAND = {"action": "run", "dataSource": "picklist", "trigger": "poll"}
 
 scalars = (

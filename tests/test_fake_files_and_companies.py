@@ -20,7 +20,7 @@ from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, FakeOdoo
 
 CONNECTIONS = {
     "json2": {"type": "odooApiKey", "baseUrl": "http://fake.test", "database": DATABASE, "apiKey": API_KEY},
-    "xmlrpc": {
+    "jsonrpc": {
         "type": "odooBasicAuth",
         "baseUrl": "http://fake.test",
         "database": DATABASE,
@@ -30,7 +30,7 @@ CONNECTIONS = {
 }
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def setup(request: pytest.FixtureRequest) -> tuple[FakeOdoo, dict[str, Any], Any]:
     odoo = FakeOdoo()
     conn = CONNECTIONS[request.param]

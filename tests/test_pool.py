@@ -48,7 +48,7 @@ def odoo(monkeypatch: pytest.MonkeyPatch) -> FakeOdoo:
 def test_repeated_invokes_log_in_once_and_share_one_client(odoo: FakeOdoo) -> None:
     for _ in range(5):
         assert invoke("getRecordById", dict(BASIC), READ)["data"]["name"] == "Acme"
-    assert odoo.methods().count("authenticate") == 1
+    assert odoo.methods().count("login") == 1
     assert odoo.methods().count("read") == 5
     assert len(odoo.built) == 1  # type: ignore[attr-defined]
 
@@ -82,4 +82,4 @@ def test_a_stale_login_is_dropped_and_the_call_retried_once(odoo: FakeOdoo) -> N
     client = odoo.built[0]  # type: ignore[attr-defined]
     client.wire.uid = UID + 40  # the cached login no longer matches the server's user
     assert invoke("getRecordById", dict(BASIC), READ)["data"]["name"] == "Acme"
-    assert odoo.methods().count("authenticate") == 2 and client.uid() == UID
+    assert odoo.methods().count("login") == 2 and client.uid() == UID

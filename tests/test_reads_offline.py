@@ -22,7 +22,7 @@ from tests.fakes import FakeOdoo, fake_client, fake_connection
 FIELDS = {"email": "char", "is_company": "boolean", "credit_limit": "float", "date": "date"}
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def odoo(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOdoo, Connection, Any]]:
     fake = FakeOdoo(models={"res.partner": FIELDS})
     connection = fake_connection(request.param)
@@ -35,7 +35,7 @@ def refused(odoo: tuple[FakeOdoo, Connection, Any], key: str, **inputs: Any) -> 
     fake, connection, client = odoo
     with pytest.raises(InputError) as err:
         invoke(key, connection, {"model": "res.partner", **inputs}, client=client)
-    assert set(fake.methods()) <= {"authenticate", "fields_get"}, fake.methods()  # nothing else was sent
+    assert set(fake.methods()) <= {"login", "fields_get"}, fake.methods()  # nothing else was sent
     return err.value
 
 

@@ -22,9 +22,6 @@ What shapes this module:
   moment it arrives (every output channel redacts it) and is never put in a message. An
   invoice's PDF, once Odoo has generated it, is an attachment (``invoice_pdf_report_id``): that
   stored, legal copy is returned instead of a fresh rendering.
-
-Nothing here calls a method that returns nothing (XML-RPC's "cannot marshal None" fault):
-``create``, ``read``, ``search_read`` and ``get_portal_url`` all return a value.
 """
 
 from __future__ import annotations

@@ -2,18 +2,15 @@
 
 What a user does with buttons (confirm a quotation, create its invoice, validate a delivery) is a
 public model method, sometimes behind a wizard (a transient model created with the active
-records in its context, then a button method called on it). Three things about Odoo 19 shape
+records in its context, then a button method called on it). Two things about Odoo 19 shape
 this module:
 
-* **JSON-2 takes arguments by name only** (``signature.bind(records, **kwargs)``); XML-RPC's
+* **JSON-2 takes arguments by name only** (``signature.bind(records, **kwargs)``); JSON-RPC's
   ``execute_kw`` takes them by position too. ``args`` are therefore sent positionally over
-  XML-RPC and, over JSON-2, named from the method's signature in Odoo's API documentation
-  (``api_doc``, readable only by the group *Technical Documentation*); without it, the call is
-  refused before anything runs, with a hint to give them in ``kwargs``.
-* **XML-RPC cannot send None back.** A method that returns nothing (``action_archive``, many
-  buttons) commits first, then faults with code 1 "cannot marshal None unless allow_none is
-  enabled". The change is made; JSON-2 answers ``200 null`` for the same call. That fault is
-  therefore the result ``None`` here, never an error and never retried.
+  JSON-RPC (Basic Auth) and, over JSON-2, named from the method's signature in Odoo's API
+  documentation (``api_doc``, readable only by the group *Technical Documentation*); without
+  it, the call is refused before anything runs, with a hint to give them in ``kwargs``. A
+  method that returns nothing answers ``null`` on both.
 * **Nothing here is retried after a timeout**: these methods change data, and only the read-only
   methods listed in :data:`odoo_connector.client.READ_ONLY_METHODS` are (a button pressed
   twice could create two invoices).
@@ -111,7 +108,7 @@ def _call(
     kwargs: Mapping[str, Any],
     context: Mapping[str, Any] | None,
 ) -> Any:
-    """One method call, the same on every wire; None where the wire could not carry None."""
+    """One method call, the same on every wire."""
     named = dict(kwargs)
     if args and not client.positional_args:
         by_name = _named_args(client, model, method, args)
@@ -125,8 +122,6 @@ def _call(
     try:
         return client.call(model, method, ids, args=positional, context=context or None, **named)
     except OdooConnectorError as exc:
-        if client.answered_nothing(exc):
-            return None
         if unanswered(exc) and method not in READ_ONLY_METHODS:
             # a button pressed twice could make two invoices: say it may have run, never "retry"
             lost = no_answer(f"{model}.{method}", "the records it changes", done="run")
@@ -383,7 +378,7 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
                 hint="Check the record id, e.g. with the selectRecordById picklist.",
             ) from None
         raise
-    # JSON-2 turns the returned mail.message into its ids ([42]); XML-RPC gives the id.
+    # JSON-2 turns the returned mail.message into its ids ([42]); JSON-RPC gives the id.
     message = result[0] if isinstance(result, list) else result
     return int(message)
 

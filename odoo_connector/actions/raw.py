@@ -1,4 +1,4 @@
-"""The two escape hatches: rawHttpRequest (API key connection) and rawRequest (XML-RPC).
+"""The two escape hatches: rawHttpRequest (API key connection) and rawRequest (Basic Auth, execute_kw).
 
 rawHttpRequest sends the user's API key with every request, so the one rule that matters is that
 the request can only ever go to the connection's own origin: the URL input is a path, checked in
@@ -227,7 +227,7 @@ def raw_request(client: OdooClient, inputs: Mapping[str, Any]) -> Any:
     """``execute_kw(model, method, parameters, keywordArguments)`` exactly as given: for a record
     method, the first positional parameter is the list of ids."""
     if not client.positional_args:
-        raise InputError("rawRequest needs the odooBasicAuth connection (it calls XML-RPC execute_kw).")
+        raise InputError("rawRequest needs the odooBasicAuth connection (it calls execute_kw).")
     return client.execute_kw(
         inputs["model"], inputs["method"], inputs.get("parameters", []), inputs.get("keywordArguments") or {}
     )

@@ -10,20 +10,20 @@ from ..connections import ApiKeyConnection, Connection
 from .base import OdooClient, Response
 from .http import READ_ONLY_METHODS, parse_retry_after
 from .json2 import Json2Wire, json2_headers
-from .xmlrpc import XmlRpcWire
+from .jsonrpc import JsonRpcWire
 
 __all__ = ["READ_ONLY_METHODS", "OdooClient", "Response", "make_client", "parse_retry_after"]
 
 
 def make_client(connection: Connection, **options: Any) -> OdooClient:
-    """The client for ``connection``: JSON-2 for an API key, XML-RPC for a login and password.
+    """The client for ``connection``: JSON-2 for an API key, JSON-RPC for a login and password.
     ``options`` are :class:`OdooClient`'s (``timeout``, ``http_transport``, ``max_retries``)."""
     if isinstance(connection, ApiKeyConnection):
         headers = json2_headers(connection.api_key.get_secret_value(), connection.database)
         json2 = partial(Json2Wire, database=connection.database)
         return OdooClient(connection, json2, headers=headers, **options)
     wire = partial(
-        XmlRpcWire,
+        JsonRpcWire,
         database=connection.database,
         username=connection.username,
         password=connection.password.get_secret_value(),

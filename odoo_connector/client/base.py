@@ -31,7 +31,7 @@ Response = httpx.Response
 
 # What Odoo returns for the methods the handlers rely on. A server that answers something else
 # (a proxy's "200 {}", a catch-all test server, a different product at that URL) is not an Odoo
-# JSON-2 or XML-RPC endpoint: saying so beats failing later on a KeyError in a handler.
+# JSON-2 or JSON-RPC endpoint: saying so beats failing later on a KeyError in a handler.
 _RESULT_TYPES: dict[str, tuple[type, ...]] = {
     "search_read": (list,),
     "read": (list,),
@@ -102,7 +102,7 @@ class OdooClient:
 
     @property
     def protocol(self) -> str:
-        """The wire's name: "json2" or "xmlrpc"."""
+        """The wire's name: "json2" or "jsonrpc"."""
         return self.wire.name
 
     @property
@@ -149,10 +149,6 @@ class OdooClient:
         return self.wire.execute_kw(
             model, method, args, dict(kwargs or {}), idempotent=method in READ_ONLY_METHODS
         )
-
-    def answered_nothing(self, error: OdooConnectorError) -> bool:
-        """True when ``error`` is the wire's way of saying the method ran and returned None."""
-        return self.wire.answered_nothing(error)
 
     def api_doc(self, model: str) -> dict[str, Any]:
         """Odoo's API documentation of ``model`` (public methods, signatures, docstrings), kept

@@ -14,10 +14,10 @@ from ..errors import (
     ServerError,
     UnsupportedServerError,
 )
+from .jsonrpc import server_version as jsonrpc_version
 from .mapping import from_json2_error
 from .probe import unless_odoo
 from .wire import ServerInfo, Wire
-from .xmlrpc import xmlrpc_call
 
 __all__ = ["Json2Wire", "json2_headers"]
 
@@ -92,17 +92,16 @@ class Json2Wire(Wire):
             info = None
         if isinstance(info, dict) and "version_info" in info:
             return info
-        # Odoo before 18 has no /web/version; its XML-RPC common.version() needs no credentials
+        # Odoo before 18 has no /web/version; its JSON-RPC common.version() needs no credentials
         # and tells which Odoo it is, so `check` can say "this server runs Odoo 17.0".
         try:
-            legacy = xmlrpc_call(self.session, "common", "version", (), idempotent=True)
+            return jsonrpc_version(self.session)
         except OdooConnectorError:
             raise UnsupportedServerError(
                 f"{self.session.base_url} did not answer /web/version like an Odoo server "
                 f"(status {response.status_code}).",
                 hint="Check the base URL: it should be the address you open Odoo with.",
             ) from None
-        return {"version": legacy.get("server_version"), "version_info": legacy.get("server_version_info")}
 
     def api_doc(self, model: str) -> dict[str, Any]:
         """``POST /doc-bearer/<model>.json``: the model's public methods with signature, parameters

@@ -2,7 +2,7 @@
 
 A platform calls ``invoke(key, connection, inputs)`` once per workflow step, with the connection as
 a plain dict. Building a client per call costs a TLS context (~17 ms of CPU, even for http://) and,
-over XML-RPC, a login (one more round trip, ~375 ms on a real Odoo 19): the connector was 3 times (JSON-2)
+over Basic Auth, a login (one more round trip, ~375 ms on a real Odoo 19): the connector was 3 times (JSON-2)
 and 42 times (XML-RPC) slower per call than a reused ``xmlrpc.client`` (issue 19). So clients are kept,
 keyed by everything that makes two connections the same one: type, URL, database, login, a
 SHA-256 of the secret (never the secret itself), the timeout and retryFor, the default context (company,
@@ -11,7 +11,7 @@ test or an embedder that swaps ``make_client`` gets its own clients).
 
 Bounded (least recently used first out), thread-safe, and closed at interpreter exit. A login that
 went stale (the user was re-created, the session store wiped) is dropped and retried once by the
-XML-RPC client itself; a changed password or key is a different key here, hence a new client.
+JSON-RPC wire itself; a changed password or key is a different key here, hence a new client.
 """
 
 from __future__ import annotations

@@ -9,31 +9,39 @@ every wire. What a wire says about itself:
 * ``positional``: whether it can send arguments by position (JSON-2 cannot: they are named from
   the method's signature in Odoo's API documentation, :meth:`Wire.api_doc`);
 * :meth:`Wire.login`: the user id, when the protocol logs in (JSON-2 does not: the key is the
-  login, and the client asks ``context_get``); :attr:`Wire.uid` keeps it for the client's life;
-* :meth:`Wire.answered_nothing`: whether an error is the protocol's way of saying "the method
-  ran and returned nothing" (XML-RPC cannot carry ``None``).
+  login, and the client asks ``context_get``); :attr:`Wire.uid` keeps it for the client's life.
+
+Both wires carry ``None``, 64-bit integers and any JSON value: the XML-RPC wire, which could not
+(a method returning nothing faulted after its commit), was removed (docs/connections.md).
 """
 
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import OdooConnectorError, UnsupportedServerError
+from ..errors import UnsupportedServerError
 from .http import HttpSession
 
-__all__ = ["ServerInfo", "Wire"]
+__all__ = ["ServerInfo", "Wire", "jsonrpc_body"]
 
 ServerInfo = dict[str, Any]
+
+
+def jsonrpc_body(service: str, method: str, args: Sequence[Any]) -> bytes:
+    """The body of a ``/jsonrpc`` call of ``service.method(*args)`` (no id: Odoo answers null)."""
+    params = {"service": service, "method": method, "args": list(args)}
+    return json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}, separators=(",", ":")).encode()
 
 
 class Wire(abc.ABC):
     """One protocol's way of calling Odoo over a session."""
 
-    #: short name, as in cassette names and ``client.protocol``: "json2", "jsonrpc", "xmlrpc"
+    #: short name, as in cassette names and ``client.protocol``: "json2" or "jsonrpc"
     name: str
-    #: the protocol's name in messages: "JSON-2", "JSON-RPC", "XML-RPC"
+    #: the protocol's name in messages: "JSON-2" or "JSON-RPC"
     label: str
     #: whether arguments can travel by position
     positional: bool
@@ -71,10 +79,6 @@ class Wire(abc.ABC):
     def login(self) -> int | None:
         """Logs in and returns the user's id, for a protocol that logs in; None otherwise."""
         return None
-
-    def answered_nothing(self, error: OdooConnectorError) -> bool:
-        """True when ``error`` means the method ran and returned None (the protocol could not say so)."""
-        return False
 
     def api_doc(self, model: str) -> dict[str, Any]:
         """Odoo's API documentation of ``model`` (``/doc-bearer/<model>.json``), where the
