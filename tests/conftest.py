@@ -293,19 +293,23 @@ def _scrub_response_body(body: bytes, content_type: str, patterns: _Patterns) ->
 
 
 def _trim_debug(body: bytes) -> bytes:
-    """Odoo's JSON-2 errors carry the whole server traceback in ``debug``: it says nothing the
-    tests need, names server paths, and makes cassettes ten times larger. Keep its last line
-    (once: a trimmed one is left as it is)."""
+    """Odoo's JSON-2 errors carry the whole server traceback in ``debug`` (JSON-RPC's in
+    ``error.data.debug``): it says nothing the tests need, names server paths, and makes cassettes
+    ten times larger. Keep its last line (once: a trimmed one is left as it is)."""
     if not body.startswith(b"{") or b'"debug"' not in body:
         return body
     try:
         data = json.loads(body)
     except ValueError:
         return body
-    debug = data.get("debug") if isinstance(data, dict) else None
-    if isinstance(debug, str) and debug and not debug.startswith("<traceback, "):
+    holder = data if isinstance(data, dict) else None
+    error = holder.get("error") if holder else None
+    if isinstance(error, dict) and isinstance(error.get("data"), dict):
+        holder = error["data"]  # /jsonrpc
+    debug = holder.get("debug") if holder else None
+    if holder is not None and isinstance(debug, str) and debug and not debug.startswith("<traceback, "):
         lines = debug.strip().splitlines()
-        data["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
+        holder["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
         return json.dumps(data).encode()
     return body
 

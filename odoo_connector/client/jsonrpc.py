@@ -64,7 +64,8 @@ def jsonrpc_call(
         answer = response.json()
     except ValueError:
         answer = None
-    if not isinstance(answer, dict) or not ("result" in answer or isinstance(answer.get("error"), dict)):
+    # Odoo leaves "result" out when the method returned None (odoo.http's JSON-RPC dispatcher)
+    if not isinstance(answer, dict) or answer.get("jsonrpc") != "2.0":
         raise UnsupportedServerError(
             f"{session.base_url} did not answer JSON-RPC {service}.{method} with JSON-RPC "
             f"({response.headers.get('content-type') or 'no content type'}).",
@@ -72,7 +73,7 @@ def jsonrpc_call(
         )
     if "error" in answer:
         raise from_jsonrpc_error(answer["error"], secrets=session.secrets)
-    return answer["result"]
+    return answer.get("result")
 
 
 class JsonRpcWire(Wire):

@@ -42,8 +42,9 @@ def jsonrpc_params(request: httpx.Request) -> dict[str, Any]:
 
 
 def jsonrpc_answer(result: Any) -> httpx.Response:
-    """Odoo's ``/jsonrpc`` answer carrying ``result``."""
-    return httpx.Response(200, json={"jsonrpc": "2.0", "id": None, "result": result})
+    """Odoo's ``/jsonrpc`` answer carrying ``result`` (left out when None, as Odoo does)."""
+    answer = {"jsonrpc": "2.0", "id": None}
+    return httpx.Response(200, json=answer if result is None else {**answer, "result": result})
 
 
 def jsonrpc_fault(name: str, message: str, debug: str = "") -> httpx.Response:

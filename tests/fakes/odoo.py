@@ -338,7 +338,8 @@ class FakeOdoo(httpx.BaseTransport):
             return _jsonrpc_error(*_jsonrpc_name(fault))
         except _RpcError as error:
             return _jsonrpc_error(error.name, error.text)
-        return httpx.Response(200, json={"jsonrpc": "2.0", "id": None, "result": result})
+        answer = {"jsonrpc": "2.0", "id": None}  # Odoo leaves "result" out when it is None
+        return httpx.Response(200, json=answer if result is None else {**answer, "result": result})
 
     def _common(self, method: str, params: tuple[Any, ...]) -> Any:
         if method == "version":
