@@ -333,7 +333,7 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
     """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT``, ``ODOO_RETRY_FOR``, ``ODOO_COMPANY_ID``,
     ``ODOO_LANGUAGE``, ``ODOO_TIMEZONE`` and ``ODOO_API_KEY`` or
     ``ODOO_USERNAME``/``ODOO_PASSWORD``; the API key wins when both are set, because JSON-2 is the
-    supported API and XML-RPC is deprecated."""
+    supported API and JSON-RPC is deprecated."""
     env = os.environ if environ is None else environ
     data: dict[str, Any] = {
         "baseUrl": env.get("ODOO_URL", ""),
