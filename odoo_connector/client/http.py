@@ -120,7 +120,7 @@ class _RedactHttpxLog(logging.Filter):
         return True
 
 
-logging.getLogger("httpx").addFilter(_RedactHttpxLog())
+_HTTPX_LOG = logging.getLogger("httpx")
 
 
 class HttpSession:
@@ -325,7 +325,18 @@ class HttpSession:
         return response
 
     def _special(self, method: str, url: str, options: _Options, kwargs: dict[str, Any]) -> httpx.Response:
-        """An exchange without the session's credentials or cookies, or with a streamed body."""
+        """An exchange without the session's credentials or cookies, or with a streamed body.
+        httpx's own log line of it is redacted (a portal link carries its token in the URL)."""
+        quiet = _RedactHttpxLog()
+        _HTTPX_LOG.addFilter(quiet)
+        try:
+            return self._special_exchange(method, url, options, kwargs)
+        finally:
+            _HTTPX_LOG.removeFilter(quiet)
+
+    def _special_exchange(
+        self, method: str, url: str, options: _Options, kwargs: dict[str, Any]
+    ) -> httpx.Response:
         request = self.client.build_request(method, url, **kwargs)
         if not options.auth:
             request.headers.pop("Authorization", None)
