@@ -10,7 +10,8 @@ record by id), interleaved round by round, made by:
 * C ``OdooRPC``: ``odoorpc.ODOO.execute_kw`` (JSON-RPC over urllib, a new connection per call);
   skipped with a message when ``odoorpc`` is not installed (``pip install odoorpc``).
 * D ``connector``: ``runtime.invoke("listRecords" / "getRecordById")`` over ``odooBasicAuth``:
-  ``xmlrpc.client`` payloads sent over one pooled httpx connection.
+  JSON-RPC over one pooled httpx connection (XML-RPC until issue 30; bench/basic_auth_path.py
+  compares it with a hand-written JSON-RPC client).
 
 Headline: median(D/A) and median(D/C) over the rounds; the goal is <= 1.0 (the connector is no
 slower than the standard library or OdooRPC). Against a real Odoo when ODOO_URL, ODOO_DB,
@@ -128,7 +129,7 @@ def run(label: str, connection: dict[str, Any], target: dict[str, Any], calls: i
             resource()
     us, ratios = result["us_per_call"], result["connector_ratio_to"]
     names = {"serverproxy": "A ServerProxy (reused)", "serverproxy_per_call": "B ServerProxy per call",
-             "odoorpc": "C OdooRPC (JSON-RPC)", "connector": "D connector invoke (XML-RPC)"}
+             "odoorpc": "C OdooRPC (JSON-RPC)", "connector": "D connector invoke (Basic Auth)"}
     rows = []
     for name, value in us.items():
         if name == "connector":

@@ -8,6 +8,7 @@ slash, a port in the URL and again in the port field); the connector needs exact
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -186,6 +187,15 @@ class _ConnectionBase(BaseModel):
     def secrets(self) -> tuple[str, ...]:
         return ()
 
+    def identity(self) -> tuple[Any, ...]:
+        """What makes two connections the same one (the client pool's key, the fields store's):
+        type, URL, database, login, a SHA-256 of the secret (never the secret itself), the
+        timeout and retryFor, and the default context. Safe to keep in memory and log."""
+        digest = hashlib.sha256("\0".join(self.secrets()).encode("utf-8")).hexdigest()
+        kind, login = getattr(self, "type", ""), getattr(self, "username", "")
+        defaults = (self.company_id, self.language, self.timezone)  # the client's context
+        return (kind, self.url, self.database, login, digest, self.timeout, self.retry_for, *defaults)
+
 
 class ApiKeyConnection(_ConnectionBase):
     """``odooApiKey``: Odoo 19+ External JSON-2 API, bearer API key."""
@@ -212,7 +222,8 @@ class ApiKeyConnection(_ConnectionBase):
 
 
 class BasicAuthConnection(_ConnectionBase):
-    """``odooBasicAuth``: XML-RPC with login and password (or an API key as the password).
+    """``odooBasicAuth``: JSON-RPC (``/jsonrpc``) with login and password (or an API key as the
+    password).
 
     Deprecated by Odoo: XML-RPC and JSON-RPC are scheduled for removal in Odoo 22 (Odoo Online 21.1).
     """
@@ -296,7 +307,7 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
         raise ConnectionSettingsError(
             f"Unknown connection type {kind!r}.",
             path="type",
-            hint=f"Use {API_KEY!r} (Odoo 19+, API key) or {BASIC_AUTH!r} (XML-RPC, deprecated).",
+            hint=f"Use {API_KEY!r} (Odoo 19+, API key) or {BASIC_AUTH!r} (JSON-RPC, deprecated).",
         )
     try:
         conn = model.model_validate(values)
@@ -322,7 +333,7 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
     """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT``, ``ODOO_RETRY_FOR``, ``ODOO_COMPANY_ID``,
     ``ODOO_LANGUAGE``, ``ODOO_TIMEZONE`` and ``ODOO_API_KEY`` or
     ``ODOO_USERNAME``/``ODOO_PASSWORD``; the API key wins when both are set, because JSON-2 is the
-    supported API and XML-RPC is deprecated."""
+    supported API and JSON-RPC is deprecated."""
     env = os.environ if environ is None else environ
     data: dict[str, Any] = {
         "baseUrl": env.get("ODOO_URL", ""),

@@ -27,7 +27,7 @@ trigger state and webhook bodies are written exactly as Odoo gave them: with the
 ``integration``, a partner named "R3 integration partner" is data, and rewriting it would store
 ``<redacted>`` in Odoo the next time a flow writes the record back. Odoo does not put the key or
 password in its data; a secret reaches a message through an echo of the request that carried it:
-the Authorization header or the XML-RPC params quoted back in an error body or a fault string, a
+the Authorization header or the JSON-RPC params quoted back in an error body or a traceback, a
 URL in an exception's words. The code
 that sent the request scrubs exactly that echo (:func:`redact` with the request's own secrets:
 a short password only where it stands as a whole quoted or delimited value). A text-wide search
@@ -392,7 +392,7 @@ def _whole_token(value: str) -> str:
 
 def _as_echoed(value: str) -> str:
     """A short secret where an echo of its request shows it as a whole value, and nowhere else:
-    quoted (a Python repr or JSON of the XML-RPC params), an XML element's text (the XML-RPC
+    quoted (a Python repr or JSON of the JSON-RPC params), an XML element's text (the XML-RPC
     body), after ``bearer `` (the Authorization header), after ``=`` up to the next delimiter (a
     query string, a DSN), between ``:`` and ``@`` (a URL's user info). With the password
     ``admin``, ``'admin'`` goes and ``'base.set_admin'`` or ``'admin@example.com'`` stay."""

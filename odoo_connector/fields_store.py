@@ -6,7 +6,7 @@ row starts a new process each time and would ask ``fields_get`` before every cre
 CLI turns this store on (:func:`use`): answers are files under ``$XDG_CACHE_HOME/odoo-connector/
 fields`` (``~/.cache/…``), one per connection, model and language.
 
-* **Keyed** by everything that makes two connections the same (:func:`pool.connection_identity`:
+* **Keyed** by everything that makes two connections the same (:meth:`Connection.identity`:
   URL, database, login, a SHA-256 of the secret, default context) and the language: users see
   different fields (groups), and labels follow the language. The file name is a hash of that key:
   no URL, login or secret is written, and nothing in a file is one (field definitions only).

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
-from .connections import BASIC_AUTH, Connection, parse_connection
+from .connections import Connection, parse_connection
 from .context import odoo_context
 from .context import using as using_context
 from .errors import AccessDeniedError, InputError, OdooConnectorError, input_path
@@ -176,31 +176,9 @@ def check_values(value: Any, where: str = "") -> None:
                 stack.append((sub, f"{path}.{index}" if path else str(index), depth + 1))
 
 
-_XMLRPC_INT = (-(2**31), 2**31 - 1)
-
-
-def _check_xmlrpc_numbers(value: Any, path: str = "") -> None:
-    """XML-RPC carries 32-bit integers only; a larger one is refused here, before the login
-    request, rather than by the marshaller after it."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not _XMLRPC_INT[0] <= value <= _XMLRPC_INT[1]:
-            raise InputError(
-                f"The input {path or '(inputs)'!r} holds {value}, too large for XML-RPC, which carries "
-                "whole numbers from -2147483648 to 2147483647 only.",
-                hint="Use smaller numbers, or the API key connection (JSON-2) for large values.",
-                path=path or None,
-            )
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_xmlrpc_numbers(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_xmlrpc_numbers(item, f"{path}.{index}" if path else str(index))
-
-
 def _whole_numbers(schema: Any, value: Any) -> Any:
     """Whole-number floats where the schema says integer become ints (JSON Schema counts 1.0 as an
-    integer; Odoo's integer fields and XML-RPC do not)."""
+    integer; Odoo's integer fields do not)."""
     if not isinstance(schema, Mapping):
         return value
     if isinstance(value, float) and "integer" in _types(schema) and value.is_integer():
@@ -333,7 +311,7 @@ def invoke(
 
     ``client`` lets a caller bring its own client (the poll runner, a test). When omitted, the
     process-wide client for this connection is used (:mod:`odoo_connector.client.pool`): the
-    keep-alive connection, the TLS context and the XML-RPC login are paid once, not per call.
+    keep-alive connection, the TLS context and the JSON-RPC login are paid once, not per call.
     """
     manifest = manifest or load_manifest()
     try:
@@ -349,8 +327,6 @@ def invoke(
             path="connection.type",
         )
     checked = validate_inputs(unit, inputs or {})
-    if conn.type == BASIC_AUTH:
-        _check_xmlrpc_numbers(checked)
     handler = unit.load_handler()
     call_context = odoo_context(checked.get("context")) if isinstance(checked.get("context"), Mapping) else {}
     if "context" in checked:
@@ -426,7 +402,7 @@ def check_connection(connection: Connection | Mapping[str, Any], *, client: Any 
     if isinstance(conn, ApiKeyConnection) and major is not None and major < 19:
         raise UnsupportedServerError(
             f"This server runs Odoo {version.get('version')}; the JSON-2 API needs 19.0 or later.",
-            hint="Use the Basic Authentication (XML-RPC) connection for this server.",
+            hint="Use the Basic Authentication (JSON-RPC) connection for this server.",
         )
     return {
         "ok": True,

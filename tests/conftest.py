@@ -86,8 +86,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 #
 # * requests: the ``Authorization`` header; the ``X-Odoo-Database`` header; the ``Cookie``
 #   header (dropped); the database, login and password positions of XML-RPC ``authenticate`` /
-#   ``login`` and the database and password positions of ``execute_kw`` / ``execute``; the
-#   ``db``, ``login`` and ``password`` params of a JSON-RPC call (``/web/session/authenticate``);
+#   ``login`` and the database and password positions of ``execute_kw`` / ``execute``, in XML-RPC
+#   and in ``/jsonrpc``'s ``args`` alike; the ``db``, ``login`` and ``password`` params of a
+#   JSON-RPC call (``/web/session/authenticate``);
 # * responses: ``Set-Cookie`` (dropped), and an API key (or a password as long as one) wherever it
 #   occurs as a whole token, replaced inside the parsed body, which is then written out again so
 #   it still parses. A password shorter than that is never searched for in a response body:
@@ -176,6 +177,8 @@ def _scrub_json_call(body: bytes) -> bytes:
         return _scrub_text(body, _long_secret_patterns(), markup=False)
     clean = _replace_tokens(data, _long_secret_patterns())
     params = clean.get("params") if isinstance(clean, dict) else None
+    if isinstance(params, dict) and isinstance(params.get("args"), list):
+        _scrub_jsonrpc_args(params)
     if isinstance(params, dict):
         for name, placeholder in (("db", REPLAY_DB), ("password", PASSWORD_PLACEHOLDER)):
             if name in params:
@@ -183,6 +186,17 @@ def _scrub_json_call(body: bytes) -> bytes:
         if "login" in params:
             params["login"] = _login_placeholder(params["login"])
     return body if clean == data else json.dumps(clean).encode()
+
+
+def _scrub_jsonrpc_args(params: dict[str, Any]) -> None:
+    """``/jsonrpc`` (the Basic Auth connection): the credentials by position in ``args``, as
+    XML-RPC's: ``common.login``/``authenticate`` ``[db, login, password, …]``, ``object.execute_kw``
+    ``[db, uid, password, …]``."""
+    args, method = params["args"], params.get("method")
+    if method in ("authenticate", "login") and len(args) >= 3:
+        args[0], args[1], args[2] = REPLAY_DB, _login_placeholder(args[1]), PASSWORD_PLACEHOLDER
+    elif method in ("execute_kw", "execute") and len(args) >= 3:
+        args[0], args[2] = REPLAY_DB, PASSWORD_PLACEHOLDER
 
 
 def _scrub_text(body: bytes, patterns: _Patterns, *, markup: bool) -> bytes:
@@ -279,19 +293,23 @@ def _scrub_response_body(body: bytes, content_type: str, patterns: _Patterns) ->
 
 
 def _trim_debug(body: bytes) -> bytes:
-    """Odoo's JSON-2 errors carry the whole server traceback in ``debug``: it says nothing the
-    tests need, names server paths, and makes cassettes ten times larger. Keep its last line
-    (once: a trimmed one is left as it is)."""
+    """Odoo's JSON-2 errors carry the whole server traceback in ``debug`` (JSON-RPC's in
+    ``error.data.debug``): it says nothing the tests need, names server paths, and makes cassettes
+    ten times larger. Keep its last line (once: a trimmed one is left as it is)."""
     if not body.startswith(b"{") or b'"debug"' not in body:
         return body
     try:
         data = json.loads(body)
     except ValueError:
         return body
-    debug = data.get("debug") if isinstance(data, dict) else None
-    if isinstance(debug, str) and debug and not debug.startswith("<traceback, "):
+    holder = data if isinstance(data, dict) else None
+    error = holder.get("error") if holder else None
+    if isinstance(error, dict) and isinstance(error.get("data"), dict):
+        holder = error["data"]  # /jsonrpc
+    debug = holder.get("debug") if holder else None
+    if holder is not None and isinstance(debug, str) and debug and not debug.startswith("<traceback, "):
         lines = debug.strip().splitlines()
-        data["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
+        holder["debug"] = f"<traceback, {len(lines)} lines; last: {lines[-1]}>"
         return json.dumps(data).encode()
     return body
 
@@ -413,7 +431,7 @@ def _connection(real: bool, transport: str, *, admin: bool = False) -> dict[str,
     }
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

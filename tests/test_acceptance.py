@@ -51,7 +51,7 @@ def test_unit_example_validates_and_inputs_are_documented(unit):
             assert prop["x-dataSource"] == {"model": "selectModel", "recordId": "selectRecordById"}[name]
 
 
-_TRANSPORT = {"odooApiKey": "json2", "odooBasicAuth": "xmlrpc"}
+_TRANSPORT = {"odooApiKey": "json2", "odooBasicAuth": "jsonrpc"}
 
 
 def _recorded_tests() -> dict[str, list[str]]:

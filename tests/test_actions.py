@@ -337,7 +337,7 @@ def test_raw_http_request_sends_the_key_to_the_base_url(conn, transport):
 
 
 def test_raw_request_runs_execute_kw_as_given(conn, transport):
-    if transport != "xmlrpc":
+    if transport != "jsonrpc":
         with pytest.raises(InputError, match="needs odooBasicAuth"):
             invoke("rawRequest", conn, {"model": "res.country", "method": "search_count"})
         return

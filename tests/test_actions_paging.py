@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 
 from odoo_connector.actions.records import iter_records
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 
 CONN = {"type": "odooApiKey", "baseUrl": "http://odoo.test", "database": "odoo19", "apiKey": "k" * 40}
 
 
-def table_client(rows: list[dict[str, Any]]) -> tuple[Json2Client, list[int]]:
+def table_client(rows: list[dict[str, Any]]) -> tuple[OdooClient, list[int]]:
     """A server holding ``rows`` (ordered by id) that honours the id > last domain and limit."""
     limits: list[int] = []
 
@@ -25,7 +25,7 @@ def table_client(rows: list[dict[str, Any]]) -> tuple[Json2Client, list[int]]:
         limits.append(body["limit"])
         return httpx.Response(200, json=[r for r in rows if r["id"] > after][: body["limit"]])
 
-    client = Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     return client, limits
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import InputError, OdooValidationError, TransportError
 
@@ -22,7 +22,7 @@ from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, UID, FakeOdoo
 
 CONNECTIONS = {
     "json2": {"type": "odooApiKey", "baseUrl": "http://fake.test", "database": DATABASE, "apiKey": API_KEY},
-    "xmlrpc": {
+    "jsonrpc": {
         "type": "odooBasicAuth",
         "baseUrl": "http://fake.test",
         "database": DATABASE,
@@ -33,14 +33,13 @@ CONNECTIONS = {
 TODO, CALL, PROPOSAL, CHAINED = 1, 2, 3, 4  # the fake's activity types, in install order
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def setup(request: pytest.FixtureRequest) -> tuple[FakeOdoo, dict[str, Any], Any]:
     odoo = FakeOdoo(clock=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
     odoo.install_activities()
     conn = CONNECTIONS[request.param]
     parsed = parse_connection(conn)
-    cls = Json2Client if parsed.type == "odooApiKey" else XmlRpcClient
-    return odoo, conn, cls(parsed, http_transport=odoo)  # type: ignore[arg-type]
+    return odoo, conn, make_client(parsed, http_transport=odoo)
 
 
 def today(zone: str = "UTC") -> date:

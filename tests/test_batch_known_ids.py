@@ -62,7 +62,7 @@ def fill(fake: FakeOdoo, count: int) -> None:
     tx.commit()
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_finding_existing_rows_costs_the_same_requests_in_a_model_of_10_or_10000(fake, transport):
     sent: dict[int, tuple[list[str], list[str]]] = {}
     for size in (10, 10_000):

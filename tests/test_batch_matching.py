@@ -27,7 +27,7 @@ def fake(no_odoo_env: pytest.MonkeyPatch) -> FakeOdoo:
     return FakeOdoo(models=MODELS)
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def client(request: pytest.FixtureRequest, fake: FakeOdoo) -> Any:
     return fake_client(fake, fake_connection(request.param))
 

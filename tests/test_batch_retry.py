@@ -43,7 +43,7 @@ def client_for(fake: FakeOdoo) -> Any:
     return client
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_lost_answer_to_an_upsert_by_external_id_is_retried_and_never_duplicates(fake, transport):
     client = fake_client(fake, fake_connection(transport))
     client.session.sleep = lambda seconds: None
@@ -64,7 +64,7 @@ def test_a_lost_answer_to_an_upsert_by_external_id_is_retried_and_never_duplicat
     assert len(fake.tables["res.partner"]) == 5
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_lost_answer_to_a_write_of_changed_rows_is_retried_and_writes_the_same_values(fake, transport):
     client = fake_client(fake, fake_connection(transport))
     client.session.sleep = lambda seconds: None
@@ -275,7 +275,7 @@ def _valid_report(key: str, report: dict[str, Any]) -> None:
     Draft202012Validator(load_manifest().unit(key).output_schema).validate({"data": report})
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_the_rows_of_a_batch_whose_answer_was_lost_say_written_unknown_as_the_error_does(fake, transport):
     client = fake_client(fake, fake_connection(transport))
     client.session.sleep = lambda seconds: None

@@ -47,7 +47,7 @@ def fake(no_odoo_env: pytest.MonkeyPatch) -> RelationalOdoo:
     return RelationalOdoo()
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def client(request: pytest.FixtureRequest, fake: FakeOdoo) -> Any:
     return fake_client(fake, fake_connection(request.param))
 
@@ -81,7 +81,7 @@ def test_load_refuses_an_external_id_under_an_odoo_module_before_anything_runs(
 
 
 def test_load_by_position_over_xml_rpc_is_checked_too(fake):
-    client = fake_client(fake, fake_connection("xmlrpc"))
+    client = fake_client(fake, fake_connection("jsonrpc"))
     inputs = {"model": "res.partner", "method": "load", "args": [["id", "name"], [["base.evil", "X"]]]}
     with pytest.raises(InputError) as err:
         invoke("callMethod", CONN, inputs, client=client)

@@ -1,8 +1,10 @@
-"""No cassette holds a secret: every recorded Authorization header, XML-RPC password and cookie is
-a placeholder. The scanner is tested on planted leaks so a broken filter cannot pass silently."""
+"""No cassette holds a secret: every recorded Authorization header, JSON-RPC (or XML-RPC)
+password and cookie is a placeholder. The scanner is tested on planted leaks so a broken filter
+cannot pass silently."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import xmlrpc.client
@@ -48,6 +50,14 @@ def scan_cassette(path: Path) -> list[str]:
             params, method = xmlrpc.client.loads(body.encode() if isinstance(body, str) else body)
             if method in ("authenticate", "execute_kw") and params[2] != PASSWORD_PLACEHOLDER:
                 problems.append(f"{path.name}#{i}: XML-RPC {method} password is not the placeholder")
+        if body and request["uri"].endswith("/jsonrpc"):
+            call = json.loads(body)["params"]
+            if call.get("method") in ("login", "authenticate", "execute_kw", "execute"):
+                args = call.get("args") or []
+                if len(args) < 3 or args[2] != PASSWORD_PLACEHOLDER:
+                    problems.append(
+                        f"{path.name}#{i}: JSON-RPC {call['method']} password is not the placeholder"
+                    )
     return problems
 
 
@@ -108,8 +118,8 @@ def test_scanner_finds_a_planted_api_key(tmp_path):
 
 
 def test_scanner_finds_a_planted_password(tmp_path):
-    leaked = _planted(tmp_path, "&lt;PASSWORD&gt;", "hunter2-password")
-    assert any("password is not the placeholder" in p for p in scan_cassette(leaked))
+    leaked = _planted(tmp_path, "<PASSWORD>", "hunter2-password")
+    assert any("JSON-RPC" in p and "password is not the placeholder" in p for p in scan_cassette(leaked))
 
 
 def test_scrub_request_replaces_key_password_cookie_and_host(monkeypatch):
@@ -132,6 +142,19 @@ def test_scrub_request_replaces_key_password_cookie_and_host(monkeypatch):
     scrub_request(xml)
     params, _ = xmlrpc.client.loads(xml.body)
     assert params[2] == PASSWORD_PLACEHOLDER and b"s3cret" not in xml.body
+    for method, args in (
+        ("execute_kw", ["prod", 6, "s3cret!", "res.partner", "read", [[1]], {}]),
+        ("login", ["prod", "admin", "s3cret!"]),
+    ):
+        call = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": "x", "method": method, "args": args},
+        }
+        rpc = Request("POST", "http://127.0.0.1:8069/jsonrpc", json.dumps(call).encode(), {})
+        scrub_request(rpc)
+        sent = json.loads(rpc.body)["params"]["args"]
+        assert sent[0] == "odoo19" and sent[2] == PASSWORD_PLACEHOLDER and b"s3cret" not in rpc.body
 
 
 def test_scrub_response_drops_cookies_and_known_secrets(monkeypatch):

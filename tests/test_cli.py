@@ -6,15 +6,15 @@ import io
 import json
 import logging
 import secrets
-import xmlrpc.client
 
 import httpx
 import pytest
 
 import odoo_connector.client as client_module
 from odoo_connector.cli import main
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import make_client
 from odoo_connector.manifest import load_manifest
+from tests.fakes import jsonrpc_answer, jsonrpc_fault, jsonrpc_params
 
 KEY = secrets.token_hex(20)  # shaped like an Odoo API key, made per run
 PASSWORD = "correct horse battery staple"
@@ -35,8 +35,8 @@ def serve(monkeypatch, handler):
     def make(connection, **options):
         transport = httpx.MockTransport(handler)
         if connection.type == "odooApiKey":
-            return Json2Client(connection, http_transport=transport, **options)
-        return XmlRpcClient(connection, http_transport=transport, **options)
+            return make_client(connection, http_transport=transport, **options)
+        return make_client(connection, http_transport=transport, **options)
 
     monkeypatch.setattr(client_module, "make_client", make)
 
@@ -153,12 +153,12 @@ def test_missing_connection_says_which_variables(no_odoo_env, capsys):
 
 
 def test_check_refuses_api_key_connection_to_an_old_odoo(env, capsys):
-    """Odoo 17 has neither JSON-2 nor /web/version; its XML-RPC version() says what it is."""
+    """Odoo 17 has neither JSON-2 nor /web/version; its JSON-RPC version() says what it is."""
 
     def odoo17(request):
-        if request.url.path == "/xmlrpc/2/common":
+        if request.url.path == "/jsonrpc" and jsonrpc_params(request)["method"] == "version":
             info = {"server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""]}
-            return httpx.Response(200, content=xmlrpc.client.dumps((info,), methodresponse=True).encode())
+            return jsonrpc_answer(info)
         return httpx.Response(404, text="<title>404 Not Found</title>")
 
     serve(env, odoo17)
@@ -175,19 +175,19 @@ def test_check_against_something_that_is_not_odoo(env, capsys):
 
 
 def test_secrets_never_reach_errors_logs_or_debug_output(env, capsys):
-    """Odoo's XML-RPC fault tracebacks can echo the call's parameters, password included."""
+    """Odoo's JSON-RPC error tracebacks can echo the call's parameters, password included."""
     env.delenv("ODOO_API_KEY")
     env.setenv("ODOO_USERNAME", "integration")
     env.setenv("ODOO_PASSWORD", PASSWORD)
 
     def handler(request):
-        params, method = xmlrpc.client.loads(request.content)
-        if method == "authenticate":
-            return httpx.Response(200, content=xmlrpc.client.dumps((6,), methodresponse=True).encode())
-        fault = xmlrpc.client.Fault(
-            1, f"Traceback\n  params={params!r} key={KEY}\nRuntimeError: failed for {PASSWORD}"
+        params = jsonrpc_params(request)
+        if params["method"] == "login":
+            return jsonrpc_answer(6)
+        said = f"failed for {PASSWORD}"
+        return jsonrpc_fault(
+            "builtins.RuntimeError", said, f"Traceback\n  params={params!r} key={KEY}\n{said}"
         )
-        return httpx.Response(200, content=xmlrpc.client.dumps(fault, methodresponse=True).encode())
 
     serve(env, handler)
     assert (
@@ -311,13 +311,12 @@ def test_unexpected_inputs_are_named_in_a_sentence(env, capsys):
 
 
 def test_an_unknown_method_is_not_found_on_both_transports():
-    from odoo_connector.client.mapping import from_json2_error, from_xmlrpc_fault
+    from odoo_connector.client.mapping import from_json2_error, from_jsonrpc_error
     from odoo_connector.errors import NotFoundError
 
-    over_xmlrpc = from_xmlrpc_fault(
-        1,
-        "Traceback (most recent call last):\n  ...\n"
-        "AttributeError: The method 'res.partner.no_such_method' does not exist",
+    said = "The method 'res.partner.no_such_method' does not exist"  # a real Odoo 19's words
+    over_jsonrpc = from_jsonrpc_error(
+        {"code": 0, "data": {"name": "builtins.AttributeError", "message": said}}
     )
     over_json2 = from_json2_error(
         404,
@@ -326,9 +325,9 @@ def test_an_unknown_method_is_not_found_on_both_transports():
         model="res.partner",
         method="no_such_method",
     )
-    assert type(over_xmlrpc) is type(over_json2) is NotFoundError
-    assert over_xmlrpc.exit_code == over_json2.exit_code == 4
-    assert over_xmlrpc.message == "The method 'res.partner.no_such_method' does not exist"
+    assert type(over_jsonrpc) is type(over_json2) is NotFoundError
+    assert over_jsonrpc.exit_code == over_json2.exit_code == 4
+    assert over_jsonrpc.message == said
 
 
 def test_a_bad_key_hint_says_what_to_check_without_guessing():

@@ -28,13 +28,13 @@ from hypothesis import strategies as st
 
 import odoo_connector.client as client_module
 from odoo_connector.cli import main
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import make_client
 from odoo_connector.manifest import load_manifest
 
 from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, FakeOdoo
 
 UNITS = list(load_manifest().units())
-_METADATA = {"fields_get", "authenticate", "version", "get_installed"}
+_METADATA = {"fields_get", "login", "version", "get_installed"}
 COMMAND = {"action": "run", "dataSource": "picklist", "trigger": "poll"}
 
 scalars = (
@@ -87,8 +87,8 @@ def _client(fake: FakeOdoo) -> Any:
     def make(connection: Any, **options: Any) -> Any:
         transport = _Guarded(fake)
         if connection.type == "odooApiKey":
-            return Json2Client(connection, http_transport=transport, **options)
-        return XmlRpcClient(connection, http_transport=transport, **options)
+            return make_client(connection, http_transport=transport, **options)
+        return make_client(connection, http_transport=transport, **options)
 
     return make
 

@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import ConnectionSettingsError, InputError
 
 
-def recording_client(conn: dict[str, Any]) -> tuple[Json2Client, list[dict[str, Any]]]:
+def recording_client(conn: dict[str, Any]) -> tuple[OdooClient, list[dict[str, Any]]]:
     sent: list[dict[str, Any]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -26,7 +26,7 @@ def recording_client(conn: dict[str, Any]) -> tuple[Json2Client, list[dict[str, 
         return httpx.Response(200, json=[{"id": 1, "name": "A"}])
 
     parsed = parse_connection(conn)
-    return Json2Client(parsed, http_transport=httpx.MockTransport(handler)), sent  # type: ignore[arg-type]
+    return make_client(parsed, http_transport=httpx.MockTransport(handler)), sent  # type: ignore[arg-type]
 
 
 BASE = {"type": "odooApiKey", "baseUrl": "http://odoo.test", "database": "odoo19", "apiKey": "k" * 40}

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import InputError, OdooValidationError, TransportError
 
@@ -28,7 +28,7 @@ FIELDS = {
 }
 
 
-def odoo(answers: dict[str, Any]) -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
+def odoo(answers: dict[str, Any]) -> tuple[OdooClient, list[tuple[str, dict[str, Any]]]]:
     """Answers ``model/method`` from ``answers``: a value (200), ``(status, error body)``, or an
     exception to raise (a lost answer)."""
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -43,7 +43,7 @@ def odoo(answers: dict[str, Any]) -> tuple[Json2Client, list[tuple[str, dict[str
             return httpx.Response(answer[0], json=answer[1])
         return httpx.Response(200, json=answer)
 
-    return Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler)), calls  # type: ignore[arg-type]
+    return make_client(parse_connection(CONN), http_transport=httpx.MockTransport(handler)), calls  # type: ignore[arg-type]
 
 
 def test_the_record_and_its_external_id_are_written_by_one_load():
@@ -149,7 +149,7 @@ def test_a_timeout_on_the_write_is_retried_because_it_names_its_record_by_extern
             return httpx.Response(200, json=FIELDS)
         return httpx.Response(500, json=NOT_FOUND)
 
-    client = Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     client.session.sleep = lambda seconds: None
     assert invoke("createRecord", CONN, INPUTS, client=client) == {"data": 42}
     assert attempts["load"] == 2
@@ -164,7 +164,7 @@ def test_a_timeout_on_a_plain_create_is_not_retried():
         attempts["create"] += 1
         raise httpx.ReadTimeout("timed out", request=request)
 
-    client = Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     client.session.sleep = lambda seconds: None
     with pytest.raises(TransportError):
         invoke("createRecord", CONN, {"model": "res.partner", "parameters": {"name": "Acme"}}, client=client)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from odoo_connector.client.mapping import from_json2_error, from_xmlrpc_fault
+from odoo_connector.client.mapping import from_json2_error, from_jsonrpc_error
 from odoo_connector.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -47,10 +47,13 @@ EXPECTED = {
     "GET instead of POST": UnsupportedServerError,
     "bad content type": OdooValidationError,
     "body not json": OdooValidationError,
-    "execute_kw wrong password (fault)": AuthenticationError,
-    "execute_kw unknown model (fault)": NotFoundError,
-    "execute_kw access error": AccessDeniedError,
-    "execute_kw unknown db (fault)": DatabaseNotFoundError,
+    "execute_kw wrong password (jsonrpc)": AuthenticationError,
+    "execute_kw unknown model (jsonrpc)": NotFoundError,
+    "execute_kw access error (jsonrpc)": AccessDeniedError,
+    "execute_kw unknown db (jsonrpc)": DatabaseNotFoundError,
+    "execute_kw unknown method (jsonrpc)": NotFoundError,
+    "execute_kw write after unlink (jsonrpc)": NotFoundError,
+    "execute_kw unknown field in domain (jsonrpc)": OdooValidationError,
 }
 
 
@@ -60,7 +63,7 @@ def _map(entry):
         text = body if isinstance(body, str) else json.dumps(body)
         model, method = entry["path"].split("/")[3:5]
         return from_json2_error(entry["status"], entry["content_type"], text, model=model, method=method)
-    return from_xmlrpc_fault(entry["faultCode"], entry["faultString"])
+    return from_jsonrpc_error(entry["body"]["error"])
 
 
 def test_every_recorded_error_shape_has_an_expectation():
@@ -92,20 +95,37 @@ def test_access_error_lists_the_groups_odoo_names():
     error = _map(BY_TITLE["access error (integration user reads ir.config_parameter)"])
     assert error.groups == ["Role / Administrator"]
     assert error.to_dict()["missingGroups"] == ["Role / Administrator"]
-    xml = _map(BY_TITLE["execute_kw access error"])
-    assert xml.groups == ["Role / Administrator"]
+    rpc = _map(BY_TITLE["execute_kw access error (jsonrpc)"])
+    assert rpc.groups == ["Role / Administrator"]
 
 
-def test_server_error_fault_keeps_the_last_line_as_message():
-    error = from_xmlrpc_fault(1, "Traceback (most recent call last):\n  File x\nRuntimeError: boom")
+def _rpc_error(name: str, message: str, debug: str = "") -> dict[str, object]:
+    return {
+        "code": 0,
+        "message": "Odoo Server Error",
+        "data": {"name": name, "message": message, "debug": debug},
+    }
+
+
+def test_an_unknown_jsonrpc_exception_is_a_server_error_with_odoos_message():
+    error = from_jsonrpc_error(
+        _rpc_error("builtins.RuntimeError", "boom", "Traceback (most recent call last):\n  File x")
+    )
     assert type(error) is ServerError
     assert error.message == "boom"
     assert error.detail and "Traceback" in error.detail
 
 
-def test_value_error_fault_is_a_validation_error():
-    error = from_xmlrpc_fault(1, "Traceback\nValueError: Invalid field 'x' on 'res.partner'")
-    assert type(error) is OdooValidationError
+@pytest.mark.parametrize("title", [t for t, e in BY_TITLE.items() if e["transport"] == "jsonrpc"])
+def test_jsonrpc_error_keeps_odoos_name_and_message(title):
+    data = BY_TITLE[title]["body"]["error"]["data"]
+    error = _map(BY_TITLE[title])
+    assert error.odoo_name == data["name"]
+    if type(error) not in (
+        AuthenticationError,
+        DatabaseNotFoundError,
+    ):  # these say it in the connector's words
+        assert error.message == data["message"].strip()
 
 
 def test_plain_5xx_without_json_is_a_server_error():

@@ -1,5 +1,5 @@
-"""Every row of the error table (odoo_connector.client.mapping) over each way Odoo answers: an
-XML-RPC fault (Basic Auth), a JSON-2 error body (API key), and a page that is not JSON at all (a
+"""Every row of the error table (odoo_connector.client.mapping) over each way Odoo answers: a
+JSON-RPC error (Basic Auth), a JSON-2 error body (API key), and a page that is not JSON at all (a
 proxy, a wrong URL, an unknown database). Each lands on its class, hence on its exit status:
 a value Odoo's database refuses is the caller's to fix (2), not "the server failed, retry" (5).
 
@@ -8,7 +8,6 @@ tests/test_error_mapping.py holds the shapes a real Odoo 19 produced; this file 
 from __future__ import annotations
 
 import json
-import xmlrpc.client
 from typing import Any
 
 import httpx
@@ -16,7 +15,8 @@ import pytest
 
 from odoo_connector import client as client_module
 from odoo_connector.cli import main
-from odoo_connector.client.mapping import from_json2_error, from_xmlrpc_fault
+from odoo_connector.client import make_client
+from odoo_connector.client.mapping import from_json2_error, from_jsonrpc_error
 from odoo_connector.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -28,7 +28,7 @@ from odoo_connector.errors import (
     UnsupportedServerError,
 )
 
-from .fakes import FakeOdoo, fake_connection
+from .fakes import FakeOdoo, fake_connection, jsonrpc_fault
 from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD
 
 # Every exception name Odoo lets out that the table knows, with its class and exit status.
@@ -71,110 +71,93 @@ NOT_NULL = 'null value in column "name" of relation "res_partner" violates not-n
 
 
 def traceback(name: str, message: str) -> str:
-    """An XML-RPC code-1 fault string as Odoo 19 sends it: the server's traceback, its last line
-    the exception (builtins shown bare, as Python prints them)."""
+    """A traceback as Odoo 19 sends it in ``debug``: its last line the exception (builtins shown
+    bare, as Python prints them)."""
     shown = name.removeprefix("builtins.")
     return (
         f'Traceback (most recent call last):\n  File "/odoo/odoo/http.py", line 1, in x\n{shown}: {message}\n'
     )
 
 
-# --- XML-RPC faults --------------------------------------------------------------------------
+# --- JSON-RPC errors (Basic Auth) -------------------------------------------------------------
+
+
+def rpc(name: str, message: str, *, secrets: tuple[str, ...] = ()) -> OdooConnectorError:
+    """A ``/jsonrpc`` error as Odoo 19 sends it (status 200), mapped."""
+    data = {"name": name, "message": message, "arguments": [message], "debug": traceback(name, message)}
+    return from_jsonrpc_error({"code": 0, "message": "Odoo Server Error", "data": data}, secrets=secrets)
 
 
 @pytest.mark.parametrize(("name", "cls", "status"), BY_NAME)
-def test_a_code_1_fault_is_mapped_on_the_exception_its_traceback_ends_with(name, cls, status):
-    text = traceback(name, NOT_NULL)
-    error = from_xmlrpc_fault(1, text)
+def test_a_jsonrpc_error_is_mapped_on_its_name(name, cls, status):
+    error = rpc(name, NOT_NULL)
     assert type(error) is cls
     assert error.exit_code == status
-    assert error.message == NOT_NULL
-    assert error.detail == text
-    assert error.odoo_name == name.removeprefix("builtins.")
-    assert error.hint  # the class's own: a fault carries no hint of Odoo's
+    assert error.odoo_name == name
+    if name != "odoo.exceptions.AccessDenied":  # a refused login is said in the connector's words
+        assert error.message == NOT_NULL
+        assert error.detail == traceback(name, NOT_NULL)
+    assert error.hint
 
 
 @pytest.mark.parametrize(
-    ("code", "text", "cls", "message", "odoo_name"),
+    ("name", "said", "cls", "message"),
     [
         (
-            3,
+            "odoo.exceptions.AccessDenied",
             "Access Denied",
             AuthenticationError,
             "Odoo refused the login or password (Access Denied).",
-            "odoo.exceptions.AccessDenied",
         ),
         (
-            1,
-            " Access Denied \n",
-            AuthenticationError,
-            "Odoo refused the login or password (Access Denied).",
-            "odoo.exceptions.AccessDenied",
-        ),
-        (
-            4,
+            "odoo.exceptions.AccessError",
             " You are not allowed to access 'Contact' (res.partner) records.\n",
             AccessDeniedError,
             "You are not allowed to access 'Contact' (res.partner) records.",
-            "odoo.exceptions.AccessError",
         ),
         (
-            2,
+            "odoo.exceptions.UserError",
             "Object res.partnr doesn't exist",
             NotFoundError,
             "Object res.partnr doesn't exist",
-            "odoo.exceptions.UserError",
         ),
         (
-            2,
+            "odoo.exceptions.MissingError",
             "Record does not exist or has been deleted.\n(Record: res.partner(7,), User: 2)",
             NotFoundError,
             "Record does not exist or has been deleted.\n(Record: res.partner(7,), User: 2)",
-            "odoo.exceptions.UserError",
         ),
         (
-            2,
+            "odoo.exceptions.UserError",
             " The operation cannot be completed: a partner must have a name. ",
             OdooValidationError,
             "The operation cannot be completed: a partner must have a name.",
-            "odoo.exceptions.UserError",
         ),
         (
-            1,
-            traceback("AttributeError", "The method 'frobnicate' does not exist"),
-            NotFoundError,
-            "The method 'frobnicate' does not exist",
             "builtins.AttributeError",
+            "The method 'res.partner.frobnicate' does not exist",
+            NotFoundError,
+            "The method 'res.partner.frobnicate' does not exist",
         ),
         (
-            1,
-            traceback(
-                "psycopg2.OperationalError",
-                'connection to server failed: FATAL:  database "nodb" does not exist',
-            ),
+            "psycopg2.OperationalError",
+            'connection to server failed: FATAL:  database "nodb" does not exist',
             DatabaseNotFoundError,
             'The Odoo server has no database "nodb".',
-            None,
         ),
-        (
-            1,
-            "Traceback (most recent call last):\n  File x\nthe worker was killed",
-            ServerError,
-            "the worker was killed",
-            None,
-        ),
-        (1, "", ServerError, "Odoo failed while handling the request.", None),
+        ("builtins.RuntimeError", "the worker was killed", ServerError, "the worker was killed"),
+        ("", "", ServerError, "Odoo failed while handling the request."),
     ],
 )
-def test_each_fault_code_and_message_has_its_class(code, text, cls, message, odoo_name):
-    error = from_xmlrpc_fault(code, text)
+def test_each_jsonrpc_error_has_its_class(name, said, cls, message):
+    error = rpc(name, said)
     assert type(error) is cls
     assert error.message == message
-    assert error.odoo_name == odoo_name
+    assert error.odoo_name == (name or None)
 
 
-def test_the_method_missing_fault_says_where_to_find_the_public_methods():
-    error = from_xmlrpc_fault(1, traceback("AttributeError", "The method 'frobnicate' does not exist"))
+def test_the_method_missing_error_says_where_to_find_the_public_methods():
+    error = rpc("builtins.AttributeError", "The method 'res.partner.frobnicate' does not exist")
     assert error.hint == (
         "Check the method name: it must be a public method of the model (see the model's API "
         "documentation in Odoo, /doc, for the Technical Documentation group)."
@@ -182,10 +165,8 @@ def test_the_method_missing_fault_says_where_to_find_the_public_methods():
     assert error.detail and "Traceback" in error.detail
 
 
-def test_a_fault_never_carries_a_secret_it_was_given():
-    error = from_xmlrpc_fault(
-        1, traceback("ValueError", "bad key sk-0123456789abcdefXYZ"), secrets=("sk-0123456789abcdefXYZ",)
-    )
+def test_a_jsonrpc_error_never_carries_a_secret_it_was_given():
+    error = rpc("builtins.ValueError", "bad key sk-0123456789abcdefXYZ", secrets=("sk-0123456789abcdefXYZ",))
     assert "sk-0123456789abcdefXYZ" not in f"{error.message} {error.detail}"
 
 
@@ -355,7 +336,7 @@ def test_a_wrong_url_says_to_check_it_and_when_to_use_basic_auth():
     error = json2(404, "<title>404</title>", "text/html")
     assert error.hint == (
         "Check the base URL points at Odoo 19 or later. For older Odoo versions use the Basic "
-        "Authentication (XML-RPC) connection."
+        "Authentication (JSON-RPC) connection."
     )
 
 
@@ -373,14 +354,12 @@ class NotNullOnCreate(httpx.BaseTransport):
             body = {"name": "psycopg2.errors.NotNullViolation", "message": NOT_NULL, "debug": "Traceback"}
             return httpx.Response(500, json=body)
         content = request.read()
-        if request.url.path == "/xmlrpc/2/object" and b"<string>create</string>" in content:
-            fault = xmlrpc.client.Fault(1, traceback("psycopg2.errors.NotNullViolation", NOT_NULL))
-            text = xmlrpc.client.dumps(fault, methodresponse=True)
-            return httpx.Response(200, content=text.encode(), headers={"Content-Type": "text/xml"})
+        if request.url.path == "/jsonrpc" and json.loads(content)["params"]["args"][4:5] == ["create"]:
+            return jsonrpc_fault("psycopg2.errors.NotNullViolation", NOT_NULL, "Traceback")
         return self.odoo.handle_request(request)
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_not_null_violation_is_a_validation_error_with_exit_2(transport, monkeypatch, capsys, no_odoo_env):
     monkeypatch.setenv("ODOO_URL", "http://fake.test")
     monkeypatch.setenv("ODOO_DB", DATABASE)
@@ -393,8 +372,7 @@ def test_a_not_null_violation_is_a_validation_error_with_exit_2(transport, monke
 
     def make(connection: Any, **options: Any) -> Any:
         assert connection.type == fake_connection(transport).type
-        cls = client_module.Json2Client if transport == "json2" else client_module.XmlRpcClient
-        return cls(connection, http_transport=server)
+        return make_client(connection, http_transport=server)
 
     monkeypatch.setattr(client_module, "make_client", make)
     status = main(
@@ -407,13 +385,13 @@ def test_a_not_null_violation_is_a_validation_error_with_exit_2(transport, monke
 
 
 def test_an_unknown_database_keeps_odoos_traceback_as_detail():
-    text = traceback("psycopg2.OperationalError", 'FATAL:  database "nodb" does not exist')
-    error = from_xmlrpc_fault(1, text)
+    said = 'FATAL:  database "nodb" does not exist'
+    error = rpc("psycopg2.OperationalError", said)
     assert type(error) is DatabaseNotFoundError
-    assert error.detail == text
+    assert error.detail == traceback("psycopg2.OperationalError", said)
 
 
 def test_a_missing_method_is_named_whole_even_with_a_colon_in_its_name():
-    error = from_xmlrpc_fault(1, traceback("AttributeError", "The method 'x: y' does not exist"))
+    error = rpc("builtins.AttributeError", "The method 'x: y' does not exist")
     assert type(error) is NotFoundError
     assert error.message == "The method 'x: y' does not exist"

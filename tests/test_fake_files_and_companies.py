@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import AccessDeniedError, InputError
 
@@ -20,7 +20,7 @@ from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, FakeOdoo
 
 CONNECTIONS = {
     "json2": {"type": "odooApiKey", "baseUrl": "http://fake.test", "database": DATABASE, "apiKey": API_KEY},
-    "xmlrpc": {
+    "jsonrpc": {
         "type": "odooBasicAuth",
         "baseUrl": "http://fake.test",
         "database": DATABASE,
@@ -30,12 +30,12 @@ CONNECTIONS = {
 }
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def setup(request: pytest.FixtureRequest) -> tuple[FakeOdoo, dict[str, Any], Any]:
     odoo = FakeOdoo()
     conn = CONNECTIONS[request.param]
     parsed = parse_connection(conn)
-    cls = Json2Client if parsed.type == "odooApiKey" else XmlRpcClient
+    cls = make_client
     return odoo, conn, cls(parsed, http_transport=odoo)  # type: ignore[arg-type]
 
 

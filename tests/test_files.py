@@ -33,6 +33,7 @@ from odoo_connector.errors import (
     redact,
 )
 from tests.conftest import ACCESS_TOKEN_PLACEHOLDER, REPLAY_URL, scrub_request, scrub_response
+from tests.fakes import jsonrpc_answer, jsonrpc_params
 
 pytestmark = pytest.mark.recordable
 
@@ -75,16 +76,9 @@ def new_partner(conn: dict[str, Any], cleanup: list[tuple[str, int]], name: str)
 def _admin_call(
     admin_conn: dict[str, Any], model: str, method: str, ids: list[int] | None = None, **kw: Any
 ) -> Any:
-    """A call as the administrator, for what an ordinary user may not do (products, invoices). A
-    method that returns nothing commits and then faults over XML-RPC ("cannot marshal None"):
-    that is done, not failed."""
+    """A call as the administrator, for what an ordinary user may not do (products, invoices)."""
     with make_client(parse_connection(admin_conn)) as client:
-        try:
-            return client.call(model, method, ids, **kw)
-        except ServerError as exc:
-            if "cannot marshal None" in f"{exc.message} {exc.detail}":
-                return None
-            raise
+        return client.call(model, method, ids, **kw)
 
 
 # --- attachments --------------------------------------------------------------------------------
@@ -342,7 +336,7 @@ def fake_odoo(
     answers: dict[str, Any], seen: list[httpx.Request]
 ) -> Callable[[httpx.Request], httpx.Response]:
     """A fake Odoo answering ``model.method`` from ``answers`` (a value, or an httpx.Response for
-    a portal path) over JSON-2 and XML-RPC, recording every request in ``seen``."""
+    a portal path) over JSON-2 and JSON-RPC, recording every request in ``seen``."""
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
@@ -350,14 +344,11 @@ def fake_odoo(
         if path.startswith("/json/2/"):
             model, method = path.split("/")[3:5]
             return httpx.Response(200, json=answers[f"{model}.{method}"])
-        if path == "/xmlrpc/2/common":
-            return httpx.Response(200, content=xmlrpc.client.dumps((2,), methodresponse=True).encode())
-        if path == "/xmlrpc/2/object":
-            params, _ = xmlrpc.client.loads(request.content)
-            value = answers[f"{params[3]}.{params[4]}"]
-            return httpx.Response(
-                200, content=xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode()
-            )
+        if path == "/jsonrpc":
+            params = jsonrpc_params(request)
+            if params["method"] == "login":
+                return jsonrpc_answer(2)
+            return jsonrpc_answer(answers[f"{params['args'][3]}.{params['args'][4]}"])
         answer = answers[path]
         assert isinstance(answer, httpx.Response)
         return answer
@@ -375,7 +366,7 @@ def fake_invoke(
         return invoke(key, conn, inputs, client=client), seen
 
 
-@pytest.fixture(params=[FAKE_JSON2, FAKE_XMLRPC], ids=["json2", "xmlrpc"])
+@pytest.fixture(params=[FAKE_JSON2, FAKE_XMLRPC], ids=["json2", "jsonrpc"])
 def fake_conn(request: pytest.FixtureRequest) -> dict[str, Any]:
     return dict(request.param)
 

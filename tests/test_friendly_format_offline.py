@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client
+from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.values import friendly_record
 
@@ -19,7 +19,7 @@ def test_without_format_rows_are_odoos_own_and_fields_get_is_not_asked():
         return httpx.Response(200, json=[{"id": 1, "partner_id": [7, "Acme"], "date": False}])
 
     conn = {"type": "odooApiKey", "baseUrl": "http://odoo.test", "database": "odoo19", "apiKey": "k" * 40}
-    client = Json2Client(parse_connection(conn), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(parse_connection(conn), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     inputs = {"model": "res.partner", "recordId": 1, "fields": ["partner_id", "date"]}
     assert invoke("getRecordById", conn, inputs, client=client)["data"] == {
         "id": 1,

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import pytest
 
 from odoo_connector import invoke
 from odoo_connector.cli import main
-from odoo_connector.client import Json2Client, XmlRpcClient
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import (
     InputError,
@@ -123,16 +122,18 @@ def _echo(kind: str, secret: str) -> tuple[int, dict[str, str], bytes]:
     raise AssertionError(kind)
 
 
-def _xmlrpc_echo(request: Request) -> tuple[int, dict[str, str], bytes]:
-    """An Odoo whose every fault quotes the call's params, the password among them (a traceback
-    showing its arguments); ``authenticate`` (the auth endpoint) faults the same way when its
-    params say so, else it lets the user in."""
-    params, method = xmlrpc.client.loads(request.body)
-    text = f"Traceback ...\nValueError: cannot use {params!r}"  # Odoo tracebacks quote the params
-    fault = xmlrpc.client.dumps(xmlrpc.client.Fault(1, text), methodresponse=True)
-    if method == "authenticate" and "fault-on-login" not in str(params[1]):
-        return 200, {"Content-Type": "text/xml"}, xmlrpc.client.dumps((2,), methodresponse=True).encode()
-    return 200, {"Content-Type": "text/xml"}, fault.encode()
+def _jsonrpc_echo(request: Request) -> tuple[int, dict[str, str], bytes]:
+    """An Odoo whose every error quotes the call's params, the password among them (a message and
+    a traceback showing its arguments); ``login`` faults the same way when its params say so,
+    else it lets the user in."""
+    call = json.loads(request.body)["params"]
+    params, method = tuple(call["args"]), call["method"]
+    said = f"cannot use {params!r}"  # Odoo's errors can quote the params
+    if method == "login" and "fault-on-login" not in str(params[1]):
+        return 200, {"Content-Type": "application/json"}, json.dumps({"jsonrpc": "2.0", "result": 2}).encode()
+    data = {"name": "builtins.ValueError", "message": said, "debug": f"Traceback ...\nValueError: {said}"}
+    error = {"code": 0, "message": "Odoo Server Error", "data": data}
+    return 200, {"Content-Type": "application/json"}, json.dumps({"jsonrpc": "2.0", "error": error}).encode()
 
 
 @pytest.mark.parametrize("kind", ["json", "text", "html", "headers", "auth", "redirect", "ok-echo"])
@@ -164,8 +165,8 @@ def _quoted(secret: str) -> list[str]:
 
 
 @pytest.mark.parametrize("password", WORD_PASSWORDS)
-@pytest.mark.parametrize("endpoint", ["execute_kw", "authenticate"])
-def test_an_xmlrpc_fault_quoting_the_password_loses_the_password_and_nothing_else(
+@pytest.mark.parametrize("endpoint", ["execute_kw", "login"])
+def test_a_jsonrpc_error_quoting_the_password_loses_the_password_and_nothing_else(
     password: str, endpoint: str, tmp_path: Path
 ) -> None:
     login = (
@@ -174,7 +175,7 @@ def test_an_xmlrpc_fault_quoting_the_password_loses_the_password_and_nothing_els
     values = {"name": "R3 integration partner", "ref": "__import__.set_admin", "email": "admin@example.com"}
     conn = {**basic_conn("http://x", password), "username": login}
     inputs = {"model": "res.partner", "method": "create", "parameters": [values]}
-    with serve(_xmlrpc_echo) as (url, _):
+    with serve(_jsonrpc_echo) as (url, _):
         status, out, err = run_cli(
             ["run", "rawRequest", "--debug", "--input", json.dumps(inputs)],
             {**conn, "baseUrl": url},
@@ -187,7 +188,7 @@ def test_an_xmlrpc_fault_quoting_the_password_loses_the_password_and_nothing_els
     if len(password) >= 16:
         assert password not in out + err
     # ...and every other value as Odoo quoted it: the login, a name, an external ID, an e-mail
-    if endpoint == "authenticate":
+    if endpoint == "login":
         assert f"'{login}'" in message
     else:
         assert all(repr(value) in message for value in values.values()), message
@@ -258,7 +259,7 @@ def _word_conn(transport: str, url: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_records_and_state_holding_the_password_as_a_word_are_written_unchanged(
     transport: str, tmp_path: Path
 ) -> None:
@@ -312,7 +313,7 @@ def test_records_and_state_holding_the_password_as_a_word_are_written_unchanged(
     assert all(form not in logs for form in _quoted(WORD))
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_login_holding_the_password_as_a_word_is_shown_whole(transport: str, tmp_path: Path) -> None:
     """With the password ``integration``, the login ``integration@example.com`` is what check
     prints, and what an error about the login says."""
@@ -326,7 +327,7 @@ def test_a_login_holding_the_password_as_a_word_is_shown_whole(transport: str, t
         status, out, err = run_cli(["check"], conn, tmp_path)
         assert status == 0, err
         assert json.loads(out)["user"]["login"] == "integration@example.com"
-        if transport == "xmlrpc":
+        if transport == "jsonrpc":
             refused = {**conn, "username": "integration@example.org"}
             status, out, err = run_cli(["check"], refused, tmp_path)
             assert status == 3
@@ -351,15 +352,15 @@ def _capture_logs() -> Any:
 # --- 2. validation: a refusal stays a refusal ---------------------------------------------------
 
 
-def _refusing_client(conn: dict[str, Any]) -> Json2Client | XmlRpcClient:
+def _refusing_client(conn: dict[str, Any]) -> OdooClient:
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"a request was sent: {request.url}")
 
     parsed = parse_connection(conn)
     transport = httpx.MockTransport(handler)
     if parsed.type == "odooApiKey":
-        return Json2Client(parsed, http_transport=transport)  # type: ignore[arg-type]
-    return XmlRpcClient(parsed, http_transport=transport)  # type: ignore[arg-type]
+        return make_client(parsed, http_transport=transport)  # type: ignore[arg-type]
+    return make_client(parsed, http_transport=transport)  # type: ignore[arg-type]
 
 
 TRAILING_NEWLINES = [
@@ -372,7 +373,7 @@ TRAILING_NEWLINES = [
 
 
 @pytest.mark.parametrize(("key", "inputs", "path"), TRAILING_NEWLINES)
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_trailing_newline_is_refused_before_sending(
     key: str, inputs: dict[str, Any], path: str, transport: str
 ) -> None:
@@ -393,7 +394,7 @@ def test_whole_number_floats_reach_odoo_as_integers() -> None:
         return httpx.Response(200, json=[{"id": 7, "name": "Acme"}])
 
     conn = parse_connection(api_conn("http://odoo.test"))
-    client = Json2Client(conn, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(conn, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     invoke(
         "getRecordById", conn, {"model": "res.partner", "recordId": 7.0, "fields": ["name"]}, client=client
     )
@@ -480,7 +481,7 @@ def test_hostile_inputs_are_input_errors(argv_input: str, why: str, tmp_path: Pa
     assert last_error(err)["type"] == "InputError" and not seen
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 @pytest.mark.parametrize(
     "parameters",
     ['{"name": "\\ud800"}', '{"name": ' + "[" * 100 + "]" * 100 + "}", '{"name": NaN}'],

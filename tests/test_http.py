@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.client.http import parse_retry_after
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import RateLimitedError, ServerError, TransportError
@@ -19,7 +19,7 @@ CONN = {"type": "odooApiKey", "baseUrl": "https://odoo.test", "database": "odoo1
 
 def scripted(
     *steps: httpx.Response | Exception, forever: httpx.Response | Exception | None = None, **conn: Any
-) -> tuple[Json2Client, list[httpx.Request], list[float]]:
+) -> tuple[OdooClient, list[httpx.Request], list[float]]:
     """A client whose server answers with ``steps`` in order (an exception is raised instead), then
     with ``forever`` for good. Its waits are recorded, not slept: they move the session's clock,
     and are not shortened at random (the jitter is tested on its own)."""
@@ -35,7 +35,7 @@ def scripted(
         return step
 
     connection = parse_connection({**CONN, **conn})
-    client = Json2Client(connection, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = make_client(connection, http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
     waits: list[float] = []
     now = [1000.0]
 

@@ -26,7 +26,7 @@ def fake(no_odoo_env: pytest.MonkeyPatch) -> FakeOdoo:
     return FakeOdoo()
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def client(request: pytest.FixtureRequest, fake: FakeOdoo) -> Any:
     client = fake_client(fake, fake_connection(request.param))
     client.session.sleep = lambda seconds: None

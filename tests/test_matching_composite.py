@@ -59,9 +59,9 @@ def table(fake: FakeOdoo) -> dict[int, tuple[str, str, int, str]]:
 # through load and the search right before it (batch._resolve_matches): both must match alike.
 PATHS = [
     pytest.param("json2", {}, id="json2-compared"),
-    pytest.param("xmlrpc", {}, id="xmlrpc-compared"),
+    pytest.param("jsonrpc", {}, id="xmlrpc-compared"),
     pytest.param("json2", {"skipUnchanged": False}, id="json2-load"),
-    pytest.param("xmlrpc", {"skipUnchanged": False}, id="xmlrpc-load"),
+    pytest.param("jsonrpc", {"skipUnchanged": False}, id="xmlrpc-load"),
 ]
 
 
@@ -105,7 +105,7 @@ def test_the_many2one_matches_as_odoo_reads_it_and_as_a_read_pair(fake, transpor
     assert len(fake.tables["res.partner"]) == 3
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_second_run_of_the_same_rows_changes_nothing_and_creates_nothing(fake, transport):
     rows = [
         {"parameters": {"email": "ann@example.com", "company_id": 2, "phone": "+32 1"}},

@@ -152,26 +152,22 @@ def test_recipe_confirm_a_quotation(conn, sales, prefix, product, tmp_path, caps
     assert state == {"id": order, "state": "sale", "invoice_status": "to invoice"}
 
 
-def test_recipe_invoice_a_sales_order_through_the_wizard(
-    conn, sales, prefix, product, transport, tmp_path, capsys
-):
+def test_recipe_invoice_a_sales_order_through_the_wizard(conn, sales, prefix, product, tmp_path, capsys):
+    """The wizard's answer names the invoice on both connections: its action holds a None (its
+    context's default_invoice_payment_term_id), which XML-RPC could not send (the Basic Auth
+    connection answered null then); JSON-RPC carries it."""
     order = new_order(conn, sales, prefix, product, 2)
     cli(tmp_path, capsys, conn, *recipe("callMethod", 0, order=order))
     invoiced = cli(tmp_path, capsys, conn, *recipe("runWizard", 0, order=order))
     after = cli(tmp_path, capsys, conn, *recipe("getRecordById", 0, order=order))["data"]
     assert after["invoice_status"] == "invoiced" and len(after["invoice_ids"]) == 1
-    if transport == "json2":
-        action = invoiced["data"]["result"]
-        assert (action["type"], action["res_model"], action["res_id"]) == (
-            "ir.actions.act_window",
-            "account.move",
-            after["invoice_ids"][0],
-        )
-        assert invoiced["data"]["records"] == {"model": "account.move", "ids": after["invoice_ids"]}
-    else:
-        # The action holds a None (its context's default_invoice_payment_term_id), which XML-RPC
-        # cannot send: Odoo committed the invoice, then faulted. The order tells the invoice.
-        assert invoiced == {"data": {"result": None, "records": None}}
+    action = invoiced["data"]["result"]
+    assert (action["type"], action["res_model"], action["res_id"]) == (
+        "ir.actions.act_window",
+        "account.move",
+        after["invoice_ids"][0],
+    )
+    assert invoiced["data"]["records"] == {"model": "account.move", "ids": after["invoice_ids"]}
 
 
 def test_recipe_validate_a_delivery_with_a_backorder(conn, sales, prefix, product, tmp_path, capsys):
@@ -258,8 +254,8 @@ def test_recipe_post_a_note(conn, cleanup, prefix, tmp_path, capsys):
 
 
 def test_call_method_that_returns_nothing_is_null_on_both_transports(conn, cleanup, prefix):
-    """XML-RPC faults "cannot marshal None" after committing; JSON-2 answers null. Both: null,
-    and the partner is archived (once: nothing is retried)."""
+    """A method that returns nothing answers null on both connections (XML-RPC faulted "cannot
+    marshal None" after committing), and the partner is archived (once: nothing is retried)."""
     partner = run(conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} Archive"})
     cleanup.append(("res.partner", partner))
     archived = run(conn, "callMethod", model="res.partner", method="action_archive", recordIds=[partner])
@@ -276,12 +272,12 @@ def test_call_method_that_returns_nothing_is_null_on_both_transports(conn, clean
 
 
 def test_call_method_with_positional_args(conn, cleanup, prefix, transport):
-    """XML-RPC sends args by position. JSON-2 names them from api_doc, which an ordinary user may
-    not read: refused before the method runs, pointing at kwargs."""
+    """JSON-RPC (Basic Auth) sends args by position. JSON-2 names them from api_doc, which an
+    ordinary user may not read: refused before the method runs, pointing at kwargs."""
     partner = run(conn, "createRecord", model="res.partner", parameters={"name": f"{prefix} Args"})
     cleanup.append(("res.partner", partner))
     inputs = {"model": "res.partner", "method": "read", "recordIds": [partner], "args": [["name"]]}
-    if transport == "xmlrpc":
+    if transport == "jsonrpc":
         assert run(conn, "callMethod", **inputs) == {
             "result": [{"id": partner, "name": f"{prefix} Args"}],
             "records": None,
@@ -372,7 +368,7 @@ def test_a_call_that_times_out_is_sent_once(conn, monkeypatch, key, inputs, atte
     """Odoo may have run the method before the answer was lost: pressing the button again could
     confirm twice or create a second invoice, so the client's policy sends it once."""
     client = make_client(parse_connection(conn))
-    client._uid = 2  # logged in already: only the method's own request is counted
+    client.wire.uid = 2  # logged in already: only the method's own request is counted
     sent: list[str] = []
 
     def too_slow(method: str, path: str, **kwargs: Any) -> Any:
@@ -566,7 +562,7 @@ def test_select_method_for_an_ordinary_user_is_the_curated_list(conn, transport)
 
 def test_select_method_from_api_doc_and_the_curated_list_exists_there(admin_conn, transport):
     result = run(admin_conn, "selectMethod", model="sale.order", search="action_confirm")
-    if transport == "xmlrpc":
+    if transport == "jsonrpc":
         assert [o["key"] for o in result] == ["action_confirm"]
         return
     envelope = invoke("selectMethod", admin_conn, {"model": "sale.order", "search": "action_confirm"})

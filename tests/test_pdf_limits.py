@@ -86,7 +86,7 @@ def fake(no_odoo_env: pytest.MonkeyPatch) -> PortalOdoo:
     return PortalOdoo()
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_portal_pdf_over_max_bytes_is_refused_from_its_content_length_before_reading(fake, transport):
     def announce_then_stall(request: Request) -> None:
         send_pdf_head(request, {"Content-Length": "10000000"})
@@ -109,7 +109,7 @@ def test_a_portal_pdf_over_max_bytes_is_refused_from_its_content_length_before_r
     assert err.value.path == "maxBytes"
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_portal_pdf_without_a_length_is_refused_once_more_than_max_bytes_has_arrived(fake, transport):
     sent: list[int] = []
 
@@ -143,7 +143,7 @@ def test_a_portal_pdf_without_a_length_is_refused_once_more_than_max_bytes_has_a
     assert sent and sent[0] < 16 * 1024 * 1024  # not the 64 MiB the server would have sent
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_stored_invoice_pdf_over_max_bytes_is_refused_before_its_content_is_read(fake, transport):
     pdf = b"%PDF-1.4\n" + b"x" * 5000
     attachment = fake.create(

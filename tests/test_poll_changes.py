@@ -65,7 +65,7 @@ def expect(created: Iterable[int] = (), updated: Iterable[int] = ()) -> Counter[
     return Counter([(i, "created") for i in created] + [(i, "updated") for i in updated])
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def env(request: pytest.FixtureRequest) -> Iterator[Env]:
     fake = FakeOdoo()
     connection = fake_connection(request.param)
@@ -317,7 +317,7 @@ def test_an_idle_poll_is_exactly_one_request(env: Env) -> None:
     state = env.baseline()
     env.fake.advance(1)
     env.fake.create(MODEL, name="b")
-    state = env.poll(state).state  # warms the client (XML-RPC authenticates once)
+    state = env.poll(state).state  # warms the client (JSON-RPC logs in once)
     before = env.fake.request_count
     idle = env.poll(state)
     assert idle.pairs == Counter()

@@ -57,7 +57,7 @@ def make_fake() -> tuple[FakeOdoo, dict[str, int], int]:
     return fake, stages, alice
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def env(request: pytest.FixtureRequest) -> Iterator[Env]:
     fake, stages, alice = make_fake()
     connection = fake_connection(request.param)

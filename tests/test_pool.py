@@ -9,8 +9,8 @@ import pytest
 
 import odoo_connector.client as client_module
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client, XmlRpcClient
-from odoo_connector.client.pool import MAX_CLIENTS, close_pooled_clients, connection_identity
+from odoo_connector.client import make_client
+from odoo_connector.client.pool import MAX_CLIENTS, close_pooled_clients
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import AuthenticationError
 
@@ -33,7 +33,7 @@ def odoo(monkeypatch: pytest.MonkeyPatch) -> FakeOdoo:
     built: list[Any] = []
 
     def make(connection: Any, **options: Any) -> Any:
-        client = (Json2Client if connection.type == "odooApiKey" else XmlRpcClient)(
+        client = make_client(
             connection, http_transport=fake, **options
         )
         built.append(client)
@@ -48,7 +48,7 @@ def odoo(monkeypatch: pytest.MonkeyPatch) -> FakeOdoo:
 def test_repeated_invokes_log_in_once_and_share_one_client(odoo: FakeOdoo) -> None:
     for _ in range(5):
         assert invoke("getRecordById", dict(BASIC), READ)["data"]["name"] == "Acme"
-    assert odoo.methods().count("authenticate") == 1
+    assert odoo.methods().count("login") == 1
     assert odoo.methods().count("read") == 5
     assert len(odoo.built) == 1  # type: ignore[attr-defined]
 
@@ -64,7 +64,7 @@ def test_another_secret_or_login_is_another_client(odoo: FakeOdoo) -> None:
 
 
 def test_the_pool_key_holds_no_secret() -> None:
-    identity = connection_identity(parse_connection(BASIC))
+    identity = parse_connection(BASIC).identity()
     assert PASSWORD not in repr(identity) and LOGIN in identity
 
 
@@ -80,6 +80,6 @@ def test_the_pool_is_bounded_and_closes_what_it_drops(odoo: FakeOdoo) -> None:
 def test_a_stale_login_is_dropped_and_the_call_retried_once(odoo: FakeOdoo) -> None:
     invoke("getRecordById", dict(BASIC), READ)
     client = odoo.built[0]  # type: ignore[attr-defined]
-    client._uid = UID + 40  # the cached login no longer matches the server's user
+    client.wire.uid = UID + 40  # the cached login no longer matches the server's user
     assert invoke("getRecordById", dict(BASIC), READ)["data"]["name"] == "Acme"
-    assert odoo.methods().count("authenticate") == 2 and client.uid() == UID
+    assert odoo.methods().count("login") == 2 and client.uid() == UID

@@ -7,7 +7,7 @@ import pytest
 
 from odoo_connector import invoke
 from odoo_connector.actions.raw import check_same_origin_path
-from odoo_connector.client import Json2Client
+from odoo_connector.client import make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import InputError, OdooConnectorError
 
@@ -59,7 +59,7 @@ def test_anything_that_could_reach_another_host_is_refused(path):
 
 
 def _client(handler):
-    return Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    return make_client(parse_connection(CONN), http_transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
 
 
 def test_redirect_to_another_origin_is_not_followed():

@@ -14,7 +14,7 @@ import pytest
 import odoo_connector.client as client_module
 from odoo_connector import invoke
 from odoo_connector.cli import main
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import Connection
 from odoo_connector.errors import InputError
 from tests.fakes import FakeOdoo, fake_client, fake_connection
@@ -22,7 +22,7 @@ from tests.fakes import FakeOdoo, fake_client, fake_connection
 FIELDS = {"email": "char", "is_company": "boolean", "credit_limit": "float", "date": "date"}
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def odoo(request: pytest.FixtureRequest) -> Iterator[tuple[FakeOdoo, Connection, Any]]:
     fake = FakeOdoo(models={"res.partner": FIELDS})
     connection = fake_connection(request.param)
@@ -35,7 +35,7 @@ def refused(odoo: tuple[FakeOdoo, Connection, Any], key: str, **inputs: Any) -> 
     fake, connection, client = odoo
     with pytest.raises(InputError) as err:
         invoke(key, connection, {"model": "res.partner", **inputs}, client=client)
-    assert set(fake.methods()) <= {"authenticate", "fields_get"}, fake.methods()  # nothing else was sent
+    assert set(fake.methods()) <= {"login", "fields_get"}, fake.methods()  # nothing else was sent
     return err.value
 
 
@@ -165,8 +165,8 @@ def test_jsonl_streams_a_specification_one_request_per_page(no_odoo_env, capsys)
         rows = [r for r in table if r["id"] > after][: body["limit"]]
         return httpx.Response(200, json={"length": len(rows), "records": rows})
 
-    def make(connection: Connection, **options: Any) -> Json2Client:
-        return Json2Client(connection, http_transport=httpx.MockTransport(handler), **options)
+    def make(connection: Connection, **options: Any) -> OdooClient:
+        return make_client(connection, http_transport=httpx.MockTransport(handler), **options)
 
     no_odoo_env.setattr(client_module, "make_client", make)
     spec = {"name": {}, "order_line": {"fields": {"name": {}}}}

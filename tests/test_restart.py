@@ -77,7 +77,7 @@ def _no_fields_cache(no_odoo_env: pytest.MonkeyPatch) -> None:
     no_odoo_env.setenv("ODOO_CONNECTOR_FIELDS_CACHE", "off")
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_fetch_all_stream_rides_out_a_restart_and_writes_every_record_once(transport, tmp_path):
     fake, ids = odoo_with_partners()
     with Restartable(fake) as odoo:
@@ -92,7 +92,7 @@ def test_a_fetch_all_stream_rides_out_a_restart_and_writes_every_record_once(tra
     assert err[-1]["message"] == "listRecords: 200 records written, the output is complete"
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 @pytest.mark.parametrize(
     ("order", "resume"),
     [(None, lambda last, count: {"afterId": last}), ("name desc", lambda last, count: {"offset": count})],

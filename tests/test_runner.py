@@ -117,7 +117,7 @@ def make_watch(
 # --- state across restarts ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_a_restart_between_polls_repeats_nothing_and_loses_nothing(
     odoo: FakeOdoo, db: Path, transport: str
 ) -> None:
@@ -146,7 +146,7 @@ def test_a_restart_between_polls_repeats_nothing_and_loses_nothing(
 
 def test_states_are_keyed_by_trigger_connection_and_inputs(db: Path) -> None:
     store = StateStore(db)
-    json2, xmlrpc = fake_connection("json2"), fake_connection("xmlrpc")
+    json2, xmlrpc = fake_connection("json2"), fake_connection("jsonrpc")
     partners = StateKey.build(KEY, json2, {"model": MODEL}, 5)
     store.save(partners, {"cursor": "2026-01-01 00:00:00"})
     assert store.load(partners) == {"cursor": "2026-01-01 00:00:00"}
@@ -370,7 +370,7 @@ def test_a_webhook_url_must_be_http() -> None:
 # --- Odoo failures, logging ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_an_odoo_error_is_logged_once_the_state_kept_and_the_recovery_logged_once(
     odoo: FakeOdoo, db: Path, transport: str, caplog: pytest.LogCaptureFixture
 ) -> None:

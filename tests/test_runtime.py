@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from odoo_connector import invoke, load_manifest
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import InputError
 from odoo_connector.runtime import coerce_inputs, validate_inputs
@@ -29,8 +29,8 @@ class NoNetwork(httpx.BaseTransport):
         raise AssertionError(f"a request was sent: {request.method} {request.url}")
 
 
-def client(transport: httpx.BaseTransport) -> Json2Client:
-    return Json2Client(parse_connection(CONN), http_transport=transport)  # type: ignore[arg-type]
+def client(transport: httpx.BaseTransport) -> OdooClient:
+    return make_client(parse_connection(CONN), http_transport=transport)  # type: ignore[arg-type]
 
 
 def unit(key: str):

@@ -1,6 +1,6 @@
 """The runtime's input checks (odoo_connector.runtime) at their edges: what a platform form's text
 becomes for each declared type (anyOf and oneOf too), which empty inputs are dropped, the limits no
-schema keyword says (nesting, unpaired surrogates, non-finite numbers, XML-RPC's 32-bit integers),
+schema keyword says (nesting, unpaired surrogates, non-finite numbers; big integers pass),
 each refusal in its words and with its path, and ECMA patterns read exactly in Python."""
 
 from __future__ import annotations
@@ -8,14 +8,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from odoo_connector import invoke
+from odoo_connector.client import make_client
 from odoo_connector.errors import InputError
 from odoo_connector.manifest import load_manifest
 from odoo_connector.runtime import check_values, coerce_inputs, python_pattern, python_schema, validate_inputs
 
-from .fakes import FakeOdoo, fake_client, fake_connection
+from .fakes import fake_connection, jsonrpc_answer, jsonrpc_params
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -135,32 +137,24 @@ def test_a_number_odoo_cannot_store_is_refused_with_its_path(number):
     assert err.value.path == "records.0.parameters.ratio"
 
 
-@pytest.mark.parametrize(
-    ("parameters", "path", "value"),
-    [
-        ({"color": 2**31}, "parameters.color", 2**31),
-        ({"color": -(2**31) - 1}, "parameters.color", -(2**31) - 1),
-        ({"category_id": [1, 2**40]}, "parameters.category_id.1", 2**40),
-    ],
-)
-def test_an_integer_xml_rpc_cannot_carry_is_refused_before_the_login(parameters, path, value):
-    fake = FakeOdoo()
-    client = fake_client(fake, fake_connection("xmlrpc"))
-    inputs = {"model": "res.partner", "parameters": parameters}
-    with pytest.raises(InputError) as err:
-        invoke("createRecord", fake_connection("xmlrpc"), inputs, client=client)
-    assert err.value.message == (
-        f"The input {path!r} holds {value}, too large for XML-RPC, which carries whole numbers from "
-        "-2147483648 to 2147483647 only."
-    )
-    assert err.value.hint == "Use smaller numbers, or the API key connection (JSON-2) for large values."
-    assert err.value.path == path
-    assert fake.request_count == 0
-    for edge in (2**31 - 1, -(2**31), True):
-        check = {"model": "res.partner", "parameters": {"color": edge}}
-        with pytest.raises(Exception) as other:  # passes the check; the fake then refuses the field
-            invoke("createRecord", fake_connection("xmlrpc"), check, client=client)
-        assert "too large for XML-RPC" not in str(other.value)
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 2**40, 2**63 - 1])
+def test_an_integer_beyond_32_bits_reaches_odoo_unchanged_over_basic_auth(value):
+    """XML-RPC carried 32-bit integers only, so they were refused before the login; JSON-RPC
+    carries Odoo's 64-bit integers, and a domain on a big id goes through as written."""
+    sent: list[list[Any]] = []
+
+    def odoo(request: httpx.Request) -> httpx.Response:
+        params = jsonrpc_params(request)
+        if params["method"] == "login":
+            return jsonrpc_answer(2)
+        sent.append(params["args"])
+        return jsonrpc_answer(0)
+
+    conn = fake_connection("jsonrpc")
+    client = make_client(conn, http_transport=httpx.MockTransport(odoo))
+    inputs = {"model": "res.partner", "method": "search_count", "parameters": [[["id", ">", value]]]}
+    assert invoke("rawRequest", conn, inputs, client=client) == {"data": 0}
+    assert sent[0][5] == [[["id", ">", value]]]
 
 
 # --- ECMA patterns, exactly ------------------------------------------------------------------

@@ -277,6 +277,15 @@ def _as_recorded_with_weak_credentials(request: Request) -> Request:
             values[1] = "admin" if values[1] == ADMIN_USERNAME_PLACEHOLDER else "integration"
             values[2] = values[1]
         real.body = xmlrpc.client.dumps(tuple(values), method, allow_none=True).encode()
+    if request.uri.endswith("/jsonrpc") and request.body:
+        call = json.loads(request.body)
+        args, method = call["params"]["args"], call["params"]["method"]
+        if method in ("login", "execute_kw") and len(args) >= 3:
+            args[0], args[2] = REAL_DB, "admin"
+        if method == "login":
+            args[1] = "admin" if args[1] == ADMIN_USERNAME_PLACEHOLDER else "integration"
+            args[2] = args[1]
+        real.body = json.dumps(call, separators=(",", ":")).encode()
     return real
 
 
@@ -302,6 +311,8 @@ def test_every_committed_cassette_survives_a_weak_credential_rerecording(weak_en
         assert dict(new.headers) == dict(old.headers)
         if "/xmlrpc/" in old.uri and old.body:
             assert xmlrpc.client.loads(new.body) == xmlrpc.client.loads(old.body)
+        elif old.uri.endswith("/jsonrpc") and old.body:
+            assert json.loads(new.body) == json.loads(old.body)  # vcrpy matches JSON bodies parsed
         else:
             assert new.body == old.body
     for old, new in zip(responses, new_responses, strict=True):
@@ -313,3 +324,27 @@ def response_with_cookie(answer: dict[str, Any]) -> dict[str, Any]:
     answer = copy.deepcopy(answer)
     answer["headers"]["set-cookie"] = ["session_id=0f1e2d3c4b5a; HttpOnly; Path=/"]
     return answer
+
+
+def test_a_jsonrpc_errors_traceback_is_cut_to_its_last_line():
+    """``/jsonrpc`` errors carry the traceback in ``error.data.debug``: kept as its last line, as
+    JSON-2's ``debug`` is, and the rest of the answer as it was."""
+    from tests.conftest import scrub_response
+
+    debug = (
+        'Traceback (most recent call last):\n  File "/odoo/http.py", line 1\nodoo.exceptions.UserError: no'
+    )
+    data = {"name": "odoo.exceptions.UserError", "message": "no", "debug": debug}
+    answer = {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": 0, "message": "Odoo Server Error", "data": data},
+    }
+    recorded = {
+        "headers": {"Content-Type": ["application/json"]},
+        "body": {"string": json.dumps(answer).encode()},
+    }
+    body = json.loads(scrub_response(recorded)["body"]["string"])
+    assert body["error"]["data"]["debug"] == "<traceback, 3 lines; last: odoo.exceptions.UserError: no>"
+    body["error"]["data"]["debug"] = debug
+    assert body == answer

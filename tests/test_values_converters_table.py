@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import InputError
 from odoo_connector.values import to_odoo
@@ -51,7 +51,7 @@ FIELDS: dict[str, dict[str, Any]] = {
 NAMES = {"res.partner": {"Acme": [[42, "Acme"]]}, "x.tag": {"VIP": [[3, "VIP"]]}}
 
 
-def server(zone: str = "Europe/Brussels") -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
+def server(zone: str = "Europe/Brussels") -> tuple[OdooClient, list[tuple[str, dict[str, Any]]]]:
     """fields_get from FIELDS, name_search from NAMES, one external ID, the user's ``zone``,
     and ``create`` answering [101]."""
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -74,7 +74,7 @@ def server(zone: str = "Europe/Brussels") -> tuple[Json2Client, list[tuple[str, 
         return httpx.Response(200, json=answers[method]())
 
     transport = httpx.MockTransport(handler)
-    return Json2Client(parse_connection(CONN), http_transport=transport), calls  # type: ignore[arg-type]
+    return make_client(parse_connection(CONN), http_transport=transport), calls  # type: ignore[arg-type]
 
 
 def create(parameters: dict[str, Any]) -> tuple[dict[str, Any] | None, InputError | None, list[str]]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from odoo_connector import invoke
-from odoo_connector.client import Json2Client
+from odoo_connector.client import OdooClient, make_client
 from odoo_connector.connections import parse_connection
 from odoo_connector.errors import InputError
 
@@ -46,7 +46,7 @@ FIELDS = {"res.partner": PARTNER, "crm.lead": LEAD}
 Answer = Callable[[dict[str, Any]], Any]
 
 
-def odoo(answers: dict[str, Any] | None = None) -> tuple[Json2Client, list[tuple[str, dict[str, Any]]]]:
+def odoo(answers: dict[str, Any] | None = None) -> tuple[OdooClient, list[tuple[str, dict[str, Any]]]]:
     """A JSON-2 server: fields_get from FIELDS, ``create`` answers [101], ``write`` True, and
     ``answers`` per ``model/method`` (a value, or a function of the request body)."""
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -63,7 +63,7 @@ def odoo(answers: dict[str, Any] | None = None) -> tuple[Json2Client, list[tuple
         answer = routes[route]
         return httpx.Response(200, json=answer(body) if callable(answer) else answer)
 
-    return Json2Client(parse_connection(CONN), http_transport=httpx.MockTransport(handler)), calls  # type: ignore[arg-type]
+    return make_client(parse_connection(CONN), http_transport=httpx.MockTransport(handler)), calls  # type: ignore[arg-type]
 
 
 def names(table: dict[str, list[list[Any]]]) -> Answer:

@@ -183,7 +183,7 @@ def test_a_post_is_answered_at_once_and_a_failed_delivery_is_tried_again_never_t
 
 def test_a_restart_after_a_crash_reuses_the_stored_subscription(odoo: FakeOdoo, tmp_path: Path) -> None:
     unit = load_manifest().unit("recordWebhookTrigger")
-    conn = fake_connection("xmlrpc")
+    conn = fake_connection("jsonrpc")
     store = StateStore(tmp_path / "state.sqlite")
 
     def listener(url: str) -> Listener:

@@ -195,7 +195,7 @@ def test_a_state_not_written_by_subscribe_is_refused() -> None:
 # --- subscribe and unsubscribe on the fake --------------------------------------------------------
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_subscribe_creates_two_named_rules_posting_to_the_url_with_a_secret(transport: str) -> None:
     sub = Subscribed(transport, {"domain": [["is_company", "=", True]]})
     rules = sorted(sub.odoo.rules(), key=lambda r: r["id"])
@@ -257,7 +257,7 @@ def test_an_ordinary_user_is_told_to_use_an_administrator_or_the_poll_trigger() 
 
 def test_without_automation_rules_installed_the_error_names_the_module() -> None:
     odoo = FakeOdoo()
-    conn = fake_connection("xmlrpc")
+    conn = fake_connection("jsonrpc")
     with pytest.raises(NotFoundError) as caught:
         subscribe(conn, {"model": MODEL}, URL, client=fake_client(odoo, conn))
     assert caught.value.message == (
@@ -282,7 +282,7 @@ def test_a_field_the_model_lacks_is_refused_before_any_rule_exists() -> None:
 # --- loss and duplication -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+@pytest.mark.parametrize("transport", ["json2", "jsonrpc"])
 def test_repeated_posts_emit_each_change_once(transport: str) -> None:
     sub = Subscribed(transport)
     sub.odoo.webhook_copies = 13

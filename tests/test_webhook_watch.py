@@ -58,7 +58,7 @@ class Subscribed:
         return {b: rows for b, rows in result["data"].items() if rows}
 
 
-@pytest.fixture(params=["json2", "xmlrpc"])
+@pytest.fixture(params=["json2", "jsonrpc"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -22,9 +22,6 @@ What shapes this module:
   moment it arrives (every output channel redacts it) and is never put in a message. An
   invoice's PDF, once Odoo has generated it, is an attachment (``invoice_pdf_report_id``): that
   stored, legal copy is returned instead of a fresh rendering.
-
-Nothing here calls a method that returns nothing (XML-RPC's "cannot marshal None" fault):
-``create``, ``read``, ``search_read`` and ``get_portal_url`` all return a value.
 """
 
 from __future__ import annotations
@@ -32,16 +29,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import httpx
-
-from ..client import OdooClient
-from ..client.http import deadline, timeouts
+from ..client import OdooClient, Response
 from ..errors import (
     AccessDeniedError,
     InputError,
@@ -322,7 +315,7 @@ def _portal_path(client: OdooClient, model: str, record_id: int) -> str:
     if not url.startswith("/") or url.startswith("//"):
         raise _no_document(model, "its portal link is not a page of this server")
     try:
-        check_same_origin_path(client.session.base_url, url)
+        check_same_origin_path(client.base_url, url)
     except InputError:
         raise _no_document(model, "its portal link is not a page of this server") from None
     return url
@@ -339,21 +332,9 @@ def _filename(disposition: str, fallback: str) -> str:
     return fallback
 
 
-class _RedactHttpxLog(logging.Filter):
-    """httpx logs every request's URL at INFO ("HTTP Request: GET /my/orders/3?access_token=…"):
-    in a host application that logs INFO, that line would carry the token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage()), None
-        return True
-
-
-_HTTPX_LOG = logging.getLogger("httpx")
-
-
 def _get_document(
     client: OdooClient, path: str, model: str, record_id: int, max_bytes: int
-) -> tuple[httpx.Response, bytes]:
+) -> tuple[Response, bytes]:
     """A plain GET of the portal link on the connection's own server, within the connection's
     deadline, redirects refused: the answer and its body.
 
@@ -365,54 +346,33 @@ def _get_document(
     a byte of it is read, or as soon as more than that has arrived (a missing or lying length, a
     compressed body); any other answer is read up to :data:`_PAGE_BYTES`, enough to say why.
     """
-    session = client.session
-    url = check_same_origin_path(session.base_url, path)
+    url = check_same_origin_path(client.base_url, path)
     where = urlsplit(path).path
-    request = session.client.build_request(
+
+    def capped(response: Response) -> bytes:
+        if response.status_code == 200 and _kind(response) in _DOCUMENT_TYPES:
+            return _read_capped(response, max_bytes, f"The PDF of {model} record {record_id}")
+        return _read_capped(response, _PAGE_BYTES, None)
+
+    response = client.send(
         "GET",
         url,
+        retry=False,
+        auth=False,
+        cookies=False,
         headers={"X-Odoo-Database": client.database, "Accept": "application/pdf, */*"},
-        timeout=timeouts(session.deadline),
+        what=f"GET {where} (the PDF of {model} record {record_id})",
+        timeout_hint="Odoo renders the PDF while you wait; allow more time with the connection's timeout.",
+        read=capped,
     )
-    for name in ("Authorization", "Cookie"):
-        request.headers.pop(name, None)
-    saved = list(session.client.cookies.jar)
-    session.request_count += 1
-    quiet = _RedactHttpxLog()
-    _HTTPX_LOG.addFilter(quiet)
-    try:
-        with deadline(session.deadline):
-            response = session.client.send(request, follow_redirects=False, stream=True)
-            try:
-                if response.status_code == 200 and _kind(response) in _DOCUMENT_TYPES:
-                    body = _read_capped(response, max_bytes, f"The PDF of {model} record {record_id}")
-                else:
-                    body = _read_capped(response, _PAGE_BYTES, None)
-            finally:
-                response.close()
-    except httpx.TimeoutException as exc:
-        raise TransportError(
-            f"The PDF of {model} record {record_id} ({where}) did not arrive within "
-            f"{session.deadline:g} s ({type(exc).__name__}).",
-            hint="Odoo renders the PDF while you wait; allow more time with the connection's timeout.",
-        ) from None
-    except httpx.HTTPError as exc:
-        raise TransportError(
-            f"GET {where} failed: {redact(str(exc) or type(exc).__name__, session.secrets)}"
-        ) from None
-    finally:
-        _HTTPX_LOG.removeFilter(quiet)
-        session.client.cookies.jar.clear()
-        for cookie in saved:
-            session.client.cookies.jar.set_cookie(cookie)
-    return response, body
+    return response, response.content
 
 
-def _kind(response: httpx.Response) -> str:
+def _kind(response: Response) -> str:
     return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
-def _read_capped(response: httpx.Response, limit: int, what: str | None) -> bytes:
+def _read_capped(response: Response, limit: int, what: str | None) -> bytes:
     """The body, at most ``limit`` bytes of it. ``what`` names a document, which is refused
     (InputError on maxBytes) when it is larger; None reads a page only so far (to say why it is
     no document)."""
@@ -431,7 +391,7 @@ def _read_capped(response: httpx.Response, limit: int, what: str | None) -> byte
 
 
 def _document_error(
-    response: httpx.Response, body: bytes, model: str, record_id: int, where: str
+    response: Response, body: bytes, model: str, record_id: int, where: str
 ) -> OdooConnectorError:
     status = response.status_code
     try:

@@ -2,20 +2,17 @@
 
 What a user does with buttons (confirm a quotation, create its invoice, validate a delivery) is a
 public model method, sometimes behind a wizard (a transient model created with the active
-records in its context, then a button method called on it). Three things about Odoo 19 shape
+records in its context, then a button method called on it). Two things about Odoo 19 shape
 this module:
 
-* **JSON-2 takes arguments by name only** (``signature.bind(records, **kwargs)``); XML-RPC's
+* **JSON-2 takes arguments by name only** (``signature.bind(records, **kwargs)``); JSON-RPC's
   ``execute_kw`` takes them by position too. ``args`` are therefore sent positionally over
-  XML-RPC and, over JSON-2, named from the method's signature in Odoo's API documentation
-  (``api_doc``, readable only by the group *Technical Documentation*); without it, the call is
-  refused before anything runs, with a hint to give them in ``kwargs``.
-* **XML-RPC cannot send None back.** A method that returns nothing (``action_archive``, many
-  buttons) commits first, then faults with code 1 "cannot marshal None unless allow_none is
-  enabled". The change is made; JSON-2 answers ``200 null`` for the same call. That fault is
-  therefore the result ``None`` here, never an error and never retried.
+  JSON-RPC (Basic Auth) and, over JSON-2, named from the method's signature in Odoo's API
+  documentation (``api_doc``, readable only by the group *Technical Documentation*); without
+  it, the call is refused before anything runs, with a hint to give them in ``kwargs``. A
+  method that returns nothing answers ``null`` on both.
 * **Nothing here is retried after a timeout**: these methods change data, and only the read-only
-  methods listed in :data:`odoo_connector.client.http.READ_ONLY_METHODS` are (a button pressed
+  methods listed in :data:`odoo_connector.client.READ_ONLY_METHODS` are (a button pressed
   twice could create two invoices).
 
 A method that answers with a window action (``ir.actions.act_window``) tells the web client which
@@ -28,15 +25,10 @@ from __future__ import annotations
 import ast
 import html
 import re
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..client import OdooClient
-from ..client.http import READ_ONLY_METHODS
-from ..client.json2 import Json2Client
-from ..client.mapping import from_json2_error
-from ..client.xmlrpc import XmlRpcClient
+from ..client import READ_ONLY_METHODS, OdooClient
 from ..errors import (
     AccessDeniedError,
     InputError,
@@ -61,74 +53,12 @@ __all__ = [
     "run_wizard",
 ]
 
-_NO_NONE = "cannot marshal None unless allow_none is enabled"
-_DOC_GROUP = "Technical Documentation"
-# The api_doc answers per (client, model): a model's methods change only when modules are
-# installed, and one answer is a few hundred kB.
-_DOC_CACHE: weakref.WeakKeyDictionary[OdooClient, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
-
-
-def _is_none_fault(client: OdooClient, exc: OdooConnectorError) -> bool:
-    """The XML-RPC fault of a method that ran, committed and returned None (see the module doc)."""
-    return client.transport == "xmlrpc" and (_NO_NONE in exc.message or _NO_NONE in (exc.detail or ""))
-
 
 def fetch_api_doc(client: OdooClient, model: str) -> dict[str, Any]:
-    """``POST /doc-bearer/<model>.json``: the model's public methods with signature, parameters and
-    docstring (Odoo 19's ``api_doc`` module).
-
-    Needs an API key (the route authenticates with a bearer token, so only the JSON-2 connection
-    can ask) and the group *Technical Documentation* (``api_doc.group_allow_doc``, which Role /
-    Administrator implies); others get AccessDeniedError naming that group. It reads, so a
-    timeout is retried like any read.
-    """
-    cached = _DOC_CACHE.setdefault(client, {})
-    if model in cached:
-        return cached[model]
-    if not isinstance(client, Json2Client):
-        raise UnsupportedServerError(
-            "Odoo's API documentation (api_doc) is read with an API key: only the odooApiKey "
-            "connection can ask for it.",
-            hint="Use the API key connection, or give arguments by name in kwargs.",
-        )
-    response = client.session.request(
-        "POST",
-        f"/doc-bearer/{model}.json",
-        content=b"{}",
-        headers={"Content-Type": "application/json"},
-        idempotent=True,
-    )
-    if not response.is_success:
-        error = from_json2_error(
-            response.status_code,
-            response.headers.get("content-type", ""),
-            response.text,
-            model=model,
-            method="api_doc",
-            secrets=client.session.secrets,
-            database=client.database,
-        )
-        if isinstance(error, AccessDeniedError) and not error.groups:
-            # Odoo words this refusal without its usual group list; name the group ourselves.
-            error = AccessDeniedError(
-                error.message,
-                groups=[_DOC_GROUP],
-                odoo_name=error.odoo_name,
-                status=error.status,
-                detail=error.detail,
-            )
-        raise error
-    try:
-        doc = response.json()
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict) or not isinstance(doc.get("methods"), dict):
-        raise UnsupportedServerError(
-            f"{client.connection.url} answered /doc-bearer/{model}.json without a method list.",
-            hint="Check that Odoo's api_doc module is installed (Odoo 19 or later).",
-        )
-    cached[model] = doc
-    return doc
+    """Odoo's API documentation of ``model`` (:meth:`OdooClient.api_doc`): the public methods with
+    signature, parameters and docstring. Needs the API key connection and the group *Technical
+    Documentation*; kept per client."""
+    return client.api_doc(model)
 
 
 # --- callMethod -------------------------------------------------------------------------------
@@ -178,28 +108,20 @@ def _call(
     kwargs: Mapping[str, Any],
     context: Mapping[str, Any] | None,
 ) -> Any:
-    """One method call, the same on both transports; None for XML-RPC's "cannot marshal None"."""
+    """One method call, the same on every wire."""
     named = dict(kwargs)
-    if args and not isinstance(client, XmlRpcClient):
-        positional = _named_args(client, model, method, args)
-        clash = sorted(set(positional) & set(named))
+    if args and not client.positional_args:
+        by_name = _named_args(client, model, method, args)
+        clash = sorted(set(by_name) & set(named))
         if clash:
             raise InputError(
                 f"{', '.join(clash)} given both in args and in kwargs.", path="kwargs", hint="Give it once."
             )
-        named.update(positional)
+        named.update(by_name)
+    positional = args if client.positional_args else ()
     try:
-        if args and isinstance(client, XmlRpcClient):
-            # execute_kw is sent as is: merge the connection's defaults as client.call does
-            merged = client.effective_context(context)
-            if merged:
-                named["context"] = merged
-            head: list[Any] = [list(ids)] if ids is not None else []
-            return client.execute_kw(model, method, [*head, *args], named)
-        return client.call(model, method, ids, context=context or None, **named)
+        return client.call(model, method, ids, args=positional, context=context or None, **named)
     except OdooConnectorError as exc:
-        if _is_none_fault(client, exc):
-            return None
         if unanswered(exc) and method not in READ_ONLY_METHODS:
             # a button pressed twice could make two invoices: say it may have run, never "retry"
             lost = no_answer(f"{model}.{method}", "the records it changes", done="run")
@@ -456,7 +378,7 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
                 hint="Check the record id, e.g. with the selectRecordById picklist.",
             ) from None
         raise
-    # JSON-2 turns the returned mail.message into its ids ([42]); XML-RPC gives the id.
+    # JSON-2 turns the returned mail.message into its ids ([42]); JSON-RPC gives the id.
     message = result[0] if isinstance(result, list) else result
     return int(message)
 

@@ -1,4 +1,4 @@
-"""The two escape hatches: rawHttpRequest (API key connection) and rawRequest (XML-RPC).
+"""The two escape hatches: rawHttpRequest (API key connection) and rawRequest (Basic Auth, execute_kw).
 
 rawHttpRequest sends the user's API key with every request, so the one rule that matters is that
 the request can only ever go to the connection's own origin: the URL input is a path, checked in
@@ -13,16 +13,10 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
-import httpx
-
-from ..client import OdooClient
-from ..client.http import deadline, parse_retry_after, timeouts
-from ..client.json2 import Json2Client
-from ..client.mapping import from_json2_error
-from ..client.xmlrpc import XmlRpcClient
-from ..errors import InputError, OdooRequestError, TransportError, redact
+from ..client import OdooClient, Response, parse_retry_after
+from ..errors import InputError, TransportError
 from ..runtime import Envelope
 
 __all__ = ["check_same_origin_path", "raw_http_request", "raw_request"]
@@ -70,8 +64,8 @@ def check_same_origin_path(base_url: str, path: Any) -> str:
                 hint="Give a path such as /json/2/res.partner/search_read; the base URL is added.",
             )
     full = base_url + path
-    target, base = httpx.URL(full), httpx.URL(base_url)
-    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+    target, base = urlsplit(full), urlsplit(base_url)
+    if (target.scheme, target.hostname, target.port) != (base.scheme, base.hostname, base.port):
         raise InputError(
             f"The input 'url' would leave {base_url}; only paths on that server are allowed.", path="url"
         )
@@ -110,15 +104,10 @@ def _checked_headers(given: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
-    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
-
-
 def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
-    if not isinstance(client, Json2Client):
+    if client.protocol != "json2":
         raise InputError("rawHttpRequest needs the odooApiKey connection (it sends the API key).")
-    session = client.session
-    url = check_same_origin_path(session.base_url, inputs["url"])
+    url = check_same_origin_path(client.base_url, inputs["url"])
     method = inputs.get("method", "GET").upper()
     headers = _checked_headers(inputs.get("headers") or {})
     request_kwargs: dict[str, Any] = {"headers": headers, "params": inputs.get("queryParams") or None}
@@ -143,29 +132,31 @@ def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
     while True:
         attempt += 1
         try:
-            response = _send(session, method, url, timeout, request_kwargs)
+            response = client.send(
+                method,
+                url,
+                retry=False,
+                redirects=_MAX_REDIRECTS,
+                deadline=timeout,  # for the whole attempt, not per socket read
+                what=f"{method} {_path_on_server(url, client.base_url)}",
+                timeout_hint="Raise the input 'timeout' (milliseconds) or ask the server for less.",
+                **request_kwargs,
+            )
         except TransportError:
             if attempt <= max_retries:
-                session.sleep(delay * (2 ** (attempt - 1) if exponential else 1))
+                client.sleep(delay * (2 ** (attempt - 1) if exponential else 1))
                 continue
             raise
         status = response.status_code
         retryable = status >= 500 or status == 429 or (retry_all and status >= 400)
         if retryable and attempt <= max_retries:
             wait = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
-            session.sleep(wait if wait is not None else delay * (2 ** (attempt - 1) if exponential else 1))
+            client.sleep(wait if wait is not None else delay * (2 ** (attempt - 1) if exponential else 1))
             continue
         if status >= 400:
-            raise from_json2_error(
-                status,
-                response.headers.get("content-type", ""),
-                response.text,
-                model="raw",
-                method=inputs["url"],
-                secrets=session.secrets,
-            )
+            raise client.http_error(response, where=inputs["url"])
         # A session cookie is a credential: the user gets the header's presence, not its value.
-        own = _own_secrets(session.secrets)
+        own = _own_secrets(client.secrets)
         headers = {
             key: "<redacted>" if key.lower() == "set-cookie" else _cut(value, own)
             for key, value in response.headers.items()
@@ -198,51 +189,6 @@ def _cut(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
-def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str, Any]) -> httpx.Response:
-    origin = httpx.URL(session.base_url)
-    for _ in range(_MAX_REDIRECTS + 1):
-        session.request_count += 1
-        try:
-            # `timeout` is a deadline for the whole attempt, not per socket read
-            with deadline(timeout):
-                response: httpx.Response = session.client.request(
-                    method, url, timeout=timeouts(timeout), **kwargs
-                )
-        except httpx.TimeoutException as exc:
-            raise TransportError(
-                f"{method} {_path_on_server(url, session.base_url)} did not complete within "
-                f"{timeout:g} s ({type(exc).__name__}).",
-                hint="Raise the input 'timeout' (milliseconds) or ask the server for less.",
-            ) from None
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                f"{method} {_path_on_server(url, session.base_url)} failed: "
-                f"{redact(str(exc) or type(exc).__name__, session.secrets)}"
-            ) from None
-        if not response.is_redirect:
-            return response
-        location = response.headers.get("Location", "")
-        try:
-            target = httpx.URL(url).join(location)
-        except httpx.InvalidURL:
-            raise OdooRequestError(
-                f"The server redirected to a location that is not a valid URL ({location[:100]!r}).",
-                status=response.status_code,
-            ) from None
-        if not _same_origin(target, origin):
-            port = f":{target.port}" if target.port else ""
-            raise OdooRequestError(
-                f"The server redirected to another origin ({target.scheme}://{target.host}{port}); the "
-                "redirect was not followed so the API key stays with the Odoo server.",
-                hint="Request the final path directly.",
-                status=response.status_code,
-            )
-        url = str(target)
-        if response.status_code in (301, 302, 303):
-            method, kwargs = "GET", {"headers": kwargs.get("headers")}
-    raise TransportError(f"More than {_MAX_REDIRECTS} redirects for {url}.")
-
-
 def _path_on_server(url: str, base: str) -> str:
     return url[len(base) :] if url.startswith(base) else url
 
@@ -261,7 +207,7 @@ def _files(inputs: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
     return files
 
 
-def _body(response: httpx.Response, response_type: str) -> Any:
+def _body(response: Response, response_type: str) -> Any:
     if response_type == "binary":
         return {
             "base64": base64.b64encode(response.content).decode("ascii"),
@@ -280,8 +226,8 @@ def _body(response: httpx.Response, response_type: str) -> Any:
 def raw_request(client: OdooClient, inputs: Mapping[str, Any]) -> Any:
     """``execute_kw(model, method, parameters, keywordArguments)`` exactly as given: for a record
     method, the first positional parameter is the list of ids."""
-    if not isinstance(client, XmlRpcClient):
-        raise InputError("rawRequest needs the odooBasicAuth connection (it calls XML-RPC execute_kw).")
+    if not client.positional_args:
+        raise InputError("rawRequest needs the odooBasicAuth connection (it calls execute_kw).")
     return client.execute_kw(
         inputs["model"], inputs["method"], inputs.get("parameters", []), inputs.get("keywordArguments") or {}
     )

@@ -1,9 +1,15 @@
-"""The one interface handlers talk to; :mod:`.json2` and :mod:`.xmlrpc` implement it."""
+"""The one door to Odoo: :class:`OdooClient`, holding a protocol wire (:mod:`.wire`).
+
+Handlers, picklists and triggers talk to Odoo only through it: model calls (:meth:`OdooClient.call`),
+Odoo's ``execute_kw`` as given, the API documentation, and plain HTTP requests on the connection's
+own server (:meth:`OdooClient.send`: portal PDFs, rawHttpRequest). What differs between protocols
+is the wire's; what is the same on every one (context defaults, caches, result checks, the error
+table) is here.
+"""
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -11,18 +17,21 @@ import httpx
 from .. import fields_store
 from ..connections import Connection
 from ..context import current as current_context
-from ..errors import UnsupportedServerError
-from .http import DEFAULT_DEADLINE, DEFAULT_RETRY_FOR, HttpSession
+from ..errors import OdooConnectorError, UnsupportedServerError
+from .http import DEFAULT_DEADLINE, DEFAULT_RETRY_FOR, READ_ONLY_METHODS, HttpSession
+from .mapping import from_json2_error
+from .wire import ServerInfo, Wire
 
-__all__ = ["OdooClient", "ServerInfo", "UserInfo"]
+__all__ = ["OdooClient", "Response", "ServerInfo", "UserInfo"]
 
-ServerInfo = dict[str, Any]
 UserInfo = dict[str, Any]
+#: an answer of :meth:`OdooClient.send`
+Response = httpx.Response
 
 
 # What Odoo returns for the methods the handlers rely on. A server that answers something else
 # (a proxy's "200 {}", a catch-all test server, a different product at that URL) is not an Odoo
-# JSON-2 or XML-RPC endpoint: saying so beats failing later on a KeyError in a handler.
+# JSON-2 or JSON-RPC endpoint: saying so beats failing later on a KeyError in a handler.
 _RESULT_TYPES: dict[str, tuple[type, ...]] = {
     "search_read": (list,),
     "read": (list,),
@@ -46,27 +55,29 @@ _GROUP_ATTRIBUTES = ["string", "type", "groupable", "aggregator", "relation"]
 _ROWS_OF_DICTS = frozenset({"search_read", "read", "web_read", "get_available_models"})
 
 
-class OdooClient(abc.ABC):
+class OdooClient:
     """Calls Odoo model methods by name, whatever the wire protocol.
 
-    ``call("res.partner", "read", ids=[7], fields=["name"])`` means the same on both transports:
+    ``call("res.partner", "read", ids=[7], fields=["name"])`` means the same on every wire:
     ``ids`` selects the records a record-method runs on (omit it for ``@api.model`` methods) and
     every other keyword is passed to the method by name.
-    """
 
-    transport: str
+    ``wire`` builds the protocol's wire over this client's session (:func:`~odoo_connector.client.make_client`
+    picks it from the connection); ``headers`` are sent with every request (JSON-2's key).
+    """
 
     def __init__(
         self,
         connection: Connection,
+        wire: Callable[[HttpSession], Wire],
         *,
+        headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | float | None = None,
         http_transport: httpx.BaseTransport | None = None,
         max_retries: int = 2,
     ) -> None:
         self.connection = connection
         self.database = connection.database
-        self._uid: int | None = None
         # fields_get answers per model, kept for this connection's lifetime: field lists change
         # only when modules are installed, and each saved call is a server-side key check.
         # keyed by (model, language): see _cache_key
@@ -76,9 +87,10 @@ class OdooClient(abc.ABC):
         self._default_context = connection.default_context()
         self._languages: list[str] | None = None
         self._user_tz: str | None = None
+        self._api_docs: dict[str, dict[str, Any]] = {}
         self.session = HttpSession(
             connection.url,
-            headers=self._auth_headers(),
+            headers=headers,
             timeout=timeout,
             deadline=connection.timeout or DEFAULT_DEADLINE,
             retry_for=DEFAULT_RETRY_FOR if connection.retry_for is None else connection.retry_for,
@@ -86,23 +98,33 @@ class OdooClient(abc.ABC):
             transport=http_transport,
             max_retries=max_retries,
         )
+        self.wire = wire(self.session)
 
-    def _auth_headers(self) -> dict[str, str]:
-        """Headers every request of this transport carries (JSON-2 authenticates per request)."""
-        return {}
+    @property
+    def protocol(self) -> str:
+        """The wire's name: "json2" or "jsonrpc"."""
+        return self.wire.name
 
-    @abc.abstractmethod
+    @property
+    def positional_args(self) -> bool:
+        """Whether arguments can be sent by position (else they are named from api_doc)."""
+        return self.wire.positional
+
     def call(
         self,
         model: str,
         method: str,
         ids: Sequence[int] | None = None,
         *,
+        args: Sequence[Any] = (),
         context: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         """Runs ``model.method`` on the server and returns its JSON-able result.
+
+        ``args`` go by position, only on a wire that has positions (:attr:`positional_args`);
+        the context is the connection's defaults, then the invocation's, then ``context``.
 
         ``idempotent`` says whether the call may be sent again after a timeout or a 502/503/504,
         when Odoo may have run it already. None (the default) decides by the method: only
@@ -110,6 +132,62 @@ class OdooClient(abc.ABC):
         state however often it runs: a ``load`` whose every row names its record by external ID
         (actions/batch.py). Never pass True for ``create`` or a ``load`` that creates by position.
         """
+        merged = self.effective_context(context)  # connection defaults < invocation < this call
+        if merged:
+            kwargs["context"] = merged
+        retry = method in READ_ONLY_METHODS if idempotent is None else idempotent
+        result = self.wire.call(model, method, ids, args, kwargs, idempotent=retry)
+        if args:  # a method called with positions (callMethod): whatever it answers is its answer
+            return result
+        return self._checked(model, method, result)
+
+    def execute_kw(
+        self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Odoo's ``execute_kw`` exactly as given, no context added (the rawRequest action);
+        only on a wire with :attr:`positional_args`."""
+        return self.wire.execute_kw(
+            model, method, args, dict(kwargs or {}), idempotent=method in READ_ONLY_METHODS
+        )
+
+    def api_doc(self, model: str) -> dict[str, Any]:
+        """Odoo's API documentation of ``model`` (public methods, signatures, docstrings), kept
+        per model for this client: a model's methods change only when modules are installed,
+        and one answer is a few hundred kB."""
+        if model not in self._api_docs:
+            self._api_docs[model] = self.wire.api_doc(model)
+        return self._api_docs[model]
+
+    # --- plain HTTP on the connection's own server -----------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.session.base_url
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The connection's own secrets: kept out of what the client reports."""
+        return self.session.secrets
+
+    def send(self, method: str, path: str, **options: Any) -> Response:
+        """One HTTP request on the connection's server (:meth:`.http.HttpSession.send` says the
+        options: retry, auth, cookies, redirects, deadline, read)."""
+        return self.session.send(method, path, **options)
+
+    def sleep(self, seconds: float) -> None:
+        """Waits as the session does between retries (a test replaces the session's sleep)."""
+        self.session.sleep(seconds)
+
+    def http_error(self, response: Response, *, where: str) -> OdooConnectorError:
+        """The error for an error answer to :meth:`send`, from the one error table."""
+        return from_json2_error(
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.text,
+            model="raw",
+            method=where,
+            secrets=self.secrets,
+        )
 
     def _checked(self, model: str, method: str, result: Any) -> Any:
         """``result`` if it has the shape Odoo gives ``method``, else UnsupportedServerError."""
@@ -129,22 +207,22 @@ class OdooClient(abc.ABC):
         names = " or ".join(t.__name__ for t in expected)
         raise UnsupportedServerError(
             f"{self.connection.url} answered {model}.{method} with {_describe(result)}, where Odoo "
-            f"returns a {names}: this is not an Odoo {self._protocol_name} endpoint.",
+            f"returns a {names}: this is not an Odoo {self.wire.label} endpoint.",
             hint="Check the base URL and port: they must reach the Odoo server itself, not a proxy "
             "page or another service.",
         )
 
-    @property
-    def _protocol_name(self) -> str:
-        return "JSON-2" if self.transport == "json2" else "XML-RPC"
-
-    @abc.abstractmethod
     def server_version(self) -> ServerInfo:
         """``{"version": "19.0", "version_info": [19, 0, 0, "final", 0, ""]}``; no credentials needed."""
+        return self.wire.server_version()
 
-    @abc.abstractmethod
     def uid(self) -> int:
-        """The authenticated user's id (one call at most per connection)."""
+        """The authenticated user's id (one call at most per connection): the wire's login, or
+        ``context_get`` where the key is the login (JSON-2)."""
+        if self.wire.uid is None:
+            uid = self.wire.login()
+            self.wire.uid = uid if uid is not None else int(self.call("res.users", "context_get")["uid"])
+        return self.wire.uid
 
     def effective_context(self, explicit: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """The context a call carries: the connection's defaults, then the invocation's
@@ -237,9 +315,7 @@ class OdooClient(abc.ABC):
         return model, str((self.effective_context() or {}).get("lang") or "")
 
     def _store_key(self, model: str) -> tuple[str, str, str]:
-        from .pool import connection_identity  # the pool imports this module
-
-        identity = "\0".join(str(part) for part in connection_identity(self.connection))
+        identity = "\0".join(str(part) for part in self.connection.identity())
         return identity, *self._cache_key(model)
 
     @property

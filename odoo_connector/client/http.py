@@ -14,35 +14,32 @@ session that never had an answer gives up after ``max_retries`` (2) quick retrie
 there, a refused connection is far more often a wrong URL or port than a restart, and the user
 should hear so in seconds, not in a minute.
 
-Deadlines: httpx's timeouts bound each socket operation, so a server that drips a byte every few
-seconds can hold a request for ever. Every request made here also has an overall deadline
-(:func:`deadline`): each socket read, write and connect is given at most the time left until it,
-and a request that runs past it fails as a timeout. The deadline is installed as an httpcore
-network backend around the real one (:func:`make_http_client`), so it covers the headers and every
-byte of the body, through proxies too.
+Every request made here has an overall deadline (:mod:`.deadline`). :meth:`HttpSession.send` is
+the one way out: the wires, portal PDFs and rawHttpRequest all use it, with options per request.
+This module is over 400 lines because the retry policy and its wording are one concern: split,
+the rule "what may be sent again" would be read in two places.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import ssl
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpcore
 import httpx
 
 from .. import __version__
-from ..errors import RateLimitedError, TransportError, redact
+from ..errors import OdooRequestError, RateLimitedError, TransportError, redact
+from .deadline import current_end, deadline, make_http_client, timeouts
 
 __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_RETRY_FOR",
+    "READ_ONLY_METHODS",
     "USER_AGENT",
     "HttpSession",
     "deadline",
@@ -60,124 +57,6 @@ DEFAULT_DEADLINE = 120.0
 DEFAULT_RETRY_FOR = 60.0
 # The longest single wait between two tries: Odoo back from a restart is noticed within this.
 _MAX_WAIT = 5.0
-
-
-def timeouts(seconds: float) -> httpx.Timeout:
-    """Per-operation timeouts for an overall deadline of ``seconds``: connecting never waits
-    longer than 10 s (an unreachable host should fail fast), the rest may use the whole budget."""
-    return httpx.Timeout(connect=min(10.0, seconds), read=seconds, write=seconds, pool=min(10.0, seconds))
-
-
-_local = threading.local()
-
-
-@contextmanager
-def deadline(seconds: float | None) -> Iterator[float | None]:
-    """Within the block, requests on clients from :func:`make_http_client` end by ``seconds`` from
-    now (an enclosing, earlier deadline still wins). Yields the absolute monotonic end time."""
-    previous: float | None = getattr(_local, "end", None)
-    end = None if seconds is None else time.monotonic() + seconds
-    if previous is not None and (end is None or previous < end):
-        end = previous
-    _local.end = end
-    try:
-        yield end
-    finally:
-        _local.end = previous
-
-
-def _budget(timeout: float | None, error: type[Exception]) -> float | None:
-    end: float | None = getattr(_local, "end", None)
-    if end is None:
-        return timeout
-    left = end - time.monotonic()
-    if left <= 0:
-        raise error("the request's overall deadline has passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _budget(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _budget(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, _budget(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(
-            host, port, _budget(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_unix_socket(
-            path, _budget(timeout, httpcore.ConnectTimeout), socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def _is_plain_http(options: Mapping[str, Any]) -> bool:
-    return str(options.get("base_url", "")).startswith("http://")
-
-
-def _plain_http_context() -> ssl.SSLContext:
-    """For a client bound to an http:// base URL, which never starts TLS (redirects are not
-    followed): a context that verifies certificates but trusts no root, so it costs nothing to
-    build (loading the default CA bundle is ~20-50 ms of CPU per client) and any TLS connection
-    it were ever asked to make would fail verification rather than go unchecked."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname and CERT_REQUIRED are on
-
-
-def make_http_client(**options: Any) -> httpx.Client:
-    """``httpx.Client(**options)`` whose network transports honour :func:`deadline`, with TLS
-    verified and redirects not followed unless said otherwise.
-
-    httpx builds its connection pools itself (one per proxy mount too), so the deadline backend is
-    put around each pool's own backend here, the one place that touches httpcore's internals;
-    tests/test_hardening.py proves the deadline holds against a dripping server.
-    """
-    options.setdefault("verify", _plain_http_context() if _is_plain_http(options) else True)
-    options.setdefault("follow_redirects", False)
-    client = httpx.Client(**options)
-    transports = [client._transport, *client._mounts.values()]
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if backend is not None and not isinstance(backend, _DeadlineBackend):
-            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
-    return client
 
 
 _RETRY_STATUSES = {502, 503, 504}
@@ -218,6 +97,30 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What one :meth:`HttpSession.send` asks beyond the method, path and body."""
+
+    auth: bool
+    cookies: bool
+    deadline: float
+    what: str | None
+    timeout_hint: str | None
+    read: Callable[[httpx.Response], bytes] | None
+
+
+class _RedactHttpxLog(logging.Filter):
+    """httpx logs every request's URL at INFO ("HTTP Request: GET /my/orders/3?access_token=…"):
+    in a host application that logs INFO, that line would carry a registered secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+_HTTPX_LOG = logging.getLogger("httpx")
 
 
 class HttpSession:
@@ -268,27 +171,51 @@ class HttpSession:
     def close(self) -> None:
         self.client.close()
 
-    def request(
+    def send(
         self,
         method: str,
         path: str,
         *,
-        idempotent: bool,
+        idempotent: bool = False,
+        retry: bool = True,
+        auth: bool = True,
+        cookies: bool = True,
+        redirects: int = 0,
+        deadline: float | None = None,
+        what: str | None = None,
+        timeout_hint: str | None = None,
+        read: Callable[[httpx.Response], bytes] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Sends one request with the retry policy above; raises TransportError or
-        RateLimitedError, and returns any other response (error statuses included) for the
-        transport to map with Odoo's own message."""
+        """Sends one request; every request to Odoo goes through here. Options per request:
+
+        * ``retry`` (default): the retry policy above, ``idempotent`` saying whether a request
+          that may have reached Odoo can be sent again. ``retry=False`` makes one attempt (the
+          raw request action has retries of its own; a portal PDF is not worth a second render).
+        * ``auth=False``: without the connection's Authorization header (a portal link carries
+          its own token); ``cookies=False``: no cookie sent, and none the answer sets kept.
+        * ``redirects``: how many redirects to follow, each only to this session's own origin
+          (another origin is refused, so the credentials never leave the Odoo server); 0 returns
+          the redirect as the answer.
+        * ``deadline``: this request's overall deadline in seconds (default: the connection's).
+        * ``what`` (e.g. ``"GET /my/orders/3"``, no secret in it) and ``timeout_hint`` word the
+          error of a failed attempt; without ``what`` the error names the server.
+        * ``read``: the body is streamed and ``read(response)`` takes what it wants of it (a
+          size cap); the answer returned holds those bytes.
+
+        Raises TransportError or RateLimitedError; returns any other answer, error statuses
+        included, for the caller to map with Odoo's own message (:mod:`.mapping`)."""
+        options = _Options(auth, cookies, deadline or self.deadline, what, timeout_hint, read)
+        if not retry:
+            return self._follow(method, path, redirects, options, kwargs)
         attempt = 0
         limited = 0  # 429s waited for
         failing_since: float | None = None  # when the current run of failures began
-        outer_end: float | None = getattr(_local, "end", None)  # an enclosing deadline
+        outer_end = current_end()  # an enclosing deadline
         while True:
             attempt += 1
-            self.request_count += 1
             try:
-                with deadline(self.deadline):
-                    response = self.client.request(method, path, **kwargs)
+                response = self._follow(method, path, redirects, options, kwargs, raw=True)
             except httpx.HTTPError as exc:
                 reason = _retry_reason(exc, idempotent)
                 if reason is not None:
@@ -297,7 +224,7 @@ class HttpSession:
                     if wait is not None:
                         self._wait(method, path, reason, wait, attempt)
                         continue
-                raise self._transport_error(exc, failing_since) from None
+                raise self._transport_error(exc, failing_since, options) from None
             status = response.status_code
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -327,11 +254,112 @@ class HttpSession:
                         attempt - 1,
                     )
                 self.reached = True
-            # The body is read; dropping the stream breaks the response <-> stream reference
-            # cycle, so a page's body is freed when the caller drops it rather than at the next
-            # garbage collection (bench/fetchall_memory.py: streaming peak +8 → +2.4 MiB).
-            response.stream = httpx.ByteStream(b"")
             return response
+
+    def request(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        """:meth:`send` with the retry policy: the call every wire makes."""
+        return self.send(method, path, idempotent=idempotent, **kwargs)
+
+    def _follow(
+        self,
+        method: str,
+        path: str,
+        redirects: int,
+        options: _Options,
+        kwargs: dict[str, Any],
+        *,
+        raw: bool = False,
+    ) -> httpx.Response:
+        """One attempt, following up to ``redirects`` same-origin redirects. ``raw`` lets httpx's
+        errors through (the retry loop decides on them); otherwise they become TransportError."""
+        url = path
+        for _ in range(redirects + 1):
+            try:
+                response = self._once(method, url, options, kwargs)
+            except httpx.HTTPError as exc:
+                if raw:
+                    raise
+                raise self._transport_error(exc, None, options) from None
+            if not (redirects and response.is_redirect):
+                return response
+            url = self._redirect_target(url, response)
+            if response.status_code in (301, 302, 303):
+                method, kwargs = "GET", {"headers": kwargs.get("headers")}
+        raise TransportError(f"More than {redirects} redirects for {url}.")
+
+    def _redirect_target(self, url: str, response: httpx.Response) -> str:
+        location = response.headers.get("Location", "")
+        origin = httpx.URL(self.base_url)
+        try:
+            target = origin.join(url).join(location)
+        except httpx.InvalidURL:
+            raise OdooRequestError(
+                f"The server redirected to a location that is not a valid URL ({location[:100]!r}).",
+                status=response.status_code,
+            ) from None
+        if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
+            port = f":{target.port}" if target.port else ""
+            raise OdooRequestError(
+                f"The server redirected to another origin ({target.scheme}://{target.host}{port}); the "
+                "redirect was not followed so the API key stays with the Odoo server.",
+                hint="Request the final path directly.",
+                status=response.status_code,
+            )
+        return str(target)
+
+    def _once(self, method: str, url: str, options: _Options, kwargs: dict[str, Any]) -> httpx.Response:
+        """Exactly one HTTP exchange within ``options.deadline``, counted."""
+        self.request_count += 1
+        if options.deadline != self.deadline:
+            kwargs = {**kwargs, "timeout": timeouts(options.deadline)}
+        plain = options.auth and options.cookies and options.read is None
+        with deadline(options.deadline):
+            if plain:
+                response = self.client.request(method, url, **kwargs)
+            else:
+                response = self._special(method, url, options, kwargs)
+        # The body is read; dropping the stream breaks the response <-> stream reference
+        # cycle, so a page's body is freed when the caller drops it rather than at the next
+        # garbage collection (bench/fetchall_memory.py: streaming peak +8 → +2.4 MiB).
+        response.stream = httpx.ByteStream(b"")
+        return response
+
+    def _special(self, method: str, url: str, options: _Options, kwargs: dict[str, Any]) -> httpx.Response:
+        """An exchange without the session's credentials or cookies, or with a streamed body.
+        httpx's own log line of it is redacted (a portal link carries its token in the URL)."""
+        quiet = _RedactHttpxLog()
+        _HTTPX_LOG.addFilter(quiet)
+        try:
+            return self._special_exchange(method, url, options, kwargs)
+        finally:
+            _HTTPX_LOG.removeFilter(quiet)
+
+    def _special_exchange(
+        self, method: str, url: str, options: _Options, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        request = self.client.build_request(method, url, **kwargs)
+        if not options.auth:
+            request.headers.pop("Authorization", None)
+        saved = None
+        if not options.cookies:
+            request.headers.pop("Cookie", None)
+            saved = list(self.client.cookies.jar)
+        try:
+            response = self.client.send(request, follow_redirects=False, stream=options.read is not None)
+            if options.read is None:
+                return response
+            try:
+                body = options.read(response)
+            finally:
+                response.close()
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=body, request=request
+            )
+        finally:
+            if saved is not None:
+                self.client.cookies.jar.clear()
+                for cookie in saved:
+                    self.client.cookies.jar.set_cookie(cookie)
 
     def _backoff(self, attempt: int) -> float:
         """``backoff`` doubled per attempt, at most ``_MAX_WAIT``."""
@@ -373,10 +401,21 @@ class HttpSession:
                 "Odoo did not come back within %gs (the connection's retryFor): giving up", self.retry_for
             )
 
-    def _transport_error(self, exc: httpx.HTTPError, failing_since: float | None = None) -> TransportError:
+    def _transport_error(
+        self, exc: httpx.HTTPError, failing_since: float | None = None, options: _Options | None = None
+    ) -> TransportError:
         self._gave_up(failing_since)
         where = self.base_url
         text = redact(str(exc) or type(exc).__name__, self.secrets)
+        seconds = options.deadline if options else self.deadline
+        if options is not None and options.what is not None:
+            # a request the caller named (rawHttpRequest, a portal PDF): one attempt, its words
+            if isinstance(exc, httpx.TimeoutException) and not _is_tls_error(exc):
+                return TransportError(
+                    f"{options.what} did not complete within {seconds:g} s ({type(exc).__name__}).",
+                    hint=options.timeout_hint,
+                )
+            return TransportError(f"{options.what} failed: {text}")
         waited = ""
         if failing_since is not None and self.reached:
             waited = f"; retried for {self.clock() - failing_since:.0f} s."
@@ -391,7 +430,7 @@ class HttpSession:
             )
         if isinstance(exc, httpx.TimeoutException):
             late = TransportError(
-                f"Odoo at {where} did not answer within {self.deadline:g} s "
+                f"Odoo at {where} did not answer within {seconds:g} s "
                 f"({type(exc).__name__}){waited or '.'}",
                 hint="The server is slow or unreachable. Try again later, ask for fewer records "
                 "per call (a smaller limit), or allow more time with the connection's timeout." + restart,

@@ -2,10 +2,10 @@
 
 JSON-2 errors are keyed on the body's ``name`` (the Python class Odoo raised) first, and the HTTP
 status second, because the status alone lies: an unknown field is a 500 and an unknown database
-is a 404 HTML page. XML-RPC faults are keyed on the fault code, then on the message.
+is a 404 HTML page. JSON-RPC errors (always status 200) are keyed on the same ``name``.
 
 An error body is where a request's secret can come back: a proxy's page quoting the Authorization
-header, a fault string quoting the XML-RPC params with the password. Each mapper is given the
+header, a traceback quoting the JSON-RPC params with the password. Each mapper is given the
 secrets of the request it reports and scrubs exactly their echo from the words it keeps
 (:func:`~odoo_connector.errors.redact`); the rest of the text, logins and values included, stays
 as Odoo wrote it.
@@ -29,7 +29,7 @@ from ..errors import (
     redact,
 )
 
-__all__ = ["from_json2_error", "from_xmlrpc_fault"]
+__all__ = ["from_json2_error", "from_jsonrpc_error"]
 
 _BY_NAME: dict[str, type[OdooConnectorError]] = {
     "werkzeug.exceptions.Unauthorized": AuthenticationError,
@@ -144,7 +144,7 @@ def _from_non_json(
             f"The server answered 404 Not Found for the JSON-2 endpoint of {where}.",
             status=404,
             hint="Check the base URL points at Odoo 19 or later. For older Odoo versions use the "
-            "Basic Authentication (XML-RPC) connection.",
+            "Basic Authentication (JSON-RPC) connection.",
         )
     if status == 401:
         return AuthenticationError("The server refused the credentials (401).", status=401)
@@ -163,58 +163,45 @@ def _text_snippet(text: str) -> str:
     return text.strip()[:200] or "(empty body)"
 
 
-_FAULT_OBJECT_MISSING = re.compile(r"Object (\S+) doesn't exist")
+_OBJECT_MISSING = re.compile(r"Object (\S+) doesn't exist")
 # odoo.service.model.get_public_method: what JSON-2 answers as a 404 NotFound
-_FAULT_METHOD_MISSING = re.compile(r"^AttributeError: The method '([^']+)' does not exist$")
+_METHOD_MISSING = re.compile(r"^The method '([^']+)' does not exist$")
 _DB_MISSING = re.compile(r'database "([^"]+)" does not exist')
 
 
-def from_xmlrpc_fault(code: Any, fault_string: str, *, secrets: tuple[str, ...] = ()) -> OdooConnectorError:
-    """Maps an XML-RPC fault (Odoo's ``/xmlrpc/2`` integer codes) to an error.
-
-    Code 1 carries a whole traceback: its last line is the message, the rest is ``detail``.
-    """
-    text = redact(str(fault_string), secrets)
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
-    if code == 3 or text.strip() == "Access Denied":
-        return AuthenticationError(
-            "Odoo refused the login or password (Access Denied).", odoo_name="odoo.exceptions.AccessDenied"
-        )
-    if code == 4:
-        return AccessDeniedError(
-            text.strip(),
-            odoo_name="odoo.exceptions.AccessError",
-            hint=_hint("odoo.exceptions.AccessError", text),
-        )
-    if code == 2:
-        if _FAULT_OBJECT_MISSING.search(text) or "does not exist or has been deleted" in text:
-            return NotFoundError(text.strip(), odoo_name="odoo.exceptions.UserError")
-        return OdooValidationError(text.strip(), odoo_name="odoo.exceptions.UserError")
-    if _FAULT_METHOD_MISSING.match(last):
+def from_jsonrpc_error(error: Any, *, secrets: tuple[str, ...] = ()) -> OdooConnectorError:
+    """Maps a ``/jsonrpc`` error (``{"code", "message", "data": {"name", "message", "debug"}}``)
+    to an error, keyed on ``data.name`` as JSON-2's are; where JSON-RPC words a case differently
+    from JSON-2 (a missing model or method, an unknown database), on the message too."""
+    data = error.get("data") if isinstance(error, dict) else None
+    data = data if isinstance(data, dict) else {}
+    name = str(data.get("name") or "")
+    message = redact(str(data.get("message") or ""), secrets).strip()  # not "Odoo Server Error"
+    detail = redact(str(data.get("debug") or ""), secrets) or None
+    odoo_name = name or None
+    if name == "odoo.exceptions.AccessDenied":
+        return AuthenticationError("Odoo refused the login or password (Access Denied).", odoo_name=name)
+    if name == "odoo.exceptions.UserError" and (
+        _OBJECT_MISSING.search(message) or "does not exist or has been deleted" in message
+    ):
+        return NotFoundError(message, odoo_name=name)
+    if name == "builtins.AttributeError" and _METHOD_MISSING.match(message):
         return NotFoundError(
-            last.partition(": ")[2],
-            detail=text,
-            odoo_name="builtins.AttributeError",
+            message,
+            detail=detail,
+            odoo_name=name,
             hint="Check the method name: it must be a public method of the model (see the model's "
             "API documentation in Odoo, /doc, for the Technical Documentation group).",
         )
-    db = _DB_MISSING.search(text)
+    db = _DB_MISSING.search(message)
     if db:
-        return DatabaseNotFoundError(f'The Odoo server has no database "{db.group(1)}".', detail=text)
-    name, _, message = last.partition(": ")
-    message = message or last
-    odoo_name = name if "." in name or name.endswith("Error") else None
-    full = _qualified(name)
-    cls = _BY_NAME.get(full) if full else None
-    if cls is None:
-        cls = ServerError
-    return cls(message or "Odoo failed while handling the request.", detail=text, odoo_name=odoo_name)
-
-
-def _qualified(name: str) -> str | None:
-    if name in ("ValueError", "TypeError", "KeyError"):
-        return f"builtins.{name}"
-    if name.startswith(("odoo.", "psycopg2.", "werkzeug.")):
-        return name
-    return None
+        return DatabaseNotFoundError(
+            f'The Odoo server has no database "{db.group(1)}".', detail=detail, odoo_name=odoo_name
+        )
+    cls = _BY_NAME.get(name, ServerError)
+    return cls(
+        message or "Odoo failed while handling the request.",
+        detail=detail,
+        odoo_name=odoo_name,
+        hint=_hint(name, message),
+    )

@@ -1,6 +1,6 @@
 """Is there an Odoo at this address? Asked only after an answer no Odoo gives.
 
-A request to the JSON-2 or XML-RPC endpoint that comes back with a status and a body Odoo never
+A request to the JSON-2 or JSON-RPC endpoint that comes back with a status and a body Odoo never
 sends (a 501 HTML page, a 405 from a static file server) could be a broken Odoo or no Odoo at all.
 ``check`` already tells the two apart by asking the server's version; every other command must
 answer the same way, so a user who typed the wrong port hears "not an Odoo server" (exit 3, fix
@@ -10,10 +10,9 @@ the configuration) and not "server error, try again later" (exit 5). Gateway ans
 
 from __future__ import annotations
 
-import xmlrpc.client
-
 from ..errors import OdooConnectorError, UnsupportedServerError
 from .http import HttpSession
+from .wire import jsonrpc_body
 
 __all__ = ["GATEWAY_STATUSES", "is_odoo", "unless_odoo"]
 
@@ -22,7 +21,7 @@ GATEWAY_STATUSES = frozenset({429, 502, 503, 504})
 
 def is_odoo(session: HttpSession) -> bool:
     """True when the server answers a version request as Odoo does: ``/web/version`` (Odoo 18+)
-    or XML-RPC ``common.version`` (every Odoo that has XML-RPC). Neither needs credentials."""
+    or JSON-RPC ``common.version`` (every Odoo that has JSON-RPC). Neither needs credentials."""
     try:
         response = session.request("GET", "/web/version", idempotent=True)
         info = response.json() if response.is_success else None
@@ -30,15 +29,16 @@ def is_odoo(session: HttpSession) -> bool:
             return True
         response = session.request(
             "POST",
-            "/xmlrpc/2/common",
-            content=xmlrpc.client.dumps((), "version").encode(),
-            headers={"Content-Type": "text/xml"},
+            "/jsonrpc",
+            content=jsonrpc_body("common", "version", []),
+            headers={"Content-Type": "application/json"},
             idempotent=True,
         )
         if response.is_success:
-            answer, _ = xmlrpc.client.loads(response.content)
-            return isinstance(answer[0], dict) and "server_version" in answer[0]
-    except (OdooConnectorError, ValueError, xmlrpc.client.Error, IndexError):
+            answer = response.json()
+            result = answer.get("result") if isinstance(answer, dict) else None
+            return isinstance(result, dict) and "server_version" in result
+    except (OdooConnectorError, ValueError):
         return False
     return False
 
@@ -50,7 +50,7 @@ def unless_odoo(session: HttpSession, status: int, error: OdooConnectorError) ->
         return error
     return UnsupportedServerError(
         f"{session.base_url} did not answer like an Odoo server (status {status}, and no Odoo "
-        "version at /web/version or XML-RPC common.version).",
+        "version at /web/version or JSON-RPC common.version).",
         hint="Check the base URL and port: they should be the address you open Odoo with.",
         status=status,
     )

@@ -42,7 +42,6 @@ from typing import Any, TextIO
 
 from .. import client as client_module
 from ..client import OdooClient
-from ..client.pool import connection_identity
 from ..connections import Connection
 from ..errors import InputError, OdooConnectorError
 from ..manifest import Manifest, load_manifest
@@ -233,7 +232,7 @@ class Runner:
     # --- triggers ---------------------------------------------------------------------------
 
     def _client(self, conn: Connection) -> OdooClient:
-        key = connection_identity(conn)
+        key = conn.identity()
         if key not in self._clients:
             self._clients[key] = self.client_factory(conn)
         return self._clients[key]

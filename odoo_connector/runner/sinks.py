@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..client.http import USER_AGENT, deadline, make_http_client, parse_retry_after, timeouts
+from ..client.deadline import deadline, make_http_client, timeouts
+from ..client.http import USER_AGENT, parse_retry_after
 from ..errors import InputError
 
 __all__ = ["DeliveryError", "Sink", "StdoutSink", "WebhookSink"]

@@ -1,4 +1,4 @@
-"""A small, stateful Odoo 19 for tests: JSON-2 and XML-RPC served by an ``httpx.BaseTransport``.
+"""A small, stateful Odoo 19 for tests: JSON-2 and JSON-RPC served by an ``httpx.BaseTransport``.
 
 It models what the connector depends on and nothing else, so a test can reproduce the situations
 that lose or repeat records against a real server:
@@ -21,7 +21,7 @@ that lose or repeat records against a real server:
 
 Errors are answered the way Odoo 19 answers them (see the connector's ``client/mapping.py``):
 JSON-2 bodies ``{"name", "message", "arguments", "context", "debug"}`` with Odoo's statuses,
-XML-RPC faults with Odoo's integer codes.
+JSON-RPC ``{"error": {"code", "message", "data": {"name", "message", …}}}`` with status 200.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import base64
 import contextlib
 import hashlib
 import json
-import xmlrpc.client
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -134,7 +134,7 @@ class Transaction:
 
 
 class FakeOdoo(httpx.BaseTransport):
-    """Plug it in with ``Json2Client(conn, http_transport=fake)`` or ``XmlRpcClient(...)``."""
+    """Plug it in with ``make_client(conn, http_transport=fake)``."""
 
     def __init__(
         self,
@@ -283,8 +283,8 @@ class FakeOdoo(httpx.BaseTransport):
             return httpx.Response(200, json={"version": "19.0", "version_info": VERSION_INFO})
         if path.startswith("/json/2/"):
             return self._json2(request, path.removeprefix("/json/2/"), body)
-        if path.startswith("/xmlrpc/2/"):
-            return self._xmlrpc(path.removeprefix("/xmlrpc/2/"), body)
+        if path == "/jsonrpc":
+            return self._jsonrpc(body)
         self.calls.append(("http", path))
         return httpx.Response(404, text="<html><title>404: Not Found</title></html>")
 
@@ -311,20 +311,21 @@ class FakeOdoo(httpx.BaseTransport):
         except OdooFault as fault:
             return _json2_error(fault)
 
-    def _xmlrpc(self, endpoint: str, body: bytes) -> httpx.Response:
-        loaded, method = xmlrpc.client.loads(body, use_builtin_types=True)
-        params: tuple[Any, ...] = tuple(loaded)
+    def _jsonrpc(self, body: bytes) -> httpx.Response:
+        """``/jsonrpc`` as Odoo 19 answers it: status 200, ``result`` or ``error.data.name``."""
+        params = json.loads(body)["params"]
+        service, method, values = params["service"], params["method"], list(params["args"])
         try:
-            if endpoint == "common":
+            if service == "common":
                 self.calls.append(("common", str(method)))
-                result = self._common(str(method), params)
-            elif endpoint == "object" and method == "execute_kw":
-                db, uid, password, model, name, args, *rest = params
+                result = self._common(str(method), tuple(values))
+            elif service == "object" and method == "execute_kw":
+                db, uid, password, model, name, args, *rest = values
                 self.calls.append((model, name))
                 if db != DATABASE:
-                    raise _XmlFault(1, f'psycopg2.OperationalError: database "{db}" does not exist')
+                    raise _RpcError("psycopg2.OperationalError", f'FATAL:  database "{db}" does not exist')
                 if uid != UID or password != self.password:
-                    raise _XmlFault(3, "Access Denied")
+                    raise _RpcError("odoo.exceptions.AccessDenied", "Access Denied")
                 kwargs = dict(rest[0]) if rest else {}
                 self._check_context(kwargs.pop("context", None), name)
                 args = list(args)
@@ -332,21 +333,19 @@ class FakeOdoo(httpx.BaseTransport):
                 kwargs.update(zip(_POSITIONAL.get(name, []), args, strict=False))
                 result = self._call(model, name, ids, kwargs)
             else:
-                self.calls.append((endpoint, str(method)))
-                return httpx.Response(404, text="<html><title>404: Not Found</title></html>")
+                raise _RpcError("builtins.KeyError", f"{service}.{method}")
         except OdooFault as fault:
-            code = _FAULTS[fault.kind][2]
-            text = fault.message if code != 1 else _traceback(fault)
-            return _xml_response(xmlrpc.client.Fault(code, text))
-        except _XmlFault as fault:
-            return _xml_response(xmlrpc.client.Fault(fault.code, fault.text))
-        return _xml_response((result,))
+            return _jsonrpc_error(*_jsonrpc_name(fault))
+        except _RpcError as error:
+            return _jsonrpc_error(error.name, error.text)
+        answer = {"jsonrpc": "2.0", "id": None}  # Odoo leaves "result" out when it is None
+        return httpx.Response(200, json=answer if result is None else {**answer, "result": result})
 
     def _common(self, method: str, params: tuple[Any, ...]) -> Any:
         if method == "version":
             return {"server_version": "19.0", "server_version_info": VERSION_INFO, "protocol_version": 1}
-        if method == "authenticate":
-            db, login, password, _ = params
+        if method == "login":
+            db, login, password = params
             return UID if (db, login, password) == (DATABASE, self.login, self.password) else False
         raise OdooFault("notfound", f"No method {method} on common")
 
@@ -1024,10 +1023,25 @@ def _post_webhook(url: str, body: bytes) -> None:
         httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=1.0)
 
 
-class _XmlFault(Exception):
-    def __init__(self, code: int, text: str) -> None:
+class _RpcError(Exception):
+    def __init__(self, name: str, text: str) -> None:
         super().__init__(text)
-        self.code, self.text = code, text
+        self.name, self.text = name, text
+
+
+def _jsonrpc_name(fault: OdooFault) -> tuple[str, str]:
+    """What Odoo's JSON-RPC names a fault the fake raised: its JSON-2 name, except where the ORM
+    raises something else than JSON-2's routing (a missing model or method)."""
+    if fault.kind == "notfound" and fault.message.startswith("Object "):
+        return "odoo.exceptions.UserError", fault.message
+    if fault.kind == "notfound":
+        method = re.search(r"The method '([^']+)' does not exist on the model '([^']+)'", fault.message)
+        if method:
+            return (
+                "builtins.AttributeError",
+                f"The method '{method.group(2)}.{method.group(1)}' does not exist",
+            )
+    return _FAULTS.get(fault.kind, (500, "builtins.Exception", 1))[1], fault.message
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -1103,11 +1117,6 @@ def _traceback(fault: OdooFault, name: str | None = None) -> str:
     return f'Traceback (most recent call last):\n  File "/odoo/fake.py", line 1\n{short}: {fault.message}\n'
 
 
-def _xml_response(payload: tuple[Any, ...] | xmlrpc.client.Fault) -> httpx.Response:
-    text = xmlrpc.client.dumps(payload, methodresponse=True, allow_none=True)
-    return httpx.Response(200, content=text.encode(), headers={"Content-Type": "text/xml"})
-
-
 def _ilike_whole(value: Any, pattern: Any) -> bool:
     """Odoo's ``=ilike``: the whole value against a pattern (``%`` any text, ``_`` one character,
     a backslash escaping either), case aside (install_activities adds it for name lookups)."""
@@ -1117,3 +1126,16 @@ def _ilike_whole(value: Any, pattern: Any) -> bool:
     table = {"%": ".*", "_": "."}
     regex = "".join(table.get(p, re.escape(p[-1] if p.startswith("\\") else p)) for p in parts)
     return re.fullmatch(regex, str(value or ""), re.IGNORECASE | re.DOTALL) is not None
+
+
+def _jsonrpc_error(name: str, message: str) -> httpx.Response:
+    short = name.removeprefix("builtins.")
+    data = {
+        "name": name,
+        "message": message,
+        "arguments": [message],
+        "context": {},
+        "debug": f'Traceback (most recent call last):\n  File "/odoo/fake.py", line 1\n{short}: {message}\n',
+    }
+    error = {"code": 0, "message": "Odoo Server Error", "data": data}
+    return httpx.Response(200, json={"jsonrpc": "2.0", "id": None, "error": error})

@@ -126,7 +126,7 @@ class Restartable:
     answered 502 (a refused connection never gets that far).
 
     ``restart_at("search_read", nth=3, down=1.0, gateway=2)`` restarts when the third request
-    for that method arrives (named in the JSON-2 path or the XML-RPC body): refused for ``down``
+    for that method arrives (named in the JSON-2 path or the JSON-RPC body): refused for ``down``
     seconds (``math.inf``: until :meth:`start`), then the next ``gateway`` requests answered
     502. ``answered_first`` serves that request before the restart takes its answer away (a write
     that ran, whose answer was lost); a ``down`` of 0 answers it 502 instead.
@@ -214,7 +214,7 @@ class Restartable:
             return 502, {"Content-Type": "text/html"}, b"<html><title>502 Bad Gateway</title></html>"
         trigger = self._trigger
         fired = False
-        if trigger is not None and (f"/{trigger[0]}" in path or f">{trigger[0]}<".encode() in body):
+        if trigger is not None and (f"/{trigger[0]}" in path or f'"{trigger[0]}"'.encode() in body):
             method_name, nth, down, gateway, answered_first = trigger
             self._trigger = (method_name, nth - 1, down, gateway, answered_first) if nth > 1 else None
             fired = nth == 1
