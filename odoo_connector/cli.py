@@ -620,6 +620,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The local connector service for hosts that are not Python (docs/serve.md). The extra and
+    the token are settled before listening: a mistake exits 3 instead of failing each call."""
+    from .errors import require_extra
+
+    require_extra("webhook", ("starlette", "uvicorn"), "odoo-connector serve")
+    from .hosts.serve import read_token, serve
+    from .manifest import load_manifest
+
+    token = read_token(args.token_file, os.environ)
+    return serve(
+        load_manifest(args.manifest),
+        token=token,
+        host=args.host,
+        port=args.port,
+        allow_remote=args.allow_remote,
+        max_body=int(args.max_body_mb * (1 << 20)),
+        debug=args.debug,
+    )
+
+
 class _UsageError(Exception):
     pass
 
@@ -818,6 +839,27 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
     export.add_argument("platform", choices=["n8n"], help="the platform: n8n (a community node package)")
     export.add_argument("directory", metavar="DIR", help="the folder to write the package into")
     export.set_defaults(func=cmd_export)
+
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="the connector as a local HTTP service for hosts that are not Python, with a bearer token "
+        "(needs the webhook extra; docs/serve.md)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 any free port)")
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="a file whose first line is the bearer token (else $ODOO_CONNECTOR_TOKEN)",
+    )
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="allow a --host that is not a loopback address"
+    )
+    serve.add_argument(
+        "--max-body-mb", type=float, default=64.0, metavar="N", help="largest request body (default 64)"
+    )
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

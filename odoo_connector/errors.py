@@ -277,6 +277,9 @@ class RateLimitedError(ServerError):
 
 class TransportError(OdooConnectorError):
     exit_code = 5
+    # True when Odoo was reached but did not answer within the connection's timeout: a host
+    # answering over HTTP says 504 then, 502 for the other transport failures (docs/serve.md).
+    timed_out: bool = False
     default_hint = (
         "Check the base URL and port, that the server is reachable from here, and its TLS certificate."
     )

@@ -390,12 +390,14 @@ class HttpSession:
                 "connector always verifies TLS.",
             )
         if isinstance(exc, httpx.TimeoutException):
-            return TransportError(
+            late = TransportError(
                 f"Odoo at {where} did not answer within {self.deadline:g} s "
                 f"({type(exc).__name__}){waited or '.'}",
                 hint="The server is slow or unreachable. Try again later, ask for fewer records "
                 "per call (a smaller limit), or allow more time with the connection's timeout." + restart,
             )
+            late.timed_out = True
+            return late
         if isinstance(exc, httpx.ConnectError):
             return TransportError(
                 f"Could not connect to {where}: {text}{waited}",
