@@ -62,7 +62,13 @@ def install() -> Path:
             raise RuntimeError(f"{' '.join(command)} failed in {folder}:\n{run.stderr[-3000:]}")
         seconds.append(round(time.monotonic() - step, 1))
     (prefix / "install-seconds.json").write_text(
-        json.dumps({"npm install": seconds[0], "sqlite3 build": seconds[1], "total": round(time.monotonic() - started, 1)})
+        json.dumps(
+            {
+                "npm install": seconds[0],
+                "sqlite3 build": seconds[1],
+                "total": round(time.monotonic() - started, 1),
+            }
+        )
     )
     done.write_text(VERSION)
     return prefix
@@ -139,7 +145,11 @@ class N8n:
         log = (self.home / "start.log").open("a")
         began = time.monotonic()
         process = subprocess.Popen(
-            [str(self.binary), "start"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [str(self.binary), "start"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         base = f"http://127.0.0.1:{self.port}"
         client = httpx.Client(base_url=base, timeout=60, headers={"browser-id": "odoo-connector-tests"})
@@ -155,10 +165,17 @@ class N8n:
                 assert time.monotonic() < deadline, "n8n did not start in 180 s"
                 time.sleep(0.5)
             self.timings.setdefault("start", []).append(round(time.monotonic() - began, 2))
-            owner = {"email": "owner@example.com", "firstName": "Test", "lastName": "Owner", "password": "Passw0rd-tests"}
+            owner = {
+                "email": "owner@example.com",
+                "firstName": "Test",
+                "lastName": "Owner",
+                "password": "Passw0rd-tests",
+            }
             answer = client.post("/rest/owner/setup", json=owner)
             if answer.status_code >= 400:  # set up by an earlier start: sign in instead
-                answer = client.post("/rest/login", json={"emailOrLdapLoginId": owner["email"], "password": owner["password"]})
+                answer = client.post(
+                    "/rest/login", json={"emailOrLdapLoginId": owner["email"], "password": owner["password"]}
+                )
             assert answer.status_code == 200, answer.text
             yield client
         finally:
@@ -227,7 +244,12 @@ def connector_service(log: list[str], env: Mapping[str, str] | None = None) -> I
     token = secrets.token_hex(24)
     process = subprocess.Popen(
         [sys.executable, "-m", "odoo_connector.cli", "serve", "--port", "0"],
-        env={**os.environ, **(env or {}), "ODOO_CONNECTOR_TOKEN": token, "ODOO_CONNECTOR_FIELDS_CACHE": "off"},
+        env={
+            **os.environ,
+            **(env or {}),
+            "ODOO_CONNECTOR_TOKEN": token,
+            "ODOO_CONNECTOR_FIELDS_CACHE": "off",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

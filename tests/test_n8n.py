@@ -34,6 +34,7 @@ def fake_odoo() -> FakeOdoo:
             "crm.lead": {"email_from": "char", "partner_name": "char"},
         }
     )
+    odoo.add_model("ir.model", {"model": "char"})  # for the model picklist
     odoo.relate("res.partner", "country_id", "res.country")
     odoo.create("res.country", name="Belgium", code="BE")
     odoo.create("res.country", name="Belarus", code="BY")
@@ -66,7 +67,8 @@ class Host:
         )
 
     def polls(self) -> int:
-        return sum('"/v1/poll"' in line or "/v1/poll" in line for line in self.service_log)
+        """How many polls the service answered (one log line per request)."""
+        return sum("/v1/poll " in line for line in self.service_log)
 
 
 def host(stack: ExitStack, tmp: Path, prefix: Path, connections: dict[str, dict[str, Any]]) -> Host:
@@ -94,7 +96,9 @@ def fake_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Host, 
 # --- workflows, as a user writes them from describe and docs/n8n.md ----------------------------
 
 
-def node(name: str, kind: str, parameters: dict[str, Any], x: int, credential: str | None = None) -> dict[str, Any]:
+def node(
+    name: str, kind: str, parameters: dict[str, Any], x: int, credential: str | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "name": name,
@@ -117,7 +121,9 @@ def workflow(workflow_id: str, nodes: list[dict[str, Any]], output: int = 0) -> 
         "settings": {"executionOrder": "v1"},
         "nodes": nodes,
         "connections": {
-            first["name"]: {"main": [[] for _ in range(output)] + [[{"node": second["name"], "type": "main", "index": 0}]]}
+            first["name"]: {
+                "main": [[] for _ in range(output)] + [[{"node": second["name"], "type": "main", "index": 0}]]
+            }
         },
     }
 
@@ -140,7 +146,9 @@ def schedule_to_list_records(workflow_id: str, kind: str) -> dict[str, Any]:
         "fields": '["name", "code"]',
         "order": "name asc",
     }
-    return workflow(workflow_id, [schedule, node("List countries", f"{TYPE}.odooConnector", parameters, 300, kind)])
+    return workflow(
+        workflow_id, [schedule, node("List countries", f"{TYPE}.odooConnector", parameters, 300, kind)]
+    )
 
 
 def test_a_workflow_written_from_describe_lists_records(fake_host):
@@ -166,3 +174,202 @@ def test_a_connector_error_stops_the_run_with_its_message_and_hint(fake_host):
     said = run.stdout + run.stderr
     assert "Use the technical model name" in said  # the input's errorMessage from the manifest
     assert API_KEY not in said
+
+
+# --- the poll trigger, with a model and a record picked as the editor picks them ---------------
+
+ACTION, TRIGGER = f"{TYPE}.odooConnector", f"{TYPE}.odooConnectorTrigger"
+
+
+def listed(value: str) -> dict[str, Any]:
+    """A picker's value as n8n's editor stores it: a resource locator in list mode."""
+    return {"__rl": True, "mode": "list", "value": value}
+
+
+def editor_call(rest: httpx.Client, path: str, kind: str, node_type: str, body: dict[str, Any]) -> Any:
+    """What the editor asks n8n while a user fills a node: n8n runs the node's method."""
+    answer = rest.post(
+        f"/rest/dynamic-node-parameters/{path}",
+        json={
+            "nodeTypeAndVersion": {"name": node_type, "version": 1},
+            "credentials": {kind: {"id": CREDENTIAL_ID[kind], "name": f"Odoo {kind}"}},
+            **body,
+            "currentNodeParameters": {"authentication": kind, **body["currentNodeParameters"]},
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["data"]
+
+
+def search(
+    rest: httpx.Client,
+    kind: str,
+    node_type: str,
+    parameter: str,
+    method: str,
+    parameters: dict[str, Any],
+    text: str,
+) -> dict[str, str]:
+    """The options a picker shows after the user typed ``text``, label → key."""
+    data = editor_call(
+        rest,
+        "resource-locator-results",
+        kind,
+        node_type,
+        {
+            "path": f"parameters.{parameter}",
+            "methodName": method,
+            "currentNodeParameters": parameters,
+            "filter": text,
+        },
+    )
+    return {option["name"]: option["value"] for option in data["results"]}
+
+
+def pick(rest: httpx.Client, kind: str, names: dict[str, str]) -> dict[str, Any]:
+    """The lead model, the partner model and a country record, picked through the node's
+    pickers; the partner model's form through the resource mapper."""
+    leads = search(
+        rest, kind, TRIGGER, "model", "selectModel", {"trigger": "pollChangesTrigger"}, names["crm.lead"]
+    )
+    partners = search(
+        rest, kind, ACTION, "model", "selectModel", {"operation": "upsertRecord"}, names["res.partner"]
+    )
+    assert "crm.lead" in leads.values() and "res.partner" in partners.values(), (leads, partners)
+    # the record picker waits for the form's model and searches on the server as the user types
+    countries = search(
+        rest,
+        kind,
+        ACTION,
+        "recordId",
+        "selectRecordById",
+        {"operation": "getRecordById", "model": listed("res.country")},
+        "Belg",
+    )
+    assert list(countries) == ["Belgium"], countries
+    form = editor_call(
+        rest,
+        "resource-mapper-fields",
+        kind,
+        ACTION,
+        {
+            "path": "parameters.parameters",
+            "methodName": "modelFormCreate",
+            "currentNodeParameters": {"operation": "createRecord", "model": listed("res.partner")},
+        },
+    )
+    fields = {field["id"]: field for field in form["fields"]}
+    assert fields["email"]["type"] == "string" and fields["country_id"]["type"] == "number"
+    return {"lead": "crm.lead", "partner": "res.partner", "country": int(countries["Belgium"])}
+
+
+def poll_to_upsert(workflow_id: str, kind: str, picked: dict[str, Any], prefix: str) -> dict[str, Any]:
+    trigger = node(
+        "New lead",
+        TRIGGER,
+        {
+            "pollTimes": {"item": [{"mode": "everyHour"}]},
+            "authentication": kind,
+            "trigger": "pollChangesTrigger",
+            "model": listed(picked["lead"]),
+            "domain": json.dumps([["name", "ilike", prefix]]),
+            "fields": '["name", "email_from", "partner_name"]',
+            "emitExisting": True,
+        },
+        0,
+        kind,
+    )
+    values = (
+        "={{ JSON.stringify({ name: $json.partner_name, email: $json.email_from, country_id: "
+        f"{picked['country']}" + " }) }}"
+    )
+    upsert = node(
+        "Contact by email",
+        ACTION,
+        {
+            "authentication": kind,
+            "operation": "upsertRecord",
+            "model": listed(picked["partner"]),
+            "parameters": values,
+            "matchFields": '["email"]',
+        },
+        300,
+        kind,
+    )
+    return {**workflow(workflow_id, [trigger, upsert]), "active": True}
+
+
+def runs(host: Host, workflow_id: str, count: int, polls: int, timeout: float = 120) -> list[dict[str, Any]]:
+    """The workflow's finished runs once there are ``count`` and the service answered ``polls``
+    polls (n8n polls once when it activates the workflow), and nothing more came for 3 s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = [
+            r for r in host.n8n.executions(workflow_id) if r["status"] not in ("new", "running", "waiting")
+        ]
+        if len(done) >= count and host.polls() >= polls:
+            time.sleep(3)
+            done = [
+                r
+                for r in host.n8n.executions(workflow_id)
+                if r["status"] not in ("new", "running", "waiting")
+            ]
+            return [{**r, "data": unflatten(r["data"])} for r in done]
+        assert time.monotonic() < deadline, (
+            done,
+            host.polls(),
+            (host.n8n.home / "start.log").read_text()[-3000:],
+        )
+        time.sleep(0.5)
+
+
+def created_leads(run: dict[str, Any]) -> list[str]:
+    [created, _updated] = node_output(run["data"], "New lead")
+    return [lead["name"] for lead in created]
+
+
+def check_poll_to_upsert(host: Host, kind: str, names: dict[str, str], prefix: str, partners: Any) -> None:
+    """Poll trigger → upsertRecord, n8n started three times: the first poll emits the lead, the
+    second nothing (the state n8n stored says it was seen), the third only the new lead."""
+    connection = host.connections[kind]
+    with host.n8n.started() as rest:
+        picked = pick(rest, kind, names)
+    flow = poll_to_upsert(f"pollToUpsert{kind[4:]}", kind, picked, prefix)
+    host.n8n.import_workflow(flow, active=True)
+    email = f"{prefix}-ada-{kind.lower()}@example.com"
+    lead = {"name": f"{prefix}-lead-1-{kind}", "email_from": email, "partner_name": f"{prefix} Ada {kind}"}
+    invoke("createRecord", connection, {"model": "crm.lead", "parameters": lead})
+
+    polls = host.polls()
+    with host.n8n.started():
+        [first] = runs(host, flow["id"], 1, polls + 1)
+    assert first["status"] == "success", first["data"]["resultData"].get("error")
+    assert created_leads(first) == [lead["name"]]
+    [contact] = partners(email)
+    assert contact["name"] == lead["partner_name"]
+    assert contact["country_id"][0] == picked["country"]
+
+    with host.n8n.started():  # nothing new in Odoo: the stored state emits nothing
+        assert len(runs(host, flow["id"], 1, polls + 2)) == 1
+
+    again = {**lead, "name": f"{prefix}-lead-2-{kind}"}
+    invoke("createRecord", connection, {"model": "crm.lead", "parameters": again})
+    with host.n8n.started():
+        later = runs(host, flow["id"], 2, polls + 3)
+    assert len(later) == 2 and created_leads(later[1]) == [again["name"]]
+    assert len(partners(email)) == 1  # the same contact, matched by email, not a second one
+
+
+def test_the_poll_trigger_upserts_a_contact_with_values_picked_in_the_editor(fake_host):
+    host, _ = fake_host
+
+    def partners(email: str) -> list[dict[str, Any]]:
+        found = invoke(
+            "listRecords",
+            host.connections["odooApiKey"],
+            {"model": "res.partner", "domain": [["email", "=", email]], "fields": ["name", "country_id"]},
+        )
+        return list(found["data"])
+
+    for kind in host.connections:
+        check_poll_to_upsert(host, kind, {"crm.lead": "Lead", "res.partner": "Partner"}, "oc-test", partners)
