@@ -128,16 +128,11 @@ def workflow(workflow_id: str, nodes: list[dict[str, Any]], output: int = 0) -> 
     }
 
 
-def schedule_to_list_records(workflow_id: str, kind: str) -> dict[str, Any]:
+def start_to_list_records(workflow_id: str, kind: str) -> dict[str, Any]:
     """Written from ``describe`` alone: the operation is the manifest key, each parameter an
-    input by its name, object and array inputs as JSON text."""
-    schedule = node(
-        "Every hour",
-        "n8n-nodes-base.scheduleTrigger",
-        {"rule": {"interval": [{"field": "hours", "hoursInterval": 1}]}},
-        0,
-    )
-    schedule["typeVersion"] = 1.2
+    input by its name, object and array inputs as JSON text. A manual trigger: what
+    ``n8n execute`` starts from."""
+    start = node("Start", "n8n-nodes-base.manualTrigger", {}, 0)
     parameters = {
         "authentication": kind,
         "operation": "listRecords",
@@ -147,14 +142,14 @@ def schedule_to_list_records(workflow_id: str, kind: str) -> dict[str, Any]:
         "order": "name asc",
     }
     return workflow(
-        workflow_id, [schedule, node("List countries", f"{TYPE}.odooConnector", parameters, 300, kind)]
+        workflow_id, [start, node("List countries", f"{TYPE}.odooConnector", parameters, 300, kind)]
     )
 
 
 def test_a_workflow_written_from_describe_lists_records(fake_host):
     host, _ = fake_host
     for kind in host.connections:
-        flow = schedule_to_list_records(f"listRecords{kind[4:]}", kind)
+        flow = start_to_list_records(f"listRecords{kind[4:]}", kind)
         host.n8n.import_workflow(flow)
         run = host.n8n.execute(flow["id"])
         [rows] = node_output(run["data"], "List countries")
@@ -166,7 +161,7 @@ def test_a_workflow_written_from_describe_lists_records(fake_host):
 
 def test_a_connector_error_stops_the_run_with_its_message_and_hint(fake_host):
     host, _ = fake_host
-    flow = schedule_to_list_records("listRecordsBadInput", "odooApiKey")
+    flow = start_to_list_records("listRecordsBadInput", "odooApiKey")
     flow["nodes"][1]["parameters"]["model"] = "Not A Model"
     host.n8n.import_workflow(flow)
     run = host.n8n.cli("execute", f"--id={flow['id']}", "--rawOutput")
