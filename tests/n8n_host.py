@@ -158,7 +158,8 @@ class N8n:
             while True:
                 assert process.poll() is None, (self.home / "start.log").read_text()[-4000:]
                 try:
-                    if client.get("/healthz/readiness").status_code == 200:
+                    # /healthz answers before the REST routes exist; the settings route comes with them
+                    if client.get("/rest/settings").status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
@@ -187,6 +188,12 @@ class N8n:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             log.close()
+
+    def static_data(self, workflow_id: str) -> Any:
+        """The workflow's static data as n8n stored it (a trigger's state lives there)."""
+        with sqlite3.connect(self.home / ".n8n" / "database.sqlite") as db:
+            [(data,)] = db.execute("SELECT staticData FROM workflow_entity WHERE id = ?", (workflow_id,))
+        return json.loads(data) if data else None
 
     def executions(self, workflow_id: str) -> list[dict[str, Any]]:
         """The runs n8n stored for a workflow, oldest first, with their data (read from n8n's

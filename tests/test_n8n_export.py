@@ -29,7 +29,11 @@ def export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 
 def shown_for(properties: list[dict[str, Any]], selector: str, key: str) -> dict[str, dict[str, Any]]:
-    return {p["name"]: p for p in properties if key in p.get("displayOptions", {}).get("show", {}).get(selector, [])}
+    return {
+        p["name"]: p
+        for p in properties
+        if key in p.get("displayOptions", {}).get("show", {}).get(selector, [])
+    }
 
 
 def test_the_package_names_the_nodes_and_credentials_n8n_loads(tmp_path, capsys, describe):
