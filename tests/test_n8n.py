@@ -90,7 +90,10 @@ def fake_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Host, 
             "odooApiKey": {"type": "odooApiKey", **base, "apiKey": API_KEY},
             "odooBasicAuth": {"type": "odooBasicAuth", **base, "username": LOGIN, "password": PASSWORD},
         }
-        yield host(stack, tmp_path_factory.mktemp("n8n"), prefix, connections), odoo
+        wired = host(stack, tmp_path_factory.mktemp("n8n"), prefix, connections)
+        yield wired, odoo
+        # seconds per n8n command in this run, for docs/n8n.md's figures
+        (prefix / "last-run-seconds.json").write_text(json.dumps(wired.n8n.timings))
 
 
 # --- workflows, as a user writes them from describe and docs/n8n.md ----------------------------

@@ -145,7 +145,7 @@ class _Builder:
             "required": required,
         }
         example = _example(prop)
-        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        items: Mapping[str, Any] = prop["items"] if isinstance(prop.get("items"), dict) else {}
         if "x-dynamicSchema" in prop:
             return self._mapper(base, prop["x-dynamicSchema"])
         if "x-dataSource" in prop:
@@ -194,12 +194,12 @@ class _Builder:
         depends = self._depends(source)
         if search is None:
             method = self._load_options(key)
-            typeOptions = {"loadOptionsMethod": method, "loadOptionsDependsOn": depends}
+            type_options = {"loadOptionsMethod": method, "loadOptionsDependsOn": depends}
             return {
                 **base,
                 "type": "options",
                 "default": prop.get("default", ""),
-                "typeOptions": typeOptions,
+                "typeOptions": type_options,
             }, {"kind": kind}
         method = key
         self.methods["listSearch"][method] = {"dataSource": key, "search": search}
