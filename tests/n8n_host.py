@@ -160,8 +160,13 @@ class N8n:
             while True:
                 assert process.poll() is None, (self.home / "start.log").read_text()[-4000:]
                 try:
-                    # /healthz answers before the REST routes exist; the settings route comes with them
-                    if client.get("/rest/settings").status_code == 200:
+                    # readiness says the database is migrated; the REST routes come a little later
+                    # (until then every path answers 200 "n8n is starting up", or 404)
+                    ready = client.get("/healthz/readiness").status_code == 200
+                    settings = client.get("/rest/settings") if ready else None
+                    if settings is not None and settings.headers.get("content-type", "").startswith(
+                        "application/json"
+                    ):
                         break
                 except httpx.TransportError:
                     pass

@@ -376,3 +376,72 @@ def test_the_poll_trigger_upserts_a_contact_with_values_picked_in_the_editor(fak
         return list(found["data"])
 
     check_poll_to_upsert(host, kind, {"crm.lead": "Lead", "res.partner": "Partner"}, "oc-test", partners)
+
+
+# --- the resource mapper ----------------------------------------------------------------------
+
+
+def create_contact_flow() -> dict[str, Any]:
+    """createRecord with the model's form filled in the resource mapper, stored as the editor
+    stores it (mapping mode, values, the fields' schema)."""
+    start = node("Start", "n8n-nodes-base.manualTrigger", {}, 0)
+    create = node(
+        "Create contact",
+        ACTION,
+        {
+            "authentication": "odooApiKey",
+            "operation": "createRecord",
+            "model": listed("res.partner"),
+            "parameters": {
+                "mappingMode": "defineBelow",
+                "value": {"name": "Ada Lovelace", "email": "ada@example.com", "country_id": 1},
+                "matchingColumns": [],
+                "schema": [
+                    {
+                        "id": "name",
+                        "displayName": "Name",
+                        "type": "string",
+                        "display": True,
+                        "required": False,
+                        "defaultMatch": False,
+                    },
+                    {
+                        "id": "email",
+                        "displayName": "Email",
+                        "type": "string",
+                        "display": True,
+                        "required": False,
+                        "defaultMatch": False,
+                    },
+                    {
+                        "id": "country_id",
+                        "displayName": "Country Id",
+                        "type": "number",
+                        "display": True,
+                        "required": False,
+                        "defaultMatch": False,
+                    },
+                ],
+            },
+        },
+        300,
+        "odooApiKey",
+    )
+    return workflow("editorShot", [start, create])
+
+
+def test_values_of_the_model_form_in_the_resource_mapper_create_the_record(fake_host):
+    host, _ = fake_host
+    flow = create_contact_flow()
+    host.n8n.import_workflow(flow)
+    [[created]] = node_output(host.n8n.execute(flow["id"])["data"], "Create contact")
+    record = invoke(
+        "getRecordById",
+        host.connections["odooApiKey"],
+        {"model": "res.partner", "recordId": created["data"], "fields": ["name", "email", "country_id"]},
+    )["data"]
+    assert (record["name"], record["email"], record["country_id"][0]) == (
+        "Ada Lovelace",
+        "ada@example.com",
+        1,
+    )
