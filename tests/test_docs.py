@@ -44,6 +44,7 @@ COMMANDS = {
     "runner",
     "validate-config",
     "mcp",
+    "export",
 }
 KIND_OF = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
 TAKES_VALUE = {
