@@ -45,6 +45,7 @@ COMMANDS = {
     "validate-config",
     "mcp",
     "export",
+    "serve",
 }
 KIND_OF = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
 TAKES_VALUE = {
