@@ -83,11 +83,13 @@ def argv_for(command: str, tmp: Path) -> list[str]:
         "validate-config": ["validate-config", "--config", str(sqlite_config)],
         "workbench": ["workbench", "--port", "0"],
         "mcp": ["mcp", "--http", "--port", "0"],
+        "export": ["export", "n8n", str(tmp / "n8n-package")],
+        "serve": ["serve", "--port", "0"],
     }[command]
 
 
 # Commands that run until stopped when all they need is there: only their failing runs are tried.
-RUNS_UNTIL_STOPPED = {"runner": "runner-pg", "workbench": "workbench", "mcp": "mcp"}
+RUNS_UNTIL_STOPPED = {"runner": "runner-pg", "workbench": "workbench", "mcp": "mcp", "serve": "webhook"}
 NEEDS = {"watch": "webhook", **RUNS_UNTIL_STOPPED}
 
 
