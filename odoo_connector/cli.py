@@ -604,6 +604,22 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return serve_http(toolbox, port=args.port, token=token)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``export n8n DIR``: an n8n community node package made from ``describe`` (docs/n8n.md), so
+    the nodes are always the manifest's. Prints what it wrote."""
+    from .hosts.n8n import PACKAGE_NAME, export_package
+    from .manifest import load_manifest
+
+    target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        from .errors import ConnectionSettingsError
+
+        raise ConnectionSettingsError(f"{target} is a file; name a folder for the n8n package.")
+    written = export_package(load_manifest(args.manifest).describe(), target)
+    _emit({"package": PACKAGE_NAME, "directory": str(target.absolute()), "files": len(written)})
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """The local connector service for hosts that are not Python (docs/serve.md). The extra and
     the token are settled before listening: a mistake exits 3 instead of failing each call."""
@@ -816,6 +832,13 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
         help="--http: the variable holding the bearer token (default: one is made and printed on stderr)",
     )
     mcp.set_defaults(func=cmd_mcp)
+
+    export = sub.add_parser(
+        "export", parents=[common], help="write a platform package made from the manifest (docs/n8n.md)"
+    )
+    export.add_argument("platform", choices=["n8n"], help="the platform: n8n (a community node package)")
+    export.add_argument("directory", metavar="DIR", help="the folder to write the package into")
+    export.set_defaults(func=cmd_export)
 
     serve = sub.add_parser(
         "serve",

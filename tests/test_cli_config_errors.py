@@ -83,6 +83,7 @@ def argv_for(command: str, tmp: Path) -> list[str]:
         "validate-config": ["validate-config", "--config", str(sqlite_config)],
         "workbench": ["workbench", "--port", "0"],
         "mcp": ["mcp", "--http", "--port", "0"],
+        "export": ["export", "n8n", str(tmp / "n8n-package")],
         "serve": ["serve", "--port", "0"],
     }[command]
 

@@ -44,6 +44,7 @@ COMMANDS = {
     "runner",
     "validate-config",
     "mcp",
+    "export",
     "serve",
 }
 KIND_OF = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
