@@ -107,7 +107,10 @@ def test_the_trigger_node_polls_the_triggers_without_a_lifecycle_with_one_output
     options = next(p for p in trigger["description"]["properties"] if p["name"] == "trigger")["options"]
     assert [o["value"] for o in options] == [u["key"] for u in describe["triggers"] if not u.get("lifecycle")]
     assert trigger["description"]["polling"] is True
-    assert trigger["description"]["outputNames"] == ["created", "updated"]
+    poll = next(u for u in describe["triggers"] if u["key"] == "pollChangesTrigger")
+    branches = list(poll["output"]["properties"]["data"]["properties"])
+    assert trigger["description"]["outputNames"] == branches
+    assert branches[:2] == ["created", "updated"] and {"archived", "unarchived"} <= set(branches)
 
 
 def test_an_input_named_as_a_node_parameter_is_refused(describe):

@@ -32,7 +32,8 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 
 def test_ci_installs_nothing_before_the_readme_command_but_the_named_system_parts() -> None:
-    """Only Debian packages the README names (chromium, nodejs, npm), never a Python package."""
+    """Only Debian packages the README names (chromium, nodejs, npm, and make with g++ for n8n's
+    database driver), never a Python package."""
     command = readme_command("**Install and run the tests**")
     lines = ci_lines()
     before = lines[: lines.index(command)]
@@ -44,9 +45,10 @@ def test_ci_installs_nothing_before_the_readme_command_but_the_named_system_part
     assert len(installs) == 1, installs
     named = set(re.findall(r'missing="([^"]*)"', "\n".join(before)))
     packages = {word for text in named for word in text.replace("$missing", "").split()}
-    assert packages == {"chromium", "nodejs", "npm"}, packages
+    assert packages == {"chromium", "nodejs", "npm", "make", "g++"}, packages
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "apt-get install chromium" in readme and "apt-get install nodejs npm" in readme
+    for named in ("apt-get install chromium", "apt-get install nodejs npm", "apt-get install make g++"):
+        assert named in readme, named
 
 
 def test_the_readme_commands_make_their_own_virtual_environment() -> None:
