@@ -28,7 +28,12 @@ def test_the_runner_emits_a_lead_becoming_won_with_its_old_and_new_stage_and_not
         "id": "won-leads",
         "trigger": "pollChangesTrigger",
         "connection": "main",
-        "inputs": {"model": LEAD, "watchFields": ["stage_id"], "to": {"stage_id": "Won"}, "showNewRecords": False},
+        "inputs": {
+            "model": LEAD,
+            "watchFields": ["stage_id"],
+            "to": {"stage_id": "Won"},
+            "showNewRecords": False,
+        },
         "interval": 0.05,
     }
     out, polls = Lines(), list[PollEvent]()
