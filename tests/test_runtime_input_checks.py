@@ -42,6 +42,8 @@ SCHEMA: dict[str, Any] = {
         ("count", " 42 ", 42),
         ("count", "+7", 7),
         ("count", "٣", "٣"),  # not ASCII: left for the schema to refuse
+        ("count", "X12", "X12"),
+        ("items", "Xyz", "Xyz"),  # JSON is read only from text starting with [ or {
         ("ratio", "2.5", 2.5),
         ("ratio", "inf", "inf"),  # not a finite number: left as text
         ("ratio", "½", "½"),
@@ -182,7 +184,7 @@ def test_a_dollar_ends_the_text_only_as_in_ecma(pattern, python):
 
 def test_patterns_are_translated_everywhere_but_in_examples_defaults_consts_and_enums():
     schema = {
-        "properties": {"code": {"type": "string", "pattern": "^x$"}},
+        "properties": {"code": {"type": "string", "pattern": "^x$"}, "price$": {"type": "number"}},
         "patternProperties": {"^k$": {"pattern": "^v$"}},
         "examples": [{"pattern": "^e$"}],
         "default": {"pattern": "^d$"},
@@ -191,7 +193,7 @@ def test_patterns_are_translated_everywhere_but_in_examples_defaults_consts_and_
         "items": [{"pattern": "^i$"}],
     }
     assert python_schema(schema) == {
-        "properties": {"code": {"type": "string", "pattern": r"^x\Z"}},
+        "properties": {"code": {"type": "string", "pattern": r"^x\Z"}, "price$": {"type": "number"}},
         "patternProperties": {r"^k\Z": {"pattern": r"^v\Z"}},
         "examples": [{"pattern": "^e$"}],
         "default": {"pattern": "^d$"},
@@ -213,3 +215,12 @@ def test_a_whole_float_for_an_integer_is_sent_as_an_integer_in_maps_of_any_key()
     unit = load_manifest().unit("callMethod")
     out = validate_inputs(unit, {"model": "res.partner", "method": "read", "recordIds": [7.0]})
     assert out["recordIds"] == [7] and type(out["recordIds"][0]) is int
+
+
+def test_unknown_inputs_are_named_all_with_the_inputs_there_are():
+    unit = load_manifest().unit("listRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner", "colour": 1, "size": 2})
+    assert err.value.message == "listRecords has no inputs 'colour', 'size'."
+    assert err.value.path == "colour"
+    assert err.value.hint is not None and err.value.hint.startswith("Its inputs are: ")
