@@ -224,3 +224,13 @@ def test_unknown_inputs_are_named_all_with_the_inputs_there_are():
     assert err.value.message == "listRecords has no inputs 'colour', 'size'."
     assert err.value.path == "colour"
     assert err.value.hint is not None and err.value.hint.startswith("Its inputs are: ")
+
+
+def test_a_long_refused_value_is_shown_cut_with_an_ellipsis():
+    unit = load_manifest().unit("listRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "X" * 100})
+    shown = '"' + "X" * 78 + "…"
+    assert err.value.message.startswith(
+        f"The input 'model' is not valid: {shown} does not have the expected form."
+    )
