@@ -234,3 +234,35 @@ def test_a_long_refused_value_is_shown_cut_with_an_ellipsis():
     assert err.value.message.startswith(
         f"The input 'model' is not valid: {shown} does not have the expected form."
     )
+
+
+def test_a_pattern_refusal_says_the_inputs_own_words_and_the_regular_expression():
+    unit = load_manifest().unit("callMethod")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner", "method": "_private"})
+    assert err.value.message == (
+        "The input 'method' is not valid: \"_private\" does not have the expected form. Give a public "
+        "method name: letters, digits and '_', starting with a letter (Odoo refuses private methods such "
+        "as _action_confirm remotely), e.g. action_confirm."
+    )
+    assert err.value.hint == "It must match the regular expression ^[A-Za-z][A-Za-z0-9_]*$."
+    assert err.value.path == "method"
+
+
+@pytest.mark.parametrize(
+    ("record_ids", "path", "message"),
+    [
+        (
+            "x",
+            "recordIds",
+            "'x' is not of type 'array'. A list of record ids (whole numbers ≥ 1), e.g. [42].",
+        ),
+        ([0], "recordIds.0", "0 is less than the minimum of 1."),  # the input's words fit it whole only
+    ],
+)
+def test_an_inputs_own_words_follow_a_refusal_of_the_input_itself(record_ids, path, message):
+    unit = load_manifest().unit("callMethod")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner", "method": "read", "recordIds": record_ids})
+    assert err.value.message == f"The input {path!r} is not valid: {message}"
+    assert err.value.path == path
