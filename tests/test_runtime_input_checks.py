@@ -266,3 +266,16 @@ def test_an_inputs_own_words_follow_a_refusal_of_the_input_itself(record_ids, pa
         validate_inputs(unit, {"model": "res.partner", "method": "read", "recordIds": record_ids})
     assert err.value.message == f"The input {path!r} is not valid: {message}"
     assert err.value.path == path
+
+
+def test_a_pattern_refusal_deep_in_a_row_says_that_values_own_words():
+    unit = load_manifest().unit("upsertRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(
+            unit, {"model": "res.partner", "records": [{"externalId": "bad id", "parameters": {"name": "x"}}]}
+        )
+    assert err.value.message == (
+        "The input 'records.0.externalId' is not valid: \"bad id\" does not have the expected form. An "
+        "external ID is module.name: letters, digits and '_' before the first dot, e.g. __import__.customer_42."
+    )
+    assert err.value.path == "records.0.externalId"
