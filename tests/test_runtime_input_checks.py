@@ -276,6 +276,7 @@ def test_a_pattern_refusal_deep_in_a_row_says_that_values_own_words():
         )
     assert err.value.message == (
         "The input 'records.0.externalId' is not valid: \"bad id\" does not have the expected form. An "
-        "external ID is module.name: letters, digits and '_' before the first dot, e.g. __import__.customer_42."
+        "external ID is module.name: letters, digits and '_' before the first dot, e.g. "
+        "__import__.customer_42."
     )
     assert err.value.path == "records.0.externalId"
