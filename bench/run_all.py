@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["overhead.py", "fetchall_memory.py", "xmlrpc_path.py", "startup.py", "poll_cost.py",
-           "calls_per_job.py", "readme_path.py"]
+           "mcp_overhead.py", "calls_per_job.py", "readme_path.py"]
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """recordWebhookTrigger on the real Odoo: how fast a change is emitted, and that none is lost or
-repeated when Odoo's fire-and-forget posts are lost or multiplied.
+repeated when Odoo's fire-and-forget posts are lost or multiplied. Every post is read back from
+Odoo before anything is emitted; the listener's requests to Odoo are counted too.
 
 Needs a real Odoo 19 with Automation Rules on this machine (Odoo posts to 127.0.0.1) and an
 administrator's API key (ODOO_URL, ODOO_DB, ODOO_ADMIN_API_KEY); skips without them. It runs the
@@ -126,13 +127,21 @@ def main() -> None:
     )
     posts = Counter[str]()  # every request Odoo made, by scenario
     scenario = ["subscribe"]
-    handle = listener.handle
+    check = listener.check
 
-    def counted(request: Any) -> Any:
+    def counted(query: str) -> Any:
         posts[scenario[0]] += 1
-        return handle(request)
+        return check(query)
 
-    listener.handle = counted  # type: ignore[method-assign]
+    listener.check = counted  # type: ignore[method-assign]
+    reads = Counter[str]()  # the listener's requests to Odoo, by scenario
+    call = listen_client.call
+
+    def counted_call(*args: Any, **kwargs: Any) -> Any:
+        reads[scenario[0]] += 1
+        return call(*args, **kwargs)
+
+    listen_client.call = counted_call  # type: ignore[method-assign]
     server = Server(make_app(listener), "127.0.0.1", port)
     server.start()
     listener.start()
@@ -267,6 +276,7 @@ def main() -> None:
             odoo.call("res.partner", "unlink", made[start : start + 200])
         results["rules_left_behind"] = len(left)
         results["posts_received"] = dict(posts)
+        results["listener_requests"] = dict(reads)
         odoo.close()
         listen_client.close()
 
@@ -306,6 +316,11 @@ def main() -> None:
             [
                 "posts received (latency, one create, bulk, deletes)",
                 " / ".join(str(posts[k]) for k in ("latency", "one_create", "bulk_create", "deletes")),
+                "",
+            ],
+            [
+                "listener's requests to Odoo (latency, one create, bulk, deletes)",
+                " / ".join(str(reads[k]) for k in ("latency", "one_create", "bulk_create", "deletes")),
                 "",
             ],
         ],

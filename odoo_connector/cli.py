@@ -16,8 +16,9 @@ exit status tells the kind of failure:
 130   interrupted by a second Ctrl-C
 ====  =====================================================================
 
-Everything written passes through redaction at the point it is written (:func:`_emit`,
-:class:`JsonLinesFormatter`): results, records, state files, logs and errors. Heavy imports happen
+Results, records and state files are written exactly as they came: data is never rewritten.
+Secrets are kept out where they enter (odoo_connector/errors.py says how); log lines pass through
+:func:`~odoo_connector.errors.redact` as a net (:class:`JsonLinesFormatter`). Heavy imports happen
 inside the commands so ``--help`` stays fast.
 """
 
@@ -47,8 +48,9 @@ _STATE_LOCK_WAIT = 60.0
 
 
 class JsonLinesFormatter(logging.Formatter):
-    """One JSON object per log line, redacted: stderr stays machine-readable and secret-free
-    whichever logger (ours, APScheduler's) wrote the line."""
+    """One JSON object per log line, redacted (long secrets and secret shapes: a log line holds
+    no data a user keeps): stderr stays machine-readable and secret-free whichever logger (ours,
+    APScheduler's, httpx's) wrote the line."""
 
     def format(self, record: logging.LogRecord) -> str:
         from .errors import redact
@@ -92,17 +94,16 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 
 def _emit(data: Any, stream: TextIO | None = None, *, indent: int | bool | None = True) -> None:
-    """The one way results reach stdout: redacted of every known secret, then written.
+    """The one way results reach stdout, written as they are: a record whose name holds a word
+    that is also the connection's password is data, and comes out unchanged.
 
     Indented for a person at a terminal; one compact line for a pipe or a file, which Python's
     C encoder writes several times faster (indented JSON takes the pure-Python path: a third of
     the CPU of a 20 000-record fetchAll)."""
-    from .errors import redact_data
-
     out = stream or sys.stdout
     if indent is True:
         indent = 2 if out.isatty() else None
-    out.write(_dumps(redact_data(data), indent=indent or None) + "\n")
+    out.write(_dumps(data, indent=indent or None) + "\n")
 
 
 def _read_json_arg(value: str | None, what: str) -> Any:
@@ -232,21 +233,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     conn = _connection(args)
     inputs = _read_json_arg(args.input, "--input")
     if getattr(args, "jsonl", False):
-        return _run_jsonl(args.key, conn, inputs)
+        return _run_jsonl(args.key, conn, inputs, debug=args.debug)
     if getattr(args, "input_jsonl", None):
         return _run_input_jsonl(args.key, conn, inputs, args.input_jsonl)
     if getattr(args, "output", None):
         return _run_to_file(args.key, conn, inputs, Path(args.output))
+    from .errors import OdooConnectorError
     from .runtime import invoke
 
-    _emit(invoke(args.key, conn, inputs))
+    try:
+        result = invoke(args.key, conn, inputs)
+    except OdooConnectorError as exc:
+        if exc.report is not None:
+            # a batch action that stopped: what it wrote before, as its result would say it, so
+            # a caller reading stdout never sends those rows again (the error line carries it too)
+            _emit({"data": exc.report})
+        raise
+    _emit(result)
     return EXIT_OK
 
 
 def _run_to_file(key: str, conn: Any, inputs: Any, path: Path) -> int:
     """``run KEY --output FILE``: the result's base64 ``content`` (downloadAttachment,
     getRecordPdf) is written to FILE as bytes, atomically (a failed run leaves no partial file, and
-    an existing FILE stays until the new one is whole), and the rest is printed without it."""
+    an existing FILE stays until the new one is whole), and the rest is printed without it.
+    exportRecords writes its pages into FILE as they are read: never the whole file in memory."""
     import base64
 
     from .errors import InputError
@@ -260,21 +271,29 @@ def _run_to_file(key: str, conn: Any, inputs: Any, path: Path) -> int:
     if data_schema and "content" not in data_schema.get("properties", {}):
         raise InputError(
             "--output writes the file of an action whose result has base64 content "
-            f"(downloadAttachment, getRecordPdf), not of {key}."
+            f"(downloadAttachment, getRecordPdf, exportRecords), not of {key}."
         )
     if path.is_dir():
         raise InputError(f"--output {str(path)!r} is a directory; name the file to write.")
-    result = invoke(key, conn, inputs)
-    data = result["data"] = dict(result["data"])
-    content: str = data.pop("content")
+    streamed = key == "exportRecords"  # written page by page into the file, never as base64
+    if not streamed:
+        result = invoke(key, conn, inputs)
+        data = result["data"] = dict(result["data"])
+        content: str = data.pop("content")
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
-            # decoded 1 MiB at a time: the file's bytes never sit in memory beside their base64
-            for start in range(0, len(content), 4 << 18):
-                handle.write(base64.b64decode(content[start : start + (4 << 18)]))
+            if streamed:
+                from .actions.export import writing_to
+
+                with writing_to(handle):
+                    result = invoke(key, conn, inputs)
+            else:
+                # decoded 1 MiB at a time: the file's bytes never sit in memory beside their base64
+                for start in range(0, len(content), 4 << 18):
+                    handle.write(base64.b64decode(content[start : start + (4 << 18)]))
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
@@ -311,7 +330,7 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
         try:
             data = invoke(key, conn, {**inputs, "records": chunk, "firstIndex": first})["data"]
         except OdooConnectorError as exc:
-            for row in getattr(exc, "report", {}).get("rows", []):
+            for row in (exc.report or {}).get("rows", []):
                 _emit(row, indent=None)
             if first:  # the error speaks of this chunk only
                 logging.getLogger("odoo_connector.progress").warning(
@@ -355,10 +374,15 @@ def _run_input_jsonl(key: str, conn: Any, inputs: Any, source: str) -> int:
     return EXIT_OK
 
 
-def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
+def _run_jsonl(key: str, conn: Any, inputs: Any, *, debug: bool = False) -> int:
     """listRecords as JSON lines: with fetchAll every record, streamed one page in memory at a
-    time; without it, the page that ``limit`` and ``offset`` select, as ``run`` would return it."""
-    from .errors import InputError
+    time; without it, the page that ``limit`` and ``offset`` select, as ``run`` would return it.
+
+    A fetchAll stream says on its closing stderr line whether it is whole: an INFO line with the
+    count when it is, else the error line with ``"incomplete": true``, the records ``written``,
+    the ``lastId`` written and ``resume``, the inputs that read the rest (records.RecordStream).
+    A reader of stdout alone cannot tell a cut stream from a short table."""
+    from .errors import InputError, OdooConnectorError
 
     if key != "listRecords":
         raise InputError(f"--jsonl writes the records of listRecords only, not of {key}.")
@@ -373,9 +397,24 @@ def _run_jsonl(key: str, conn: Any, inputs: Any) -> int:
     from .actions.records import stream_records
     from .client import make_client
 
+    progress = logging.getLogger("odoo_connector.progress")
     with make_client(conn) as client:
-        for record in stream_records(client, checked):
-            _emit(record, indent=None)
+        stream = stream_records(client, checked)
+        try:
+            for record in stream:
+                _emit(record, indent=None)
+        except BrokenPipeError:
+            raise  # the reader stopped reading (`| head`): it knows
+        except BaseException as exc:
+            where = {"written": stream.count, "lastId": stream.last_id, "resume": stream.resume}
+            if isinstance(exc, OdooConnectorError):
+                sys.stdout.flush()  # every record counted as written is out before the error says so
+                _fail({**exc.to_dict(debug=debug), "incomplete": True, **where})
+                return exc.exit_code
+            # Ctrl-C or a bug: said before main's own closing line (none for Ctrl-C)
+            progress.warning("%s: stopped early, the output is incomplete: %s", key, _dumps(where))
+            raise
+    progress.info("%s: %d records written, the output is complete", key, stream.count)
     return EXIT_OK
 
 
@@ -454,13 +493,11 @@ def _read_state(path: Path) -> Any:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it over: a crash leaves the old file."""
-    from .errors import redact
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(redact(text))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -536,6 +573,37 @@ def cmd_workbench(args: argparse.Namespace) -> int:
     return serve(manifest=load_manifest(args.manifest), port=args.port, open_browser=args.open)
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """The MCP server (docs/mcp.md) is an extra: its SDK is imported here only. The connection
+    and the policy are settled before serving, so a mistake exits 3 instead of failing each call."""
+    from .errors import ConnectionSettingsError, require_extra
+
+    require_extra("mcp", ("mcp",), "odoo-connector mcp")
+    from .hosts.mcp import serve_http, serve_stdio
+    from .hosts.tools import Policy, Toolbox
+    from .manifest import load_manifest
+
+    def names(text: str | None) -> frozenset[str]:
+        return frozenset(name.strip() for name in (text or "").split(",") if name.strip())
+
+    manifest = load_manifest(args.manifest)
+    unknown = sorted(names(args.allow_keys) - {unit.key for unit in manifest.units()})
+    if unknown:
+        raise ConnectionSettingsError(f"--allow-keys names no unit: {', '.join(unknown)}.")
+    policy = Policy(read_only=args.read_only, keys=names(args.allow_keys), models=names(args.allow_models))
+    toolbox = Toolbox(manifest, _connection(args), policy)
+    if not args.http:
+        return serve_stdio(toolbox)
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env, "").strip()
+        if len(token) < 16:
+            raise ConnectionSettingsError(
+                f"${args.token_env} (--token-env) must hold the bearer token, at least 16 characters."
+            )
+    return serve_http(toolbox, port=args.port, token=token)
+
+
 class _UsageError(Exception):
     pass
 
@@ -548,8 +616,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 _ENVIRONMENT = (
-    "Connection: --connection FILE.json, or the variables ODOO_URL, ODOO_PORT, ODOO_DB, ODOO_TIMEOUT and "
-    "ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both are set), with the "
+    "Connection: --connection FILE.json, or the variables ODOO_URL, ODOO_PORT, ODOO_DB, ODOO_TIMEOUT, "
+    "ODOO_RETRY_FOR and ODOO_API_KEY (or ODOO_USERNAME and ODOO_PASSWORD; the API key wins when both "
+    "are set), with the "
     "optional defaults ODOO_COMPANY_ID, ODOO_LANGUAGE and ODOO_TIMEZONE. "
     "ODOO_CONNECTOR_MANIFEST names another connector.yaml; ODOO_CONNECTOR_FIELDS_CACHE=off keeps no "
     "fields cache between runs. "
@@ -628,8 +697,8 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
     run.add_argument(
         "--output",
         metavar="FILE",
-        help="for an action returning a file (downloadAttachment, getRecordPdf): write its bytes to "
-        "FILE and print the rest of the result without content",
+        help="for an action returning a file (downloadAttachment, getRecordPdf, exportRecords): write "
+        "its bytes to FILE and print the rest of the result without content",
     )
     run.set_defaults(func=cmd_run)
 
@@ -708,15 +777,32 @@ def _parser(with_keys: bool = False) -> argparse.ArgumentParser:
     workbench.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     workbench.add_argument("--open", action="store_true", help="open the page in the default browser")
     workbench.set_defaults(func=cmd_workbench)
+
+    mcp = sub.add_parser(
+        "mcp",
+        parents=[with_connection],
+        help="serve the units as MCP tools for AI agents, over stdio (needs the mcp extra; docs/mcp.md)",
+        epilog=_ENVIRONMENT,
+    )
+    mcp.add_argument("--read-only", action="store_true", help="offer only the tools that only read")
+    mcp.add_argument("--allow-keys", metavar="KEY,KEY", help="offer only these units")
+    mcp.add_argument("--allow-models", metavar="MODEL,MODEL", help="refuse every other model before sending")
+    mcp.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
+    mcp.add_argument("--port", type=int, default=8766, help="--http: port on 127.0.0.1 (default 8766; 0 any)")
+    mcp.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help="--http: the variable holding the bearer token (default: one is made and printed on stderr)",
+    )
+    mcp.set_defaults(func=cmd_mcp)
     return parser
 
 
 def _fail(error: dict[str, Any]) -> None:
-    """The error line: one JSON line, always the last thing on stderr."""
-    from .errors import redact_data
-
+    """The error line: one JSON line, always the last thing on stderr. Its words were scrubbed
+    when the error was built; what else it carries (a per-row report) is data, left whole."""
     sys.stderr.flush()
-    sys.stderr.write(_dumps({"error": redact_data(error)}) + "\n")
+    sys.stderr.write(_dumps({"error": error}) + "\n")
     sys.stderr.flush()
 
 

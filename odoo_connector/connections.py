@@ -133,6 +133,8 @@ class _ConnectionBase(BaseModel):
     database: str
     # seconds one request may take in all (client/http.py: deadline); None = the default, 120 s
     timeout: Annotated[float, Field(ge=1, le=3600)] | None = None
+    # seconds a read keeps retrying through an Odoo restart (client/http.py); None = 60, 0 = never
+    retry_for: Annotated[float, Field(ge=0, le=3600)] | None = Field(default=None, alias="retryFor")
     # defaults for every call's context (odoo_connector/context.py); a call's context overrides them
     company_id: Annotated[int, Field(ge=1, le=2147483647)] | None = Field(default=None, alias="companyId")
     language: str | None = None
@@ -240,7 +242,14 @@ class BasicAuthConnection(_ConnectionBase):
 
 Connection = ApiKeyConnection | BasicAuthConnection
 
-_FIELD_NAMES = {"base_url": "baseUrl", "api_key": "apiKey", "company_id": "companyId"}
+_FIELD_NAMES = {
+    "base_url": "baseUrl",
+    "api_key": "apiKey",
+    "company_id": "companyId",
+    "retry_for": "retryFor",
+}
+# fields in seconds, which a form or a variable may give as text: (smallest, largest)
+_SECONDS = {"timeout": (1, 3600), "retryFor": (0, 3600)}
 
 
 def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
@@ -267,16 +276,17 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
                 path="companyId",
             )
         values["companyId"] = int(text)
-    if "timeout" in values and isinstance(values["timeout"], str):
-        text = values["timeout"].strip()
-        try:
-            values["timeout"] = float(text) if text.isascii() else None
-        except ValueError:
-            values["timeout"] = None
-        if values["timeout"] is None:
-            raise ConnectionSettingsError(
-                f"The timeout must be a number of seconds from 1 to 3600, not {text!r}.", path="timeout"
-            )
+    for name, (low, high) in _SECONDS.items():
+        if name in values and isinstance(values[name], str):
+            text = values[name].strip()
+            try:
+                values[name] = float(text) if text.isascii() else None
+            except ValueError:
+                values[name] = None
+            if values[name] is None:
+                raise ConnectionSettingsError(
+                    f"The {name} must be a number of seconds from {low} to {high}, not {text!r}.", path=name
+                )
     model: type[ApiKeyConnection] | type[BasicAuthConnection]
     if kind == API_KEY:
         model = ApiKeyConnection
@@ -309,7 +319,7 @@ def parse_connection(data: Mapping[str, Any] | Connection) -> Connection:
 
 
 def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
-    """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT``, ``ODOO_COMPANY_ID``,
+    """``ODOO_URL``, ``ODOO_PORT``, ``ODOO_DB``, ``ODOO_TIMEOUT``, ``ODOO_RETRY_FOR``, ``ODOO_COMPANY_ID``,
     ``ODOO_LANGUAGE``, ``ODOO_TIMEZONE`` and ``ODOO_API_KEY`` or
     ``ODOO_USERNAME``/``ODOO_PASSWORD``; the API key wins when both are set, because JSON-2 is the
     supported API and XML-RPC is deprecated."""
@@ -319,6 +329,7 @@ def connection_from_env(environ: Mapping[str, str] | None = None) -> Connection:
         "port": env.get("ODOO_PORT") or None,
         "database": env.get("ODOO_DB", ""),
         "timeout": env.get("ODOO_TIMEOUT") or None,
+        "retryFor": env.get("ODOO_RETRY_FOR") or None,
         "companyId": env.get("ODOO_COMPANY_ID") or None,
         "language": env.get("ODOO_LANGUAGE") or None,
         "timezone": env.get("ODOO_TIMEZONE") or None,

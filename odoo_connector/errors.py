@@ -20,19 +20,32 @@
 
 Every error carries a ``message`` for the user (Odoo's own words where Odoo gave some), a ``hint``
 saying what to do, and a ``detail`` for debugging (Odoo's server traceback) that is never shown
-unless debug output is asked for. Secrets never leave in any of them: every error redacts its own
-message, hint and detail when it is built, with the secrets of every connection the process has
-parsed (:func:`register_secret`). The other output channels (results on stdout, log lines, trigger
-state, webhook bodies) pass through :func:`redact` or :func:`redact_data` where they are written.
+unless debug output is asked for.
+
+Secrets are kept out where they could enter, never searched for in data. Records, results,
+trigger state and webhook bodies are written exactly as Odoo gave them: with the password
+``integration``, a partner named "R3 integration partner" is data, and rewriting it would store
+``<redacted>`` in Odoo the next time a flow writes the record back. Odoo does not put the key or
+password in its data; a secret reaches a message through an echo of the request that carried it:
+the Authorization header or the XML-RPC params quoted back in an error body or a fault string, a
+URL in an exception's words. The code
+that sent the request scrubs exactly that echo (:func:`redact` with the request's own secrets:
+a short password only where it stands as a whole quoted or delimited value). A text-wide search
+remains only in free text (log lines and error messages, which hold no data a user keeps), and
+only for secrets of :data:`LONG_SECRET` characters or more (API keys, generated tokens), which no
+ordinary word matches (:func:`register_secret`).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import threading
 from typing import Any, ClassVar
 
 __all__ = [
+    "LONG_SECRET",
     "AccessDeniedError",
     "AuthenticationError",
     "ConfigurationError",
@@ -48,8 +61,9 @@ __all__ = [
     "ServerError",
     "TransportError",
     "UnsupportedServerError",
+    "input_path",
+    "install_line",
     "redact",
-    "redact_data",
     "register_secret",
     "require_extra",
 ]
@@ -69,6 +83,9 @@ class OdooConnectorError(Exception):
 
     exit_code: ClassVar[int] = 1
     default_hint: ClassVar[str] = ""
+    # A batch action that stopped: the per-row report of what it wrote before (and whether the
+    # batch in flight was written), so a caller never sends written rows again.
+    report: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -80,8 +97,8 @@ class OdooConnectorError(Exception):
         status: int | None = None,
         path: str | None = None,
     ) -> None:
-        # Redacted here, once, whatever built the error: a proxy's text page that echoes the
-        # Authorization header reaches the user only through this constructor.
+        # A net under the scrubbing done where echoes enter (client/mapping.py): long secrets and
+        # secret shapes only, so a login or an external ID holding a weak password stays whole.
         message = redact(message)
         super().__init__(message)
         self.message = message
@@ -114,6 +131,8 @@ class OdooConnectorError(Exception):
             out["status"] = self.status
         if debug and self.detail:
             out["detail"] = self.detail
+        if self.report is not None:
+            out["report"] = self.report
         return out
 
 
@@ -158,6 +177,19 @@ class DatabaseNotFoundError(ConfigurationError):
 
 class UnsupportedServerError(ConfigurationError):
     default_hint = "Check the base URL points at an Odoo server."
+
+
+def input_path(*parts: str | int) -> str:
+    """Where in the inputs a problem is, as people read it: ``records[3].parameters.country_id``.
+    Integers are list positions; strings are names, possibly dotted already; empty parts are
+    skipped. The one spelling of an input path in every error (CLI, workbench, runtime)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        elif part != "":
+            out += f".{part}" if out else str(part)
+    return out
 
 
 def install_line(extra: str) -> str:
@@ -253,10 +285,21 @@ class TransportError(OdooConnectorError):
 _GROUP_LINE = re.compile(r"^\s*-\s+(.+?)\s*$")
 
 
+_FIELD_GROUPS = re.compile(
+    r"^Groups: allowed for groups ((?:'[^']*'|\"[^\"]*\")(?:, (?:'[^']*'|\"[^\"]*\"))*)", re.MULTILINE
+)
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
 def parse_groups(message: str) -> list[str]:
     """Odoo lists the groups that would allow an operation as ``\\t- Name`` lines after
     "This operation is allowed for the following groups:"; we surface them so the user can ask
-    for exactly that group instead of reading a wall of text."""
+    for exactly that group instead of reading a wall of text. A field a group guards
+    (``credit_limit``) is refused with "Groups: allowed for groups 'A', 'B'" instead (shown to
+    users with the technical features, as an API user usually is)."""
+    field = _FIELD_GROUPS.search(message)
+    if field:
+        return [a or b for a, b in _QUOTED.findall(field.group(1))]
     marker = "allowed for the following groups:"
     if marker not in message:
         return []
@@ -287,10 +330,21 @@ def access_hint(groups: list[str]) -> str:
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
-    re.compile(r"(?i)((?:api[_-]?key|apikey|password|passwd|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+    # a credential named in a query string, a DSN or a JSON text: password=…, "apiKey": "…",
+    # ?access_token=… (a portal link), ?token=… (a webhook URL)
+    re.compile(
+        r"(?i)((?:api[_-]?key|apikey|password|passwd|secret|(?<![a-z])(?:access_)?token)[\"']?\s*[:=]\s*[\"']?)"
+        r"[^\s\"',;&]+"
+    ),
     re.compile(r"\b[0-9a-f]{40}\b"),
+    # the password of a URL's user info (a DSN, a proxy URL): scheme://user:<password>@host
+    re.compile(r"(://[^:/@\s]*:)[^@/\s]+(?=@)"),
 ]
-_MIN_SECRET = 4  # shorter values would blank out ordinary words and numbers
+# Secrets at least this long are searched for in free text (log lines, error messages) wherever
+# the process has seen them: an API key or a generated token is no word of any language, while a
+# password such as "admin" or "integration" is, and would be found inside "administrator" or
+# "integration@example.com". A shorter secret is scrubbed only where its own request is echoed.
+LONG_SECRET = 16
 
 _known_lock = threading.Lock()
 # Connection secrets live as long as the process. Secrets handed back by Odoo (a portal token per
@@ -304,14 +358,15 @@ _combined: re.Pattern[str] | None = None  # every known secret in one pattern, r
 
 
 def register_secret(*values: str, lasting: bool = True) -> None:
-    """Remembers secret values, so every output channel redacts them without being handed them.
-    Connections register their API key or password when they are parsed (``lasting``); a value
-    Odoo hands back that must not be shown (a portal token) is registered where it is received,
-    with ``lasting=False``."""
+    """Remembers secret values of :data:`LONG_SECRET` characters or more, so that log lines and
+    error messages never show them wherever they come from. Connections register their API key or
+    password when they are parsed (``lasting``); a value Odoo hands back that must not be shown (a
+    portal token) is registered where it is received, with ``lasting=False``. Shorter values are
+    not remembered: searching text for them would rewrite ordinary words."""
     global _combined
     with _known_lock:
         for value in values:
-            if not value or len(value) < _MIN_SECRET or value in _lasting:
+            if not value or len(value) < LONG_SECRET or value in _lasting:
                 continue
             if lasting:
                 _handed_back.pop(value, None)
@@ -324,66 +379,85 @@ def register_secret(*values: str, lasting: bool = True) -> None:
             _combined = None
 
 
-def _secret_source(value: str) -> str:
-    """The value as a whole token: a weak password such as ``admin`` must not turn
-    "administrator" into "<redacted>istrator", while ``bearer <key>``, ``"<key>"`` or
-    ``key=<key>&`` still match."""
+def _whole_token(value: str) -> str:
+    """The value as a whole token: ``bearer <key>``, ``"<key>"`` or ``key=<key>&`` match, a
+    longer word that merely contains it does not."""
     before = r"(?<![A-Za-z0-9])" if value[0].isalnum() else ""
     after = r"(?![A-Za-z0-9])" if value[-1].isalnum() else ""
     return before + re.escape(value) + after
 
 
-def _one_pattern(values: Any) -> re.Pattern[str] | None:
-    # longest first: a secret containing another is replaced whole
-    ordered = sorted({v for v in values if v and len(v) >= _MIN_SECRET}, key=len, reverse=True)
-    return re.compile("|".join(f"(?:{_secret_source(v)})" for v in ordered)) if ordered else None
+def _as_echoed(value: str) -> str:
+    """A short secret where an echo of its request shows it as a whole value, and nowhere else:
+    quoted (a Python repr or JSON of the XML-RPC params), an XML element's text (the XML-RPC
+    body), after ``bearer `` (the Authorization header), after ``=`` up to the next delimiter (a
+    query string, a DSN), between ``:`` and ``@`` (a URL's user info). With the password
+    ``admin``, ``'admin'`` goes and ``'base.set_admin'`` or ``'admin@example.com'`` stay."""
+    text = re.escape(value)
+    end = r"(?=[\s&;,'\"<>\\)\]}]|$)"
+    return (
+        rf"(?<=')(?:{text})(?=')"
+        rf"|(?<=\")(?:{text})(?=\\?\")"
+        rf"|(?<=>)(?:{text})(?=<)"
+        rf"|(?<==)(?:{text}){end}"
+        rf"|(?<=:)(?:{text})(?=@)"
+        rf"|(?<=[Bb][Ee][Aa][Rr][Ee][Rr] )(?:{text}){end}"
+    )
 
 
-def _pattern(secrets: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    """One pattern for every known secret plus ``secrets``: one search per string written."""
+def _forms(value: str) -> set[str]:
+    """The ways a request may carry ``value``: as is, %-encoded (a URL), XML-escaped (the XML-RPC
+    body), and escaped as a Python repr or JSON string quotes it."""
+    from urllib.parse import quote
+    from xml.sax.saxutils import escape
+
+    return {value, quote(value, safe=""), escape(value), repr(value)[1:-1], json.dumps(value)[1:-1]}
+
+
+def _one_pattern(long_values: Any, echoed: Any = ()) -> re.Pattern[str] | None:
+    sources = [
+        # longest first: a secret containing another is replaced whole
+        *(_whole_token(v) for v in sorted(set(long_values), key=len, reverse=True)),
+        *(_as_echoed(v) for v in sorted(set(echoed), key=len, reverse=True)),
+    ]
+    return re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
+
+
+def _known_pattern() -> re.Pattern[str] | None:
+    """Every registered secret in one pattern: one search per string written."""
     global _combined
     with _known_lock:
         if _combined is None and (_lasting or _handed_back):
             _combined = _one_pattern([*_lasting, *_handed_back])
-        known, extra = _combined, [v for v in secrets if v not in _lasting and v not in _handed_back]
-        if not extra:
-            return known
-        return _one_pattern([*_lasting, *_handed_back, *extra])
+        return _combined
+
+
+@functools.lru_cache(maxsize=64)
+def _request_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The secrets one request carried, in every form an echo may show them (built once per set:
+    a failing poll reports its errors with the same connection's secrets again and again)."""
+    forms = {form for value in secrets if value for form in _forms(value)}
+    return _one_pattern(
+        [f for f in forms if len(f) >= LONG_SECRET], [f for f in forms if len(f) < LONG_SECRET]
+    )
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Removes known secret values and anything shaped like a bearer token or an Odoo API key
-    (40 hex characters). Applied to every error, log line and debug output, because Odoo and
-    proxies in front of it echo request parts (the XML-RPC params, an Authorization header) in
-    error bodies."""
-    pattern = _pattern(secrets)
-    if pattern is not None:
-        text = pattern.sub("<redacted>", text)
+    """Free text (a log line, an error message, an error body or an exception's words), never
+    data, without secrets.
+
+    ``secrets`` are those of the request whose answer or failure ``text`` reports: each is
+    removed where an echo of that request shows it (a short one only as a whole quoted or
+    delimited value, see :func:`_as_echoed`; one of :data:`LONG_SECRET` characters or more
+    anywhere). Every registered secret is removed anywhere, and so is anything shaped like a
+    bearer token, a ``password=`` or ``token=`` value, a URL's password or an Odoo API key (40
+    hex characters)."""
+    for pattern in (_request_pattern(tuple(secrets)) if secrets else None, _known_pattern()):
+        if pattern is not None:
+            text = pattern.sub("<redacted>", text)
     for shape in _SECRET_PATTERNS:
         if shape.groups:
             text = shape.sub(lambda m: m.group(1) + "<redacted>", text)
         else:
             text = shape.sub("<redacted>", text)
     return text
-
-
-def redact_data(value: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
-    """``value`` (JSON-like data: results, records, state, webhook bodies) with every known secret
-    value replaced in its strings and keys.
-
-    Only exact secret values are removed here, not shapes: a record's 40-hex checksum or an
-    access token the user asked for is data, and data must reach them unchanged."""
-    pattern = _pattern(secrets)
-    if pattern is None:
-        return value
-
-    def clean(item: Any) -> Any:
-        if isinstance(item, str):
-            return pattern.sub("<redacted>", item) if pattern.search(item) else item
-        if isinstance(item, dict):
-            return {clean(k): clean(v) for k, v in item.items()}
-        if isinstance(item, list | tuple):
-            return [clean(v) for v in item]
-        return item
-
-    return clean(value)

@@ -82,16 +82,24 @@ class Lifecycle(_Model):
 
     Each entry is ``module:function``: ``subscribe(connection, inputs, webhook_url)`` returns the
     subscription state; ``unsubscribe(connection, state)`` removes what subscribe created;
-    ``receive(state, request)`` turns one incoming request into the records to emit and the next
-    state. The unit's ``handler`` stays the poll a platform runs on a schedule.
+    ``receive(connection, state, request)`` turns one incoming request into the records to emit
+    and the next state (it reads them from Odoo: a post is only a hint); ``exists(connection,
+    state)`` says whether the subscription still works in Odoo (after a crash). The unit's
+    ``handler`` stays the poll a platform runs on a schedule.
     """
 
     subscribe: str
     unsubscribe: str
     receive: str
+    exists: str
 
     def functions(self) -> dict[str, str]:
-        return {"subscribe": self.subscribe, "unsubscribe": self.unsubscribe, "receive": self.receive}
+        return {
+            "subscribe": self.subscribe,
+            "unsubscribe": self.unsubscribe,
+            "receive": self.receive,
+            "exists": self.exists,
+        }
 
 
 def _import(path: str) -> Callable[..., Any]:
@@ -108,6 +116,13 @@ class UnitSpec(_Model):
     description: str
     handler: str
     connections: list[str]
+    # What a host may tell a user or an agent before running the unit (docs/manifest.md): it only
+    # reads; it deletes or changes data in a way writing again cannot undo; a retry after a
+    # timeout is safe; the Odoo groups it needs beyond an internal user's.
+    read_only: bool = Field(alias="readOnly")
+    destructive: bool
+    idempotent: bool
+    groups: list[str]
     inputs: str
     output: str
     example: str
@@ -129,6 +144,7 @@ class UnitSpec(_Model):
 
 
 class Manifest(_Model):
+    format_version: Literal[1] = Field(alias="formatVersion")
     name: str
     label: str
     version: str
@@ -280,7 +296,8 @@ _EXPECTED_PARAMS = {"action": 2, "dataSource": 2, "trigger": 3}
 _LIFECYCLE_PARAMS = {
     "subscribe": "(connection, inputs, webhook_url)",
     "unsubscribe": "(connection, state)",
-    "receive": "(state, request)",
+    "receive": "(connection, state, request)",
+    "exists": "(connection, state)",
 }
 
 
@@ -446,6 +463,101 @@ def _dynamic_schema_problems(manifest: Manifest) -> Iterator[str]:
                     yield f"{where}.inputs.{key}: {source.key} takes no input {key!r}"
 
 
+def _value_types(prop: dict[str, Any]) -> set[str]:
+    """The scalar types an input takes: its own, its items' (a list of picks) and its
+    ``oneOf``/``anyOf`` branches' (companyId: an id, or a list of ids)."""
+    kinds = _types(prop) - {"array"}
+    if isinstance(prop.get("items"), dict):
+        kinds |= _value_types(prop["items"])
+    for branch in [*(prop.get("oneOf") or []), *(prop.get("anyOf") or [])]:
+        if isinstance(branch, dict):
+            kinds |= _value_types(branch)
+    return kinds
+
+
+def _walk_properties(schema: Any, path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every property of an input schema, nested objects included: ``(path, name, property)``."""
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if isinstance(prop, dict):
+            yield f"{path}.{name}", name, prop
+            yield from _walk_properties(prop, f"{path}.{name}.properties")
+
+
+def _data_source_binding_problems(manifest: Manifest) -> Iterator[str]:
+    """The picklist binding a platform implements (docs/manifest.md, "Picklists"), held true:
+
+    * ``x-dataSource`` names a data source of this manifest, on an input whose type is a string
+      or an integer (the platform turns the option's string ``key`` into that type);
+    * each input the data source requires, and is not given as an ``x-dataSourceInputs``
+      constant, is an input of the unit by the same name (the form fills it from there);
+    * a data source marks at most one input ``x-search`` (where the user's typed text goes), a
+      string.
+    """
+    sources = {unit.key: unit for unit in manifest.data_sources}
+    for source in manifest.data_sources:
+        properties = list(_walk_properties(source.input_schema, "$.properties"))
+        searched = [name for _, name, prop in properties if prop.get("x-search")]
+        if len(searched) > 1:
+            yield f"{source.inputs}: x-search on {searched}: at most one input takes the typed search"
+        for _, name, prop in properties:
+            if prop.get("x-search") and _types(prop) != {"string"}:
+                yield f"{source.inputs}: $.properties.{name}.x-search: the search input must be a string"
+    for unit in manifest.units():
+        own = set((unit.input_schema.get("properties") or {}).keys())
+        for path, _, prop in _walk_properties(unit.input_schema, "$.properties"):
+            if "x-dataSource" not in prop:
+                continue
+            where = f"{unit.inputs}: {path}.x-dataSource"
+            picker = sources.get(str(prop["x-dataSource"]))
+            if picker is None:
+                yield f"{where}: {prop['x-dataSource']!r} is not a data source of this manifest"
+                continue
+            kinds = _value_types(prop)
+            if not kinds or not kinds <= {"string", "integer", "null"}:
+                shown = "/".join(sorted(kinds)) or "untyped"
+                yield f"{where}: fills a {shown} input; options fill strings or integers (or lists of them)"
+            constants = prop.get("x-dataSourceInputs") or {}
+            for needed in picker.input_schema.get("required") or []:
+                if needed not in constants and needed not in own:
+                    yield f"{where}: {picker.key} needs {needed!r}, and {unit.key} has no input of that name"
+
+
+def describe_schema_path() -> Path:
+    """``schemas/describe.schema.json``: the contract of ``describe``'s output, from the source
+    tree or where a wheel installs it (beside the default manifest, whatever manifest is read)."""
+    for candidate in (
+        Path(__file__).resolve().parent.parent / "schemas" / "describe.schema.json",
+        Path(sys.prefix) / "share" / "odoo-connector" / "schemas" / "describe.schema.json",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ManifestError("schemas/describe.schema.json not found beside the installed connector.")
+
+
+def _describe_problems(manifest: Manifest) -> Iterator[str]:
+    """``describe``'s output keeps the documented contract (schemas/describe.schema.json)."""
+    from jsonschema import Draft202012Validator
+
+    schema = _read_json(describe_schema_path())
+    for err in Draft202012Validator(schema).iter_errors(manifest.describe()):
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        yield f"describe: {where}: {err.message}"
+
+
+def _metadata_problems(unit: UnitSpec, where: str) -> Iterator[str]:
+    """The per-unit flags must not contradict each other: a host hides writes behind ``readOnly``
+    and retries behind ``idempotent``, so a wrong combination would mislead it."""
+    if unit.read_only and unit.destructive:
+        yield f"{where}: $.destructive: a readOnly unit cannot be destructive"
+    if unit.read_only and not unit.idempotent:
+        yield f"{where}: $.idempotent: a readOnly unit is idempotent (a read is safe to retry)"
+    for i, group in enumerate(unit.groups):
+        if not _is_text(group):
+            yield f"{where}: $.groups[{i}]: empty group name"
+    if len(set(unit.groups)) != len(unit.groups):
+        yield f"{where}: $.groups: a group is named twice"
+
+
 def validate_manifest(manifest: Manifest) -> list[str]:
     """Every problem found, each naming the file and the JSON path; empty when all is well."""
     from jsonschema import Draft202012Validator  # imported here: ~80 ms a one-shot run never needs
@@ -499,6 +611,7 @@ def validate_manifest(manifest: Manifest) -> list[str]:
             except SchemaError:
                 pass
         problems.extend(_lifecycle_problems(unit, where))
+        problems.extend(_metadata_problems(unit, where))
         try:
             handler = unit.load_handler()
         except Exception as exc:
@@ -517,4 +630,6 @@ def validate_manifest(manifest: Manifest) -> list[str]:
                 f"parameters; a {unit.kind} handler takes {shape}"
             )
     problems.extend(_dynamic_schema_problems(manifest))
+    problems.extend(_data_source_binding_problems(manifest))
+    problems.extend(_describe_problems(manifest))
     return problems

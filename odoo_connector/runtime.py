@@ -35,7 +35,7 @@ import fastjsonschema
 from .connections import BASIC_AUTH, Connection, parse_connection
 from .context import odoo_context
 from .context import using as using_context
-from .errors import AccessDeniedError, InputError, OdooConnectorError
+from .errors import AccessDeniedError, InputError, OdooConnectorError, input_path
 from .manifest import Manifest, UnitSpec, load_manifest
 
 if TYPE_CHECKING:  # jsonschema is imported only to word an error (~80 ms of start-up otherwise)
@@ -263,7 +263,7 @@ def validate_inputs(unit: UnitSpec, inputs: Mapping[str, Any]) -> dict[str, Any]
     errors = sorted(validator.iter_errors(coerced), key=lambda e: (len(e.path), list(map(str, e.path))))
     if errors:
         err = errors[0]
-        path = ".".join(str(p) for p in err.path)
+        path = input_path(*err.path)
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else err.message
             raise InputError(f"The input {missing!r} is required for {unit.key}.", path=missing)

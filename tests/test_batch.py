@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from odoo_connector import invoke, load_manifest
-from odoo_connector.errors import InputError, OdooValidationError
+from odoo_connector.errors import AccessDeniedError, InputError, OdooValidationError
 
 pytestmark = pytest.mark.recordable
 
@@ -237,7 +237,7 @@ def test_stop_mode_names_the_failing_row_and_the_batches_written(conn, cleanup, 
         f"Row 3, field 'country_id': {NO_COUNTRY}. Nothing of batch 2 (rows 2 to 3) was written. "
         "1 batch was written before it (2 rows, 0 to 1). Rows after it were not sent."
     )
-    assert err.value.path == "records.3.parameters.country_id"
+    assert err.value.path == "records[3].parameters.country_id"
     assert sorted(written) == [f"{prefix} Stop0", f"{prefix} Stop1"]
     not_written = {"type": "NotWritten", "message": "not written: the run stopped at row 2"}
     assert err.value.report == {  # type: ignore[attr-defined]
@@ -390,7 +390,7 @@ def test_rows_name_related_records_and_selections_as_people_write_them(conn, cle
             "type": "InputError",
             "message": "parameters.country_id: no res.country record named 'Nowhereland' that this user "
             "can see (the name must match whole, case aside)",
-            "path": "parameters.country_id",
+            "path": "records[1].parameters.country_id",  # the whole path, as a stop names it
         },
     }
     assert (report["written"], report["failed"]) == (2, 1)
@@ -442,3 +442,67 @@ def test_the_chatter_stays_quiet_unless_track_history_is_asked(conn, cleanup, pr
     assert chatter(quiet[0]) == (0, 0)
     notes, followers = chatter(loud[0])
     assert notes >= 1 and followers >= 1
+
+
+def test_create_records_of_contacts_under_a_parent_works_for_an_ordinary_user(conn, cleanup, prefix):
+    """Odoo's load, creating a contact under a parent, copies the parent's accounting fields
+    without sudo (credit_limit: Accounting groups only); those rows are created with create."""
+    parent = run(
+        conn,
+        "createRecord",
+        model="res.partner",
+        parameters={"name": f"{prefix} Parent Co", "is_company": True},
+    )
+    cleanup.append(("res.partner", parent))
+    report = run(
+        conn,
+        "createRecords",
+        model="res.partner",
+        records=[{"parameters": {"name": f"{prefix} Child {i}", "parent_id": parent}} for i in range(2)],
+    )
+    cleanup.extend(("res.partner", i) for i in ids_of(report))
+    assert (report["written"], report["created"], report["failed"]) == (2, 2, 0)
+    matched = run(
+        conn,
+        "upsertRecords",
+        model="res.partner",
+        matchFields=["email"],
+        records=[
+            {"parameters": {"name": f"{prefix} Child 2", "email": "child2@example.com", "parent_id": parent}}
+        ],
+    )
+    cleanup.extend(("res.partner", i) for i in ids_of(matched))
+    assert (matched["written"], matched["created"]) == (1, 1)
+    children = run(
+        conn,
+        "listRecords",
+        model="res.partner",
+        domain=[["parent_id", "=", parent]],
+        fields=["name", "commercial_partner_id"],
+        order="id",
+    )
+    assert [(c["id"], c["commercial_partner_id"][0]) for c in children] == [
+        (i, parent) for i in ids_of(report) + ids_of(matched)
+    ]
+
+
+def test_upsert_by_external_id_of_a_contact_under_a_parent_names_the_accounting_groups(conn, cleanup, prefix):
+    """A row named by external ID needs load, which reads the parent's credit_limit: the error
+    names the groups Odoo names, and does not blame the field names."""
+    parent = run(
+        conn,
+        "createRecord",
+        model="res.partner",
+        parameters={"name": f"{prefix} Parent Co", "is_company": True},
+    )
+    cleanup.append(("res.partner", parent))
+    records = [
+        {"externalId": xid(prefix, "child"), "parameters": {"name": f"{prefix} Child", "parent_id": parent}}
+    ]
+    with pytest.raises(AccessDeniedError) as err:
+        run(conn, "upsertRecords", model="res.partner", records=records)
+    assert err.value.groups == ["Show Accounting Features - Readonly", "Accounting / Invoicing"]
+    assert "Odoo's import (load) reads 'credit_limit' on its own here" in err.value.message
+    assert "field names" not in err.value.hint
+    assert "Show Accounting Features - Readonly" in err.value.hint
+    assert f"{prefix} Child" not in names(conn, prefix)

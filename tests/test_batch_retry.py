@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from odoo_connector import client as client_module
@@ -167,7 +168,7 @@ def test_delete_in_stop_mode_names_the_missing_row_and_deletes_nothing_of_its_ba
         "Row 1: No res.partner record with id 99 (it does not exist or was deleted). Nothing of batch 1 "
         "(rows 0 to 2) was written. No batch was written before it. Rows after it were not sent."
     )
-    assert err.value.path == "records.1"
+    assert err.value.path == "records[1]"
     assert sorted(fake.tables["res.partner"]) == [first, second]
 
 
@@ -251,3 +252,93 @@ def test_a_model_too_big_to_scan_for_the_call_is_written_as_given(fake, monkeypa
     ]
     small = invoke("upsertRecords", CONN, {"model": "res.partner", "records": rows(3)}, client=client)["data"]
     assert (small["written"], small["unchanged"]) == (0, 3)  # 6 records, at most max(5, 2 * 3)
+
+
+def _valid_report(key: str, report: dict[str, Any]) -> None:
+    """The report an error carries has the shape of the action's result."""
+    from jsonschema import Draft202012Validator
+
+    from odoo_connector import load_manifest
+
+    Draft202012Validator(load_manifest().unit(key).output_schema).validate({"data": report})
+
+
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_the_rows_of_a_batch_whose_answer_was_lost_say_written_unknown_as_the_error_does(fake, transport):
+    client = fake_client(fake, fake_connection(transport))
+    client.session.sleep = lambda seconds: None
+    # the second load commits, then its answer is lost (by matchFields: never sent again)
+    fake.on_call("load", lambda: setattr(fake, "lose_load_answers", 1), nth=2)
+    records = [{"parameters": {"name": f"M{i}", "email": f"m{i}@example.com"}} for i in range(5)]
+    inputs = {"model": "res.partner", "records": records, "matchFields": ["email"], "batchSize": 2}
+    with pytest.raises(TransportError) as err:
+        invoke("upsertRecords", CONN, inputs, client=client)
+    assert fake.methods().count("load") == 2
+    assert "Batch 2 (rows 2 to 3) may or may not have been written: Odoo gave no answer." in err.value.message
+    report = err.value.report
+    assert report is not None
+    _valid_report("upsertRecords", report)
+    rows = report["rows"]
+    assert [("id" in r, r.get("written")) for r in rows] == [
+        (True, None),
+        (True, None),
+        (False, "unknown"),
+        (False, "unknown"),
+        (False, None),
+    ]
+    assert rows[2]["error"] == {
+        "type": "TransportError",
+        "message": "This row may or may not have been written: Odoo gave no answer. Check its record "
+        "before sending it again.",
+    }
+    assert rows[4]["error"]["type"] == "NotWritten"
+    assert (report["written"], report["failed"], report["unknown"]) == (2, 1, 2)
+    # they were: the fake committed rows 2 and 3 before losing the answer
+    emails = sorted(r["email"] for r in fake.tables["res.partner"].values())
+    assert emails == [f"m{i}@example.com" for i in range(4)]
+    assert err.value.to_dict()["report"] == report
+
+
+def test_a_delete_batch_whose_answer_was_lost_says_deleted_unknown(fake):
+    client = client_for(fake)
+    ids = [fake.create("res.partner", name=f"D{i}") for i in range(3)]
+
+    def lose() -> None:  # Odoo deletes, then the answer is lost
+        fake.unlink("res.partner", ids[:2])
+        raise httpx.ReadTimeout("the fake lost the answer after committing")
+
+    fake.on_call("unlink", lose)
+    records = [{"recordId": i} for i in ids]
+    with pytest.raises(TransportError) as err:
+        invoke(
+            "deleteRecords", CONN, {"model": "res.partner", "records": records, "batchSize": 2}, client=client
+        )
+    assert "Batch 1 (rows 0 to 1) may or may not have been deleted: Odoo gave no answer." in err.value.message
+    report = err.value.report
+    assert report is not None
+    _valid_report("deleteRecords", report)
+    assert [r.get("written") for r in report["rows"]] == ["unknown", "unknown", None]
+
+
+def test_the_cli_prints_what_a_stopped_batch_run_wrote_on_stdout_and_in_the_error(fake, monkeypatch, capsys):
+    monkeypatch.setenv("ODOO_URL", "http://fake.test")
+    monkeypatch.setenv("ODOO_DB", DATABASE)
+    monkeypatch.setenv("ODOO_API_KEY", API_KEY)
+    monkeypatch.setattr(
+        client_module, "make_client", lambda connection, **options: fake_client(fake, connection)
+    )
+    records = [{"parameters": {"name": f"C{i}"}} for i in range(5)]
+    records[3]["parameters"]["name"] = ""  # Odoo refuses the second batch
+    inputs = {"model": "res.partner", "records": records, "batchSize": 2}
+    assert main(["run", "createRecords", "--input", json.dumps(inputs)]) == 2
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)["data"]
+    _valid_report("createRecords", printed)
+    written = {r["index"]: r["id"] for r in printed["rows"] if "id" in r}
+    assert written == {0: 1, 1: 2}
+    assert {i: fake.tables["res.partner"][i]["name"] for i in written.values()} == {1: "C0", 2: "C1"}
+    refused = [r["error"]["type"] for r in printed["rows"][2:]]
+    assert refused == ["NotWritten", "OdooValidationError", "NotWritten"]
+    error = json.loads(captured.err.strip().splitlines()[-1])["error"]
+    assert error["message"].startswith("Row 3: Contacts require a name.")
+    assert error["report"] == printed

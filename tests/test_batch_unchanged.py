@@ -128,7 +128,7 @@ def test_a_refused_write_is_sent_through_load_which_names_the_row(conn, watched,
         f"Row 2, field 'country_id': {NO_COUNTRY}. Nothing of batch 1 (2 rows from 0 to 2) was written. "
         "No batch was written before it."
     )
-    assert err.value.path == "records.2.parameters.country_id"
+    assert err.value.path == "records[2].parameters.country_id"
     assert [method for method, _, _ in watched.writes()] == ["web_save_multi", "load"]
     report = err.value.report  # type: ignore[attr-defined]
     assert report["rows"][1] == {"index": 1, "id": ids[1], "created": False, "unchanged": True}

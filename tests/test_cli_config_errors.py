@@ -28,6 +28,7 @@ EXTRAS = {
     "webhook": ("starlette", "uvicorn"),
     "workbench": ("starlette", "uvicorn"),
     "runner-pg": ("procrastinate", "psycopg"),
+    "mcp": ("mcp",),
 }
 
 
@@ -81,11 +82,12 @@ def argv_for(command: str, tmp: Path) -> list[str]:
         "runner": ["runner", "--config", str(pg_config)],
         "validate-config": ["validate-config", "--config", str(sqlite_config)],
         "workbench": ["workbench", "--port", "0"],
+        "mcp": ["mcp", "--http", "--port", "0"],
     }[command]
 
 
 # Commands that run until stopped when all they need is there: only their failing runs are tried.
-RUNS_UNTIL_STOPPED = {"runner": "runner-pg", "workbench": "workbench"}
+RUNS_UNTIL_STOPPED = {"runner": "runner-pg", "workbench": "workbench", "mcp": "mcp"}
 NEEDS = {"watch": "webhook", **RUNS_UNTIL_STOPPED}
 
 
@@ -188,3 +190,21 @@ def test_a_server_that_is_not_odoo_is_a_configuration_error_on_every_command(
     assert error["type"] == "UnsupportedServerError", error
     assert "Odoo server" in error["message"] and "base URL" in error["hint"]
     assert len(requests) <= 4  # the call, then at most the two version questions: no retries
+
+
+def test_help_lists_every_variable_the_connector_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every ``ODOO_*`` variable read anywhere in the package is named in ``--help`` (issue 24:
+    it listed only some)."""
+    import re
+
+    import odoo_connector
+
+    package = Path(odoo_connector.__file__).parent
+    read = set()
+    for path in package.rglob("*.py"):
+        read |= set(re.findall(r"\bODOO_[A-Z_]*[A-Z]\b", path.read_text(encoding="utf-8")))
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    missing = sorted(name for name in read if name not in shown)
+    assert not missing, f"--help does not name {missing}"

@@ -5,6 +5,11 @@ wrong types, hostile numbers and unpaired surrogates) and arbitrary connection f
 through ``main`` against the fake Odoo. The CLI must end with 0, 2, 3, 4 or 5, never 1 ("a bug")
 and never a traceback; a failure's last stderr line is the JSON error; and an input error must
 not have cost a request.
+
+The connection's secret is drawn too: a long key, or a password that is an ordinary word
+(``integration``, ``admin``) which the fake's records, login and external IDs hold as a word. Data
+must come back as the fake holds it, never with ``<redacted>`` in it, and the secret must never be
+printed as a value of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +111,67 @@ CONNECTIONS = {
 
 
 def _run(argv: list[str]) -> tuple[int, str]:
+    status, _, err = _run_all(argv)
+    return status, err
+
+
+def _run_all(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(argv)
-    return status, err.getvalue()
+    return status, out.getvalue(), err.getvalue()
+
+
+# (api key, login, password) the fake accepts; the words are also in its records (below)
+CREDENTIALS = {
+    "long": (API_KEY, LOGIN, PASSWORD),
+    "integration": ("integration", "integration@example.com", "integration"),
+    "admin": ("admin", "admin@example.com", "admin"),
+}
+
+
+def _fake_holding(word: str, credentials: tuple[str, str, str]) -> FakeOdoo:
+    """The fake Odoo with records that hold ``word`` as a word, as a real database would: a
+    partner's name, an e-mail, an external ID, the user's login."""
+    api_key, login, password = credentials
+    fake = FakeOdoo(api_key=api_key, login=login, password=password)
+    for name, email in (
+        (f"R3 {word} partner", f"{word}@example.com"),
+        (f"set_{word}", f"{word}.x@example.com"),
+    ):
+        record_id = fake.create("res.partner", name=name, email=email)
+        fake.external_ids[f"__import__.set_{word}_{record_id}"] = ("res.partner", record_id)
+    fake.calls.clear()
+    return fake
+
+
+def _assert_data_whole(out: str, err: str, fake: FakeOdoo, secret: str, what: Any) -> None:
+    """Nothing the fake holds comes back rewritten, and the secret is never a value of its own."""
+    assert "<redacted>" not in out, (what, out)
+    held = {str(v) for table in fake.tables.values() for row in table.values() for v in row.values()}
+    documents = [out, *out.splitlines()]  # the document of `run`, or the JSON lines of a stream
+    for text in documents:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            continue
+        for field, shown in _record_fields(value):
+            if secret in shown:  # a record's field holding the word: exactly as the fake holds it
+                assert shown in held, (what, field, shown)
+    for form in (repr(secret), json.dumps(secret), f">{secret}<"):
+        assert form not in out + err, (what, form)
+
+
+def _record_fields(value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("name", "email", "login", "display_name") and isinstance(item, str):
+                yield key, item
+            else:
+                yield from _record_fields(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _record_fields(item)
 
 
 def _assert_contract(status: int, err: str, fake: FakeOdoo, what: Any) -> None:
@@ -130,15 +193,21 @@ def _assert_contract(status: int, err: str, fake: FakeOdoo, what: Any) -> None:
 def test_any_input_ends_in_a_known_exit_status(
     unit: Any, data: st.DataObject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeOdoo()
+    word = data.draw(st.sampled_from(sorted(CREDENTIALS)))
+    api_key, login, password = CREDENTIALS[word]
+    fake = _fake_holding(word, CREDENTIALS[word])
     monkeypatch.setattr(client_module, "make_client", _client(fake))
     conn_type = data.draw(st.sampled_from(unit.connections))
+    credentials = (
+        {"apiKey": api_key} if conn_type == "odooApiKey" else {"username": login, "password": password}
+    )
     file = tmp_path / "connection.json"
-    file.write_text(json.dumps(CONNECTIONS[conn_type]))
+    file.write_text(json.dumps({**CONNECTIONS[conn_type], **credentials}))
     inputs = data.draw(inputs_for(unit))
     argv = [COMMAND[unit.kind], unit.key, "--input", json.dumps(inputs), "--connection", str(file)]
-    status, err = _run(argv)
+    status, out, err = _run_all(argv)
     _assert_contract(status, err, fake, inputs)
+    _assert_data_whole(out, err, fake, password if conn_type == "odooBasicAuth" else api_key, inputs)
 
 
 connection_files = st.one_of(

@@ -151,3 +151,22 @@ def test_a_timeout_outside_one_to_3600_seconds_is_refused(timeout):
             }
         )
     assert err.value.path == "timeout" and err.value.exit_code == 3
+
+
+@pytest.mark.parametrize("retry_for", [-1, 3601, "abc", "٣", "1e9"])
+def test_a_retry_for_outside_zero_to_3600_seconds_is_refused(retry_for):
+    from odoo_connector.errors import ConnectionSettingsError
+
+    base = {"type": "odooApiKey", "baseUrl": "https://acme.odoo.com", "database": "acme", "apiKey": KEY}
+    with pytest.raises(ConnectionSettingsError) as err:
+        parse_connection({**base, "retryFor": retry_for})
+    assert err.value.path == "retryFor" and err.value.exit_code == 3
+    assert "retryFor" in err.value.message
+
+
+def test_retry_for_comes_from_the_form_as_text_or_from_odoo_retry_for():
+    base = {"type": "odooApiKey", "baseUrl": "https://acme.odoo.com", "database": "acme", "apiKey": KEY}
+    assert parse_connection({**base, "retryFor": " 0 "}).retry_for == 0
+    assert parse_connection(base).retry_for is None  # the default, 60 s (client/http.py)
+    env = {"ODOO_URL": "https://acme.odoo.com", "ODOO_DB": "acme", "ODOO_API_KEY": KEY, "ODOO_RETRY_FOR": "5"}
+    assert connection_from_env(env).retry_for == 5

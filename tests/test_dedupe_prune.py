@@ -1,74 +1,16 @@
-"""Which webhook entries survive a prune (odoo_connector.triggers.dedupe, through ``receive``).
+"""Which webhook entries survive a prune (odoo_connector.triggers.dedupe).
 
 After each post the receiver forgets the changes it emitted that lie before the poll's look-back
 (300 s before its cursor): the poll never reads that far back again, so they can never be met
 twice. An entry still inside the window must stay, or a repeated post of that change (Odoo sends
-one create up to 13 times) would be emitted a second time."""
+one create up to 13 times) would be emitted a second time. The rule is tested here on dedupe's own
+functions; the receiver's use of it is in tests/test_webhook_trust.py."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 import pytest
 
 from odoo_connector.triggers.dedupe import already_emitted, in_window, same_change, shift
-from odoo_connector.triggers.webhook import receive
-
-from .test_webhook_receive import MODEL, Subscribed
-
-CURSOR = "2026-01-01 12:10:00"  # the poll's cursor; its look-back starts at 12:05:00
-RECEIVED = {
-    "1": "2026-01-01 12:04:59.999999",  # a microsecond short of the window: forgotten
-    "2": "2026-01-01 12:05:00.000001",  # the window's first second: kept
-    "3": "2026-01-01 12:09:59.500000",  # well inside: kept
-    "4": "2026-01-01 12:30:00.000000",  # after the cursor (a webhook outran the poll): kept
-}
-
-
-def _post(record_id: int, stamp: str, *, created: str = "2026-01-01 11:00:00") -> dict[str, Any]:
-    body = {"_model": MODEL, "_id": record_id, "id": record_id, "create_date": created, "write_date": stamp}
-    return {"body": json.dumps(body).encode()}
-
-
-@pytest.fixture
-def subscription(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], str]:
-    monkeypatch.setattr("secrets.token_urlsafe", lambda n: "prune-secret-0123456789abcdef")
-    state = Subscribed().state
-    state = {**state, "poll": {**state["poll"], "cursor": CURSOR}, "received": dict(RECEIVED)}
-    return state, "token=ocwh_prune-secret-0123456789abcdef&event=change"
-
-
-def test_a_post_keeps_the_changes_inside_the_look_back_and_forgets_the_older(subscription) -> None:
-    state, query = subscription
-    result = receive(state, {"query": query, **_post(9, "2026-01-01 12:10:01.250000")})
-    assert result["data"]["updated"] == [
-        {"id": 9, "create_date": "2026-01-01 11:00:00", "write_date": "2026-01-01 12:10:01"}
-    ]
-    assert result["state"]["received"] == {
-        "2": "2026-01-01 12:05:00.000001",
-        "3": "2026-01-01 12:09:59.500000",
-        "4": "2026-01-01 12:30:00.000000",
-        "9": "2026-01-01 12:10:01.250000",
-    }
-
-
-@pytest.mark.parametrize("record_id", [2, 3, 4])
-def test_a_repeated_post_of_a_change_still_in_the_window_is_not_emitted_again(
-    subscription, record_id
-) -> None:
-    state, query = subscription
-    state = receive(state, {"query": query, **_post(9, "2026-01-01 12:10:01.250000")})["state"]
-    again = receive(state, {"query": query, **_post(record_id, RECEIVED[str(record_id)])})
-    assert again["data"] == {"created": [], "updated": [], "deleted": []}
-    assert again["polledNoChanges"] is True
-
-
-def test_without_a_poll_cursor_nothing_is_forgotten(subscription) -> None:
-    state, query = subscription
-    state = {**state, "poll": {**state["poll"], "cursor": None}}
-    result = receive(state, {"query": query, **_post(9, "2026-01-01 12:10:01.250000")})
-    assert result["state"]["received"] == {**RECEIVED, "9": "2026-01-01 12:10:01.250000"}
 
 
 @pytest.mark.parametrize(

@@ -43,9 +43,13 @@ COMMANDS = {
     "workbench",
     "runner",
     "validate-config",
+    "mcp",
 }
 KIND_OF = {"run": "action", "picklist": "dataSource", "poll": "trigger", "watch": "trigger"}
 TAKES_VALUE = {
+    "--allow-keys",
+    "--allow-models",
+    "--token-env",
     "--manifest",
     "--connection",
     "--input",

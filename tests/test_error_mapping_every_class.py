@@ -183,8 +183,10 @@ def test_the_method_missing_fault_says_where_to_find_the_public_methods():
 
 
 def test_a_fault_never_carries_a_secret_it_was_given():
-    error = from_xmlrpc_fault(1, traceback("ValueError", "bad key sk-0123456789"), secrets=("sk-0123456789",))
-    assert "sk-0123456789" not in f"{error.message} {error.detail}"
+    error = from_xmlrpc_fault(
+        1, traceback("ValueError", "bad key sk-0123456789abcdefXYZ"), secrets=("sk-0123456789abcdefXYZ",)
+    )
+    assert "sk-0123456789abcdefXYZ" not in f"{error.message} {error.detail}"
 
 
 # --- JSON-2 error bodies ---------------------------------------------------------------------
@@ -240,9 +242,13 @@ def test_a_not_found_that_asks_did_you_mean_is_the_wrong_url():
 
 
 def test_secrets_leave_neither_the_message_nor_the_detail():
-    body = {"name": "builtins.ValueError", "message": "key sk-0123456789", "debug": "at sk-0123456789"}
-    error = json2(500, body, secrets=("sk-0123456789",))
-    assert "sk-0123456789" not in f"{error.message} {error.detail}"
+    body = {
+        "name": "builtins.ValueError",
+        "message": "key sk-0123456789abcdefXYZ",
+        "debug": "at sk-0123456789abcdefXYZ",
+    }
+    error = json2(500, body, secrets=("sk-0123456789abcdefXYZ",))
+    assert "sk-0123456789abcdefXYZ" not in f"{error.message} {error.detail}"
 
 
 # --- answers that are not Odoo's JSON --------------------------------------------------------

@@ -117,7 +117,7 @@ def test_a_batch_row_under_a_module_is_that_rows_error_and_the_others_are_writte
         "error": {
             "type": "InputError",
             "message": refusal("acme_sync.customer_1", "acme_sync"),
-            "path": "externalId",
+            "path": "records[0].externalId",
         },
     }
     assert report["rows"][1]["created"] is True

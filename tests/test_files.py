@@ -619,7 +619,7 @@ def test_output_is_refused_for_an_action_without_file_content(tmp_path, capsys):
     assert code == 2
     assert json.loads(err.strip().splitlines()[-1])["error"]["message"] == (
         "--output writes the file of an action whose result has base64 content (downloadAttachment, "
-        "getRecordPdf), not of listAttachments."
+        "getRecordPdf, exportRecords), not of listAttachments."
     )
     assert not (tmp_path / "x").exists()
 

@@ -35,7 +35,6 @@ from odoo_connector.errors import (
     TransportError,
     UnsupportedServerError,
     redact,
-    redact_data,
 )
 from odoo_connector.runner.sinks import DeliveryError, WebhookSink
 from odoo_connector.runner.watch import SkipFolding, run_watch
@@ -110,6 +109,9 @@ def _echo(kind: str, secret: str) -> tuple[int, dict[str, str], bytes]:
         )
     if kind == "headers":
         return 401, {"Content-Type": "text/plain", "WWW-Authenticate": secret, "X-Echo": secret}, b"no"
+    if kind == "auth":  # the auth answer quoting the header it refused
+        body = {"name": "werkzeug.exceptions.Unauthorized", "message": f"Invalid apikey: bearer {secret}"}
+        return 401, {"Content-Type": "application/json"}, json.dumps(body).encode()
     if kind == "redirect":
         return 302, {"Location": f"http://elsewhere.example:8443/?k={secret}"}, b""
     if kind == "ok-echo":
@@ -122,15 +124,18 @@ def _echo(kind: str, secret: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def _xmlrpc_echo(request: Request) -> tuple[int, dict[str, str], bytes]:
-    params, _ = xmlrpc.client.loads(request.body)
+    """An Odoo whose every fault quotes the call's params, the password among them (a traceback
+    showing its arguments); ``authenticate`` (the auth endpoint) faults the same way when its
+    params say so, else it lets the user in."""
+    params, method = xmlrpc.client.loads(request.body)
     text = f"Traceback ...\nValueError: cannot use {params!r}"  # Odoo tracebacks quote the params
     fault = xmlrpc.client.dumps(xmlrpc.client.Fault(1, text), methodresponse=True)
-    if b"authenticate" in request.body:
+    if method == "authenticate" and "fault-on-login" not in str(params[1]):
         return 200, {"Content-Type": "text/xml"}, xmlrpc.client.dumps((2,), methodresponse=True).encode()
     return 200, {"Content-Type": "text/xml"}, fault.encode()
 
 
-@pytest.mark.parametrize("kind", ["json", "text", "html", "headers", "redirect", "ok-echo"])
+@pytest.mark.parametrize("kind", ["json", "text", "html", "headers", "auth", "redirect", "ok-echo"])
 def test_a_server_echoing_the_key_never_gets_it_printed(kind: str, tmp_path: Path) -> None:
     with serve(lambda request: _echo(kind, SECRET_KEY)) as (url, _):
         conn = api_conn(url)
@@ -141,38 +146,82 @@ def test_a_server_echoing_the_key_never_gets_it_printed(kind: str, tmp_path: Pat
         ):
             status, out, err = run_cli(argv, conn, tmp_path)
             assert status != 1, err  # never "a bug"
+            if kind == "ok-echo" and argv[1] == "rawHttpRequest":
+                # A successful raw answer is the caller's data, but a route echoing the request
+                # hands back the request's own API key: that (40 random characters, never a word
+                # of data) is the one thing cut from it
+                assert json.loads(out)["data"] == {"echo": "<redacted>"}
             assert SECRET_KEY not in out and SECRET_KEY not in err, (argv, out, err)
 
 
-def test_an_xmlrpc_fault_quoting_the_password_never_gets_it_printed(tmp_path: Path) -> None:
+# Passwords that are ordinary words appear in data as words: a login, a name, an external ID.
+WORD_PASSWORDS = [SECRET_PASSWORD, "integration", "admin"]
+
+
+def _quoted(secret: str) -> list[str]:
+    """How a leaked secret shows up in an echo: a whole quoted value (Python repr, JSON)."""
+    return [repr(secret), json.dumps(secret), f">{secret}<"]
+
+
+@pytest.mark.parametrize("password", WORD_PASSWORDS)
+@pytest.mark.parametrize("endpoint", ["execute_kw", "authenticate"])
+def test_an_xmlrpc_fault_quoting_the_password_loses_the_password_and_nothing_else(
+    password: str, endpoint: str, tmp_path: Path
+) -> None:
+    login = (
+        "integration@example.com" if endpoint == "execute_kw" else "fault-on-login.integration@example.com"
+    )
+    values = {"name": "R3 integration partner", "ref": "__import__.set_admin", "email": "admin@example.com"}
+    conn = {**basic_conn("http://x", password), "username": login}
+    inputs = {"model": "res.partner", "method": "create", "parameters": [values]}
     with serve(_xmlrpc_echo) as (url, _):
         status, out, err = run_cli(
-            ["run", "getRecordById", "--debug", "--input", '{"model": "res.partner", "recordId": 1}'],
-            basic_conn(url),
+            ["run", "rawRequest", "--debug", "--input", json.dumps(inputs)],
+            {**conn, "baseUrl": url},
             tmp_path,
         )
-    assert status == 2 and "cannot use" in err  # Odoo's message (a ValueError: bad values) is there...
-    assert SECRET_PASSWORD not in out + err  # ...without the password it quoted
+    message = last_error(err)["message"]
+    assert status == 2 and message.startswith("cannot use ("), err  # Odoo's message is there...
+    assert "'<redacted>'" in message  # ...with the password it quoted cut out...
+    assert all(form not in out + err for form in _quoted(password))
+    if len(password) >= 16:
+        assert password not in out + err
+    # ...and every other value as Odoo quoted it: the login, a name, an external ID, an e-mail
+    if endpoint == "authenticate":
+        assert f"'{login}'" in message
+    else:
+        assert all(repr(value) in message for value in values.values()), message
 
 
-def test_weak_passwords_are_redacted_as_tokens_not_inside_words(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redaction_removes_a_weak_password_only_where_its_request_is_echoed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from odoo_connector import errors
 
     # only the secrets named here, not other tests'
     monkeypatch.setattr(errors, "_lasting", {})
     monkeypatch.setattr(errors, "_handed_back", {})
     monkeypatch.setattr(errors, "_combined", None)
-    assert redact("Contact your administrator; password admin", ["admin"]) == (
-        "Contact your administrator; password <redacted>"
+    errors.register_secret("admin")  # too short to be searched for in free text
+    text = (
+        "Contact your administrator. admin@example.com, base.set_admin, R3 admin partner; "
+        "params ('odoo19', 2, 'admin'), <string>admin</string>, bearer admin, "
+        "postgresql://bot:admin@db/x?password=admin"
     )
-    # data keeps shapes (a 40-hex checksum is data); known secrets go, in keys and values alike
+    assert redact(text) == text.replace("bot:admin@", "bot:<redacted>@").replace(
+        "password=admin", "password=<redacted>"
+    )  # shapes only
+    assert redact(text, ["admin"]) == (
+        "Contact your administrator. admin@example.com, base.set_admin, R3 admin partner; "
+        "params ('odoo19', 2, '<redacted>'), <string><redacted></string>, bearer <redacted>, "
+        "postgresql://bot:<redacted>@db/x?password=<redacted>"
+    )
+    # a long secret (an API key) is no word: it goes wherever it stands, registered or given
+    errors.register_secret(SECRET_KEY)
+    assert redact(f"key {SECRET_KEY}, {SECRET_KEY}x") == f"key <redacted>, {SECRET_KEY}x"
+    # a 40-hex word is shaped like an Odoo API key: free text loses it, data never goes through here
     checksum = hashlib.sha1(b"a file").hexdigest()  # noqa: S324 (what Odoo stores)
-    data = {"checksum": checksum, "note": f"key={SECRET_KEY}", SECRET_KEY: 1}
-    assert redact_data(data, [SECRET_KEY]) == {
-        "checksum": checksum,
-        "note": "key=<redacted>",
-        "<redacted>": 1,
-    }
+    assert redact(f"checksum {checksum}") == "checksum <redacted>"
 
 
 def test_handed_back_secrets_are_bounded_and_connection_secrets_stay(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,11 +238,36 @@ def test_handed_back_secrets_are_bounded_and_connection_secrets_stay(monkeypatch
     assert redact(text) == f"<redacted> {tokens[0]} <redacted>"
 
 
-def test_records_state_logs_and_webhook_bodies_never_carry_a_secret(tmp_path: Path) -> None:
-    """A record holding the API key (a server echoing it into data) goes through watch: the
-    webhook body, the SQLite state, the logs and stdout must not show it."""
-    odoo = FakeOdoo()
-    odoo.create("res.partner", name=f"echo {API_KEY}", email="x@example.com")
+# A password that is a word of the data: the model's name, a partner's name, an e-mail.
+WORD = "partner"
+WORD_RECORDS = [
+    {"name": "R3 partner integration", "email": "partner@example.com"},
+    {"name": "partner", "email": "set_partner@example.com"},
+]
+
+
+def _word_conn(transport: str, url: str) -> dict[str, Any]:
+    if transport == "json2":
+        return {"type": "odooApiKey", "baseUrl": url, "database": DATABASE, "apiKey": WORD}
+    return {
+        "type": "odooBasicAuth",
+        "baseUrl": url,
+        "database": DATABASE,
+        "username": "partner@example.com",
+        "password": WORD,
+    }
+
+
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_records_and_state_holding_the_password_as_a_word_are_written_unchanged(
+    transport: str, tmp_path: Path
+) -> None:
+    """Data is never rewritten: records whose values hold the connection's password as a word go
+    through watch (webhook body, SQLite state) and poll (stdout, state file) byte for byte, and
+    the state (which names the model res.partner) keeps working for the next poll."""
+    odoo = FakeOdoo(api_key=WORD, login="partner@example.com", password=WORD)
+    for values in WORD_RECORDS:
+        odoo.create("res.partner", **values)
     bodies: list[bytes] = []
 
     def receiver(request: Request) -> tuple[int, dict[str, str], bytes]:
@@ -201,32 +275,63 @@ def test_records_state_logs_and_webhook_bodies_never_carry_a_secret(tmp_path: Pa
         return 204, {}, b""
 
     state = tmp_path / "state.sqlite"
+    inputs = {"model": "res.partner", "fields": ["name", "email"], "emitExisting": True}
+    stream = _capture_logs()
     with serve_transport(odoo) as odoo_url, serve(receiver) as (hook_url, _):
-        conn = {"type": "odooApiKey", "baseUrl": odoo_url, "database": DATABASE, "apiKey": API_KEY}
-        inputs = {"model": "res.partner", "fields": ["name", "email"], "emitExisting": True}
-        stream = _capture_logs()
-        code = run_watch(
-            "pollChangesTrigger",
-            conn,
-            inputs,
-            interval=0.2,
-            state_path=state,
-            webhook=hook_url + "/hook?token=abc",
-            max_polls=1,
-            install_signals=False,
-        )
-        # and the one-shot poll, whose stdout and state file are the other two channels
+        conn = _word_conn(transport, odoo_url)
+        codes = [
+            run_watch(
+                "pollChangesTrigger",
+                conn,
+                inputs,
+                interval=0.2,
+                state_path=state,
+                webhook=hook_url + "/hook",
+                max_polls=1,
+                install_signals=False,
+            )
+            for _ in range(2)  # the second run starts from the state the first saved
+        ]
         poll_state = tmp_path / "poll.json"
-        status, out, err = run_cli(
-            ["poll", "pollChangesTrigger", "--input", json.dumps(inputs), "--state", str(poll_state)],
-            conn,
-            tmp_path,
-        )
-    assert code == 0 and len(bodies) == 1 and status == 0
-    assert b"echo <redacted>" in bodies[0] and API_KEY.encode() not in bodies[0]
-    assert API_KEY.encode() not in state.read_bytes()
-    assert API_KEY not in stream.getvalue()
-    assert "echo <redacted>" in out and API_KEY not in out + err + poll_state.read_text()
+        argv = ["poll", "pollChangesTrigger", "--input", json.dumps(inputs), "--state", str(poll_state)]
+        polls = [run_cli(argv, conn, tmp_path) for _ in range(2)]
+    assert codes == [0, 0] and len(bodies) == 1, stream.getvalue()
+    sent = json.loads(bodies[0])["created"]
+    assert [{k: r[k] for k in ("name", "email")} for r in sent] == WORD_RECORDS
+    for values in WORD_RECORDS:
+        assert json.dumps(values["name"]).encode() in bodies[0]
+    saved = sqlite3.connect(state).execute("SELECT state FROM trigger_state").fetchone()[0]
+    assert json.loads(saved)["model"] == "res.partner"
+    assert [status for status, _, _ in polls] == [0, 0], polls
+    first = json.loads(polls[0][1])["data"]["created"]
+    assert [{k: r[k] for k in ("name", "email")} for r in first] == WORD_RECORDS
+    assert json.loads(poll_state.read_text())["model"] == "res.partner"
+    everything = stream.getvalue() + "".join(out + err for _, out, err in polls) + bodies[0].decode()
+    assert "<redacted>" not in everything
+    logs = stream.getvalue() + "".join(err for _, _, err in polls)
+    assert all(form not in logs for form in _quoted(WORD))
+
+
+@pytest.mark.parametrize("transport", ["json2", "xmlrpc"])
+def test_a_login_holding_the_password_as_a_word_is_shown_whole(transport: str, tmp_path: Path) -> None:
+    """With the password ``integration``, the login ``integration@example.com`` is what check
+    prints, and what an error about the login says."""
+    odoo = FakeOdoo(api_key="integration", login="integration@example.com", password="integration")
+    with serve_transport(odoo) as url:
+        conn: dict[str, Any] = {"baseUrl": url, "database": DATABASE}
+        if transport == "json2":
+            conn.update(type="odooApiKey", apiKey="integration")
+        else:
+            conn.update(type="odooBasicAuth", username="integration@example.com", password="integration")
+        status, out, err = run_cli(["check"], conn, tmp_path)
+        assert status == 0, err
+        assert json.loads(out)["user"]["login"] == "integration@example.com"
+        if transport == "xmlrpc":
+            refused = {**conn, "username": "integration@example.org"}
+            status, out, err = run_cli(["check"], refused, tmp_path)
+            assert status == 3
+            assert "'integration@example.org'" in last_error(err)["message"]
+            assert "<redacted>" not in err
 
 
 def _capture_logs() -> Any:
@@ -259,7 +364,7 @@ def _refusing_client(conn: dict[str, Any]) -> Json2Client | XmlRpcClient:
 
 TRAILING_NEWLINES = [
     ("getRecordById", {"model": "res.partner\n", "recordId": 1}, "model"),
-    ("listRecords", {"model": "res.partner", "fields": ["name\n"]}, "fields.0"),
+    ("listRecords", {"model": "res.partner", "fields": ["name\n"]}, "fields[0]"),
     ("listRecords", {"model": "res.partner", "order": "name asc\n"}, "order"),
     ("getRecordByExternalId", {"externalId": "base.main_company\n"}, "externalId"),
     ("rawRequest", {"model": "res.partner", "method": "search_read\n"}, "method"),

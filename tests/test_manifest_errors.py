@@ -227,3 +227,96 @@ def test_describe_carries_the_connection_documentation_with_only_the_manifest_in
     assert "**Access Rights** for Set External ID" in docs["odooApiKey"]
     assert "/web/database/selector" in docs["odooBasicAuth"]
     assert all(".md#" not in text for text in docs.values())
+
+
+def edit_json(tree: Path, file: str, change) -> None:
+    path = tree / file
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_a_picklist_bound_to_an_unknown_data_source_or_a_missing_input_is_reported(tree):
+    """The binding a platform implements from docs/manifest.md is held true by validate."""
+
+    def bind(schema):
+        schema["properties"]["recordId"]["x-dataSource"] = "selectNothing"
+        schema["properties"]["fields"]["x-dataSource"] = "selectRecordById"
+
+    edit_json(tree, "schemas/actions/getRecordById.input.json", bind)
+    # the record picker needs a model: an action without a `model` input cannot give it
+    edit_json(
+        tree,
+        "schemas/actions/getRecordByExternalId.input.json",
+        lambda s: s["properties"]["externalId"].update({"x-dataSource": "selectRecordById"}),
+    )
+    found = problems(tree)
+    assert (
+        "schemas/actions/getRecordById.input.json: $.properties.recordId.x-dataSource: 'selectNothing' "
+        "is not a data source of this manifest"
+    ) in found
+    # fields is a list of names: strings, which options fill
+    assert not [p for p in found if "getRecordById.input.json: $.properties.fields" in p]
+    assert (
+        "schemas/actions/getRecordByExternalId.input.json: $.properties.externalId.x-dataSource: "
+        "selectRecordById needs 'model', and getRecordByExternalId has no input of that name"
+    ) in found
+
+
+def test_a_picklist_filling_an_object_and_two_search_inputs_are_reported(tree):
+    edit_json(
+        tree,
+        "schemas/actions/createRecord.input.json",
+        lambda s: s["properties"]["parameters"].update({"x-dataSource": "selectModel"}),
+    )
+    edit_json(
+        tree,
+        "schemas/dataSources/selectRecordById.input.json",
+        lambda s: s["properties"]["model"].update({"x-search": True}),
+    )
+    found = problems(tree)
+    assert (
+        "schemas/actions/createRecord.input.json: $.properties.parameters.x-dataSource: fills a object "
+        "input; options fill strings or integers (or lists of them)"
+    ) in found
+    assert (
+        "schemas/dataSources/selectRecordById.input.json: x-search on ['model', 'search']: at most one "
+        "input takes the typed search"
+    ) in found
+
+
+def test_every_searchable_picklist_says_which_input_takes_the_typed_text():
+    from odoo_connector.manifest import load_manifest
+
+    searched = {
+        unit.key: [n for n, p in unit.input_schema["properties"].items() if p.get("x-search")]
+        for unit in load_manifest().data_sources
+    }
+    assert searched["selectRecordById"] == ["search"]
+    assert searched["selectModel"] == ["nameSearch"]
+    assert searched["selectMethod"] == ["search"]
+
+
+def test_describe_keeps_its_documented_contract(capsys):
+    """What a platform imports validates against schemas/describe.schema.json, format version 1."""
+    from jsonschema import Draft202012Validator
+
+    from odoo_connector.manifest import describe_schema_path
+
+    assert main(["describe"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    schema = json.loads(describe_schema_path().read_text())
+    Draft202012Validator.check_schema(schema)
+    assert list(Draft202012Validator(schema).iter_errors(described)) == []
+    assert described["formatVersion"] == 1
+
+
+def test_a_describe_that_breaks_the_contract_and_an_unknown_format_are_reported(tree):
+    edit_yaml(tree, lambda data: by_key(data["actions"], "listModels").update(key="list_models"))
+    assert "describe: $.actions[" in "\n".join(problems(tree))
+    assert any("'list_models' does not match" in p for p in problems(tree))
+    edit_yaml(tree, lambda data: data.update(formatVersion=2))
+    clear_manifest_cache()
+    with pytest.raises(ManifestError, match=r"\$\.formatVersion: Input should be 1"):
+        load_manifest(str(tree / "connector.yaml"))
+    clear_manifest_cache()

@@ -338,6 +338,16 @@ def test_call_method_refuses_private_and_odd_names_before_sending(conn):
     assert err.value.path == "kwargs"
 
 
+def test_call_method_of_a_method_odoo_keeps_private_says_it_cannot_be_called_over_the_api(conn):
+    """``sudo`` passes the connector's name check but Odoo refuses it remotely (an AccessError):
+    no right grants it, so the hint must not send the user to an administrator for one."""
+    with pytest.raises(AccessDeniedError) as err:
+        invoke("callMethod", conn, {"model": "res.partner", "method": "sudo", "recordIds": [1]})
+    assert err.value.message == "Private methods (such as 'res.partner.sudo') cannot be called remotely."
+    assert err.value.hint.startswith("This method cannot be called over Odoo's API")
+    assert "administrator" not in err.value.hint
+
+
 @pytest.mark.parametrize(
     ("key", "inputs", "attempts"),
     [
@@ -501,7 +511,7 @@ def test_post_message_refuses_attachments_that_are_not_base64(conn):
                 "attachments": [{"name": "a", "content": "no!"}],
             },
         )
-    assert err.value.path == "attachments.0.content"
+    assert err.value.path == "attachments[0].content"
 
 
 def test_post_message_refuses_an_attachment_over_the_file_limit_before_sending(monkeypatch):
@@ -520,7 +530,7 @@ def test_post_message_refuses_an_attachment_over_the_file_limit_before_sending(m
                 "attachments": [{"name": "a", "content": "YWJjZA=="}],
             },
         )
-    assert err.value.path == "attachments.0.content"
+    assert err.value.path == "attachments[0].content"
     assert err.value.message == "The file 'a' is 4 bytes, over the limit of 3 bytes."
 
 

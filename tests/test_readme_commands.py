@@ -31,19 +31,22 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert command in ci_lines(), f".ci/run does not run the README's test command: {command}"
 
 
-def test_ci_installs_nothing_before_the_readme_command_but_chromium() -> None:
+def test_ci_installs_nothing_before_the_readme_command_but_the_named_system_parts() -> None:
+    """Only Debian packages the README names (chromium, nodejs, npm), never a Python package."""
     command = readme_command("**Install and run the tests**")
     lines = ci_lines()
     before = lines[: lines.index(command)]
-    installs = [line for line in before if re.search(r"\b(pip|apt-get|apt|npm)\b.*\binstall\b", line)]
-    assert installs, "the chromium install was expected before the README command"
-    for line in installs:
-        assert "pip" not in line and "npm" not in line, f"CI pre-installs a package: {line}"
-        packages = line.split("install", 1)[1].split()
-        assert [p for p in packages if not p.startswith("-")] == ["chromium"], line
-    # and the README names that system package for the browser tests
+    assert not [line for line in before if re.search(r"\bpip\b", line)], "CI pre-installs a Python package"
+    assert not [line for line in before if re.search(r"\bnpm\s+(i|install)\b", line)], (
+        "CI pre-installs npm packages"
+    )
+    installs = [line for line in before if re.search(r"\bapt-get\b.*\binstall\b", line)]
+    assert len(installs) == 1, installs
+    named = set(re.findall(r'missing="([^"]*)"', "\n".join(before)))
+    packages = {word for text in named for word in text.replace("$missing", "").split()}
+    assert packages == {"chromium", "nodejs", "npm"}, packages
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "apt-get install chromium" in readme
+    assert "apt-get install chromium" in readme and "apt-get install nodejs npm" in readme
 
 
 def test_the_readme_commands_make_their_own_virtual_environment() -> None:

@@ -114,6 +114,15 @@ def test_a_secret_reference_that_does_not_resolve_names_the_variable(monkeypatch
     assert "TEST_ODOO_KEY is not set" in error.message
 
 
+def test_a_connection_takes_timeout_and_retry_for(tmp_path: Path) -> None:
+    """The runner's connections take the same retry budget as the CLI's (retryFor)."""
+    data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1)])
+    data["connections"]["main"].update(timeout=30, retryFor=5)
+    (tmp_path / "runner.yaml").write_text(yaml.safe_dump(data))
+    connection = load_config(tmp_path / "runner.yaml").connections["main"]
+    assert (connection.timeout, connection.retry_for) == (30, 5)
+
+
 def test_a_secret_in_a_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "key.txt").write_text(API_KEY + "\n")
     data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1)])
@@ -123,6 +132,73 @@ def test_a_secret_in_a_file_is_read(tmp_path: Path) -> None:
     assert config.connections["main"].secrets() == (API_KEY,)
 
 
+def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
+    """``validate-config``: its exit status, stdout, and stderr's JSON lines."""
+    status = main(["validate-config", "--config", str(path)])
+    out, err = capsys.readouterr()
+    return status, out, err.splitlines()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_secret_file_gives_its_first_line_and_one_others_may_read_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "key.txt"
+    key.write_text(f"{API_KEY}\n# rotated 2026-01 by ops; the old key is revoked\n")
+    data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1)])
+    data["connections"]["main"]["apiKey"] = {"file": "key.txt"}
+    path = tmp_path / "runner.yaml"
+    path.write_text(yaml.safe_dump(data))
+
+    key.chmod(0o600)
+    status, _, lines = _validate(path, capsys)
+    assert (status, lines) == (0, [])  # the first line is the key; a private file is not remarked
+    assert load_config(path).connections["main"].secrets() == (API_KEY,)
+
+    key.chmod(0o644)
+    status, _, lines = _validate(path, capsys)
+    assert status == 0 and len(lines) == 1, lines  # one warning line
+    warning = json.loads(lines[0])
+    assert warning["level"] == "WARNING"
+    assert str(key) in warning["message"] and "connections.main.apiKey" in warning["message"]
+    assert "0o644" in warning["message"] and f"chmod 600 {key}" in warning["message"]
+    assert API_KEY not in lines[0]
+
+
+def test_a_secret_file_whose_first_line_is_empty_says_so(tmp_path: Path) -> None:
+    (tmp_path / "key.txt").write_text(f"\n{API_KEY}\n")
+    data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1)])
+    data["connections"]["main"]["apiKey"] = {"file": str(tmp_path / "key.txt")}
+    error = refused(data)
+    assert error.path == "connections.main.apiKey"
+    assert "first line" in error.message and "is empty" in error.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/x?token=abc-token-123",
+        "https://bot:hook-pass-123@hooks.example.com/x",
+        "https://hooks.zapier.example/hooks/catch/123/abc-token-123/",
+    ],
+    ids=["query", "user-info", "path"],
+)
+def test_a_webhook_url_written_in_the_config_is_refused_with_how_to_reference_it(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A literal sink URL is refused, whatever part of it holds the receiver's secret: the
+    receivers this connector feeds put it in the path as often as in the query."""
+    data = config_data({"main": "http://127.0.0.1:1"}, [trigger(1, sink={"webhook": url})])
+    path = tmp_path / "runner.yaml"
+    path.write_text(yaml.safe_dump(data))
+    status, out, lines = _validate(path, capsys)
+    error = json.loads(lines[-1])["error"]
+    assert status == 2 and out == ""
+    assert error["type"] == "ConfigError" and error["path"] == "triggers[0].sink.webhook"
+    assert "{env: NAME} or {file: PATH}" in error["message"]
+    assert "abc-token-123" not in "\n".join(lines) and "hook-pass-123" not in "\n".join(lines)
+
+
 def test_the_postgres_dsn_is_a_reference_and_its_password_is_redacted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -130,11 +206,18 @@ def test_the_postgres_dsn_is_a_reference_and_its_password_is_redacted(
         {"main": "http://127.0.0.1:1"}, [trigger(1)], state={"postgres": "postgresql://u:pw@h/db"}
     )
     assert refused(data).path == "settings.state.postgres"
-    monkeypatch.setenv("TEST_DSN", "postgresql://runner:Dsn-Pass%2Fword@db.example.com/runner")
+    dsn = "postgresql://runner:Dsn-Pass%2Fword-0123456@db.example.com/runner"
+    monkeypatch.setenv("TEST_DSN", dsn)
     data["settings"]["state"] = {"postgres": {"env": "TEST_DSN"}}
     config = parse_config(data)
-    assert config.postgres_dsn == "postgresql://runner:Dsn-Pass%2Fword@db.example.com/runner"
-    assert "Dsn-Pass" not in redact("connection failed for Dsn-Pass/word and Dsn-Pass%2Fword")
+    assert config.postgres_dsn == dsn
+    said = redact("connection failed for Dsn-Pass/word-0123456 and Dsn-Pass%2Fword-0123456")
+    assert "Dsn-Pass" not in said
+    # a short password is no search term (it may be a word), but a DSN in a line loses it by shape
+    assert (
+        redact("cannot reach postgresql://runner:pw@db/x")
+        == "cannot reach postgresql://runner:<redacted>@db/x"
+    )
 
 
 def test_an_unknown_trigger_key_lists_the_polling_triggers() -> None:

@@ -340,6 +340,8 @@ def test_a_429_with_a_long_retry_after_pauses_that_connection_in_every_process(
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(20)
     # each limited trigger asked once (its first poll got the 429), then the pause held them;
-    # without it they poll every 0.2 s like the fast ones
-    assert len(limited_seen) <= 3, len(limited_seen)
+    # without it they poll every 0.2 s like the fast ones (30 polls of 3 triggers: about 10 each).
+    # On a loaded machine a poll already due while the first 429 was being answered may still go
+    # out once (seen in CI with the whole suite running): at most twice a trigger, never more.
+    assert len(limited_seen) <= 2 * 3, len(limited_seen)
     assert "Odoo answered 429; no poll for 120s" in (tmp_path / "runner-0.log").read_text()

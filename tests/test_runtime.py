@@ -59,6 +59,7 @@ def test_form_strings_become_typed_values():
         "domain": [["is_company", "=", True]],
         "fields": ["name"],
         "pageSize": 0,  # sized from the rows
+        "afterId": 0,  # every record, not only those after an id
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from odoo_connector import invoke, make_client, parse_connection
 from odoo_connector.errors import AccessDeniedError
-from odoo_connector.triggers.webhook import subscribe, unsubscribe
+from odoo_connector.triggers.webhook import exists, subscribe, unsubscribe
 
 pytestmark = pytest.mark.recordable
 
@@ -69,3 +69,25 @@ def test_subscribe_as_ordinary_user_is_refused_and_suggests_polling(conn):
     )
     assert caught.value.groups == ["Role / Administrator"]
     assert "recordWebhookTrigger" not in caught.value.hint and "pollChangesTrigger" in caught.value.hint
+
+
+def test_exists_says_whether_the_rules_still_post(admin_conn, prefix):
+    """After a crash a platform asks exists() (n8n's checkExists): true while every rule is there
+    and active; false once someone archives one in Odoo (it posts nothing) or it is deleted."""
+    inputs = {"model": "res.partner", "fields": ["name"], "domain": [["name", "=like", f"{prefix} Exists %"]]}
+    client = make_client(parse_connection(admin_conn))
+    state = subscribe(admin_conn, inputs, URL)
+    try:
+        assert exists(admin_conn, state) == {"exists": True, "missingRuleIds": [], "missingActionIds": []}
+        archived = state["ruleIds"][1]
+        client.call("base.automation", "write", [archived], vals={"active": False})
+        assert exists(admin_conn, state) == {
+            "exists": False,
+            "missingRuleIds": [archived],
+            "missingActionIds": [],
+        }
+    finally:
+        client.call("base.automation", "write", state["ruleIds"], vals={"active": True})
+        unsubscribe(admin_conn, state)
+    assert exists(admin_conn, state)["exists"] is False  # deleted: nothing left to post
+    client.close()

@@ -26,7 +26,7 @@ import pytest
 
 from .conftest import in_ci
 from .fakes.odoo import API_KEY, DATABASE, LOGIN, PASSWORD, UID, FakeOdoo
-from .fakes.server import serve_transport
+from .fakes.server import serve, serve_transport
 
 CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
 # The README's screenshots are rewritten only when asked (WORKBENCH_SCREENSHOTS=1): each run
@@ -152,6 +152,132 @@ def test_saved_secret_is_never_sent_back_and_an_empty_one_keeps_it(workbench: st
     checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
     assert checked["result"]["user"]["login"] == LOGIN
     assert API_KEY not in httpx.get(base + "/api/connection", headers=headers).text
+
+
+def test_a_login_holding_the_password_as_a_word_is_shown_and_saved_whole(workbench: str) -> None:
+    """With the password ``integration``, the login ``integration@example.com`` and a partner
+    named "R3 integration partner" reach the page as Odoo holds them; saving the form again with
+    the login the page shows keeps a working connection."""
+    login, password = "integration@example.com", "integration"
+    fake = FakeOdoo(login=login, password=password)
+    fake.create("res.partner", name="R3 integration partner", email=login)
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    with serve_transport(fake) as url:
+        fields = {"baseUrl": url, "database": DATABASE, "username": login, "password": password}
+        saved = httpx.post(
+            base + "/api/connection", headers=headers, json={"type": "odooBasicAuth", "fields": fields}
+        ).json()
+        assert saved["fields"]["username"] == login
+        shown = httpx.get(base + "/api/connection", headers=headers).json()["fields"]
+        again = httpx.post(  # the form as the page fills it from what it was shown, secret left empty
+            base + "/api/connection", headers=headers, json={"type": "odooBasicAuth", "fields": shown}
+        ).json()
+        assert again["fields"]["username"] == login and again["secretsSet"] == ["password"]
+        checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
+        ran = httpx.post(
+            base + "/api/run",
+            headers=headers,
+            json={"key": "listRecords", "inputs": {"model": "res.partner", "fields": ["name", "email"]}},
+        ).json()
+    assert checked["result"]["user"]["login"] == login
+    assert [(r["name"], r["email"]) for r in ran["result"]["data"]] == [("R3 integration partner", login)]
+    assert "<redacted>" not in json.dumps([saved, shown, again, checked, ran])
+    assert json.dumps(password) not in json.dumps([saved, shown, again, checked, ran])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"baseUrl": "OTHER"},
+        {"port": "OTHER_PORT"},
+        {"database": "other_db"},
+        {"username": "someone.else@example.com"},
+    ],
+    ids=["baseUrl", "port", "database", "username"],
+)
+def test_a_saved_secret_is_never_sent_to_another_server_database_or_login(
+    workbench: str, odoo: Any, change: dict[str, str]
+) -> None:
+    """Saving again with the secret left empty keeps it only for the same server, port, database
+    and login: naming another one asks for the secret again, and nothing reaches the other server."""
+    _, url = odoo
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    kind = "odooBasicAuth" if "username" in change else "odooApiKey"
+    secret = {"username": LOGIN, "password": PASSWORD} if kind == "odooBasicAuth" else {"apiKey": API_KEY}
+    fields = {"baseUrl": url, "database": DATABASE, **secret}
+    httpx.post(base + "/api/connection", headers=headers, json={"type": kind, "fields": fields})
+    seen: list[Any] = []
+    with serve(lambda request: seen.append(request) or (200, {}, b"{}")) as (other, _):
+        other_port = other.rsplit(":", 1)[1]
+        moved = {k: v.replace("OTHER_PORT", other_port).replace("OTHER", other) for k, v in change.items()}
+        if "port" in moved:  # the same host, another port
+            moved["baseUrl"] = url.rsplit(":", 1)[0]
+        emptied = {k: "" for k in secret if k != "username"}
+        answer = httpx.post(
+            base + "/api/connection",
+            headers=headers,
+            json={"type": kind, "fields": {**fields, **emptied, **moved}},
+        ).json()
+        checked = httpx.post(base + "/api/check", headers=headers, json={}).json()
+    secret_key = "password" if kind == "odooBasicAuth" else "apiKey"
+    assert answer["error"]["type"] == "ConnectionSettingsError", answer
+    assert answer["error"]["path"] == secret_key
+    assert "again" in answer["error"]["message"]
+    assert seen == []  # the key went nowhere else...
+    assert checked["result"]["user"]["login"] == LOGIN  # ...and the saved connection still works
+    # the same place written differently (a trailing slash) keeps the secret
+    same = httpx.post(
+        base + "/api/connection",
+        headers=headers,
+        json={"type": kind, "fields": {**fields, **emptied, "baseUrl": url + "/"}},
+    ).json()
+    assert same["secretsSet"] == [secret_key], same
+
+
+def test_the_json_routes_take_the_token_only_in_a_header(workbench: str) -> None:
+    base, token = workbench.split("/?token=")
+    assert httpx.get(base + "/api/describe", params={"token": token}).status_code == 403
+    assert httpx.post(base + "/api/check", params={"token": token}, json={}).status_code == 403
+    assert httpx.get(base + "/api/describe", headers={"X-Workbench-Token": token}).status_code == 200
+    # the page and its files still open from the printed URL
+    assert httpx.get(workbench).status_code == 200
+    assert httpx.get(base + "/static/app.js", params={"token": token}).status_code == 200
+
+
+def test_a_request_from_another_origin_or_not_json_is_refused(workbench: str) -> None:
+    base, token = workbench.split("/?token=")
+    headers = {"X-Workbench-Token": token}
+    own = base  # http://127.0.0.1:PORT, the page's own origin
+    for origin in ("http://evil.example", "null", own.replace("127.0.0.1", "localhost"), own + "0"):
+        refused = httpx.post(base + "/api/check", headers={**headers, "Origin": origin}, json={})
+        assert refused.status_code == 403, origin
+        assert httpx.get(base + "/api/connection", headers={**headers, "Origin": origin}).status_code == 403
+    assert httpx.post(base + "/api/check", headers={**headers, "Origin": own}, json={}).status_code == 200
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None):
+        sent = {**headers, "Content-Type": content_type} if content_type else headers
+        answer = httpx.post(base + "/api/connection", headers=sent, content=b'{"type": "odooApiKey"}')
+        assert answer.status_code == 415, content_type
+    charset = {**headers, "Content-Type": "application/json; charset=utf-8"}
+    assert httpx.post(base + "/api/check", headers=charset, content=b"{}").status_code == 200
+
+
+def test_the_token_is_printed_once_on_stdout_and_never_logged(web_stack: None) -> None:
+    code = "from odoo_connector.cli import main; main(['workbench', '--port', '0'])"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        url = json.loads(process.stdout.readline())["url"]
+        line = process.stderr.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    token = url.split("?token=")[1]
+    assert "workbench at http://127.0.0.1:" in line
+    assert token not in line
 
 
 def test_the_cli_line_of_a_run_names_the_variables_and_elides_the_secret(workbench: str, odoo: Any) -> None:
@@ -369,6 +495,9 @@ def test_a_wrong_api_key_shows_the_error_type_message_and_hint(
     assert box.locator(".error-type").inner_text() == "AuthenticationError"
     assert "Invalid apikey" in box.locator(".error-message").inner_text()
     assert "Add API Key" in box.locator(".error-hint").inner_text()
+    # an error with no input path ends with its hint, not with a stray "null" line (D5)
+    assert box.inner_text().strip().splitlines()[-1].startswith("Hint: ")
+    assert "null" not in box.inner_text()
 
 
 def test_create_then_read_a_record_through_forms_built_from_the_manifest(
@@ -480,6 +609,45 @@ def test_the_trigger_polls_against_a_state_kept_for_the_page(
     wb.shot("trigger")
 
 
+def test_the_webhook_trigger_says_it_runs_with_watch_instead_of_a_poll_that_fails(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    """D7: recordWebhookTrigger needs a subscription and a listener Odoo reaches; the page offers
+    no "Poll once" (which always failed) and shows the watch command instead."""
+    _, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("recordWebhookTrigger")
+    assert not page.is_visible("#unit-run") and not page.is_visible("#unit-reset")
+    assert page.is_visible("#unit-pushed")
+    command = page.inner_text("#unit-pushed-command")
+    assert command.startswith("odoo-connector watch recordWebhookTrigger --input '{")
+    assert "--listen 127.0.0.1:8099 --public-url " in command
+    # a polling trigger still polls from the page
+    wb.pick_unit("pollChangesTrigger")
+    assert page.is_visible("#unit-run") and not page.is_visible("#unit-pushed")
+
+
+def test_a_stopped_batch_run_shows_the_ids_it_wrote_before_the_error(
+    browser: Any, workbench: str, odoo: Any, tmp_path: Path
+) -> None:
+    fake, odoo_url = odoo
+    wb = Page(browser, workbench, tmp_path)
+    page = wb.page
+    wb.connect(odoo_url)
+    wb.pick_unit("createRecords")
+    page.click("#unit-example")  # Acme (name, email), then Globex (name, is_company): two batches
+    fake.fail_on("load", nth=2, kind="access")  # Odoo refuses the second
+    wb.run()
+    assert page.inner_text("#unit-result .error-type") == "AccessDeniedError"
+    report = json.loads(page.inner_text("#error-report"))
+    acme = next(i for i, r in fake.tables["res.partner"].items() if r["name"] == "Acme")
+    assert report["rows"][0] == {"index": 0, "id": acme, "created": True}
+    assert report["rows"][1]["error"]["type"] == "NotWritten"
+    assert (report["written"], report["failed"]) == (1, 1)
+
+
 def test_the_deprecated_basic_auth_connection_runs_units_too(
     browser: Any, workbench: str, odoo: Any, tmp_path: Path
 ) -> None:
@@ -562,6 +730,10 @@ def dynamic_manifest(tmp_path: Path) -> Path:
             "description": "The chosen model's form.",
             "handler": "tests.test_workbench:model_form",
             "connections": ["odooApiKey", "odooBasicAuth"],
+            "readOnly": True,
+            "destructive": False,
+            "idempotent": True,
+            "groups": [],
             "inputs": "schemas/dataSources/modelForm.input.json",
             "output": "schemas/dataSources/modelForm.output.json",
             "example": "schemas/dataSources/modelForm.example.json",

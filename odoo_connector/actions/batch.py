@@ -28,6 +28,12 @@ What this module adds on top, and why:
   Creating by position or by matchFields is not retried: Odoo may have created the rows.
 * **External IDs under a module's name** (``base.…``, ``sale.…``) are refused before sending
   (:mod:`.external_ids`).
+* **create where load cannot**: Odoo 19's ``load`` reads, for a contact under a parent, fields
+  an ordinary user may not read (``credit_limit``) where ``create`` reads them as superuser; rows
+  refused only for that and creating without an external ID go through ``create`` in one call
+  (:meth:`_Run._read_by_load`).
+* **Empty match values** (``matchFields``) are refused by name before sending: Odoo's search would
+  take them for "records without a value" and update one.
 * **skipUnchanged** (upsertRecords and updateRecords, on by default): rows whose record is known
   before sending (by ``recordId``, an external ID found by :mod:`.unchanged`, or a match key with
   exactly one match) are compared with the record; a row that matches is not sent
@@ -46,6 +52,7 @@ The rows, the report and the wording of a stop live in :mod:`.batch_rows`, the c
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -56,7 +63,9 @@ from ..errors import (
     OdooRequestError,
     OdooValidationError,
     ServerError,
+    TransportError,
     UnsupportedServerError,
+    input_path,
 )
 from ..values import Converter, ValueRefused, load_row
 from .batch_rows import (
@@ -93,6 +102,8 @@ log = logging.getLogger("odoo_connector.batch")
 # bench/batch_upsert.py against a real Odoo 19 (bench/RESULTS.md): the per-row cost stops falling
 # at a few hundred rows, while a failing batch costs more to isolate the bigger it is.
 DEFAULT_BATCH_SIZE = 500
+# Odoo's words when a user lacks the group a field needs (models.py _check_field_access)
+_FIELD_READ = re.compile(r'enough rights to access the field "([^"]+)".*?Operation: read', re.DOTALL)
 # Datetimes are UTC strings both ways (load reads them in the context's timezone), and archived
 # records are found by their id or external ID like active ones.
 _LOAD_CONTEXT = {"tz": "UTC", "active_test": False}
@@ -130,6 +141,8 @@ class _Run:
 
     def _prepare(self, records: Sequence[Mapping[str, Any]]) -> None:
         self.fields = fields = self.client.fields_get(self.model) if self.op != "delete" else {}
+        if self.op == "upsert":
+            self._check_match_fields(fields)
         # values as people write them, names looked up once for all rows (values.write)
         self.converter = None if self.raw else Converter(self.client)
         for row, record in zip(self.rows, records, strict=True):
@@ -139,11 +152,15 @@ class _Run:
                 row.error, where = row_error(exc), f"parameters.{exc.field}"
             except InputError as exc:
                 row.error, where = row_error(exc), exc.path or ""
-            if row.error and not self.skip:
-                parts = [] if self.single else [f"records.{row.position}"]
-                parts += [where] if where else []
+            if not row.error:
+                continue
+            # the whole path, so a skipped row's error and the stop's name the same place
+            path = where if self.single else input_path("records", row.position, where)
+            if path:
+                row.error["path"] = path
+            if not self.skip:
                 text = row.error["message"] if self.single else f"Row {row.index}: {row.error['message']}"
-                raise InputError(f"{text} Nothing was written.", path=".".join(parts) or None)
+                raise InputError(f"{text} Nothing was written.", path=path or None)
 
     def _prepare_row(self, row: Row, record: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
         if self.op == "delete":
@@ -153,8 +170,7 @@ class _Run:
         if self.converter is not None:
             values = self.converter.convert(self.model, values)
         columns, cells = load_row(self.model, fields, values)
-        if self.compare:
-            row.values = values
+        row.values = values  # for skipUnchanged, and for create when load cannot (_create)
         key_column, key = "", ""
         if self.op == "update":
             row.record_id = int(record["recordId"])
@@ -174,6 +190,15 @@ class _Run:
                         f"matchFields names {missing[0]!r}, which this row does not set in parameters.",
                     )
                 row.match = tuple(plain(values[f]) for f in self.match_fields)
+                for name, value in zip(self.match_fields, row.match, strict=True):
+                    if _empty(value, fields.get(name)):
+                        # Odoo's search would take it for "records without a value" and update one
+                        raise ValueRefused(
+                            name,
+                            f"Cannot match on an empty {name}: this row's {name} is empty, and "
+                            f"matchFields would find a record that has no {name} and overwrite it. "
+                            "Give it a value, or name the record by externalId.",
+                        )
                 key_column = ".id"
             else:
                 raise InputError(
@@ -182,6 +207,20 @@ class _Run:
                 )
         row.columns = ((key_column,) if key_column else ()) + columns
         row.cells = ([key] if key_column else []) + cells
+
+    def _check_match_fields(self, fields: Mapping[str, Any]) -> None:
+        """matchFields name fields holding one value each: a row's x2many is a list of records,
+        which no search compares with one value (and Odoo's ``=`` on it means "contains")."""
+        for name in self.match_fields:
+            kind = (fields.get(name) or {}).get("type")
+            if kind in ("one2many", "many2many"):
+                raise InputError(
+                    f"matchFields names {name!r}, a {kind} field: a row is matched on fields that "
+                    "hold one value each (text, a number, a date, a many2one), not on a list of "
+                    "records. Nothing was written.",
+                    path="matchFields",
+                    hint="Match on a field such as email, ref or vat, or name the records by externalId.",
+                )
 
     def batches(self) -> Iterator[list[Row]]:
         """Consecutive good rows, at most batch_size, with the same columns; a repeated match key
@@ -270,8 +309,9 @@ class _Run:
                 context=self.context,
                 idempotent=True,  # the same values on the same records: sending again is harmless
             )
-        except (OdooRequestError, ServerError) as exc:
+        except (OdooRequestError, ServerError, TransportError) as exc:
             if unanswered(exc):
+                _mark_lost(batch, exc)
                 raise
             log.info(
                 "%s: web_save_multi refused %d rows (%s); sending them through load",
@@ -304,14 +344,14 @@ class _Run:
             row.error = error
             cls = ROW_ERRORS.get(error["type"], OdooValidationError)
             field_name: str | None = error.get("field")
-            parts = [] if self.single else [f"records.{row.position}"]
+            parts: list[str | int] = [] if self.single else ["records", row.position]
             if field_name:
                 parts.append(field_name if field_name in KEY_INPUTS.values() else f"parameters.{field_name}")
             where = f"Row {row.index}" if not self.single else ""
             if field_name:
                 where = f"{where}, field {field_name!r}" if where else f"Field {field_name!r}"
             raise cls(
-                f"{where}: {error['message']}" if where else error["message"], path=".".join(parts) or None
+                f"{where}: {error['message']}" if where else error["message"], path=input_path(*parts) or None
             )
         if whole is not None:
             raise whole
@@ -369,7 +409,9 @@ class _Run:
                 context=self.context,
                 idempotent=by_xid,
             )
-        except (OdooRequestError, ServerError) as exc:
+        except (OdooRequestError, ServerError, TransportError) as exc:
+            if unanswered(exc):
+                _mark_lost(part, exc)
             return {}, exc
         ids, messages = _load_answer(self.client, self.model, answer, len(part))
         if ids is None:
@@ -384,6 +426,23 @@ class _Run:
                 ):
                     named.setdefault(part[start], message_error(message))
             if named:
+                unread = self._read_by_load(named, part)
+                if unread and all(self._creates(r) for r in part):
+                    log.info(
+                        "%s: load refused %d rows, reading %r on its own; creating them with create",
+                        self.model,
+                        len(part),
+                        unread,
+                    )
+                    return self._create(part)
+                if unread:
+                    for error in named.values():
+                        error["message"] += (
+                            f"\n\nOdoo's import (load) reads {unread!r} on its own here (these rows "
+                            "do not set it), which Odoo's create does not: rows without an external "
+                            "ID are created through create instead, but rows named by external ID "
+                            "need load, so the API user needs one of the groups Odoo names."
+                        )
                 return named, None
             first = next((m for m in messages if m.get("type") == "error"), {})
             return {}, OdooValidationError(
@@ -398,6 +457,46 @@ class _Run:
             elif self.op == "upsert":
                 row.created = row.cells[0] == ""
             self.seen.add(record_id)
+        self.written_batches += 1
+        return {}, None
+
+    @staticmethod
+    def _read_by_load(named: Mapping[Row, dict[str, Any]], part: Sequence[Row]) -> str | None:
+        """The field Odoo refused to read when that refusal is all it said and the rows do not set
+        the field: its import read the field on its own. Observed in Odoo 19: ``load`` creating a
+        contact under a parent (``parent_id``) copies the parent's commercial fields without
+        ``sudo``, among them ``credit_limit``, which only the Accounting groups may read; ``create``
+        does the same copy as superuser."""
+        read = [m.group(1) if (m := _FIELD_READ.search(e["message"])) else None for e in named.values()]
+        field_name = read[0]
+        if field_name is None or any(other != field_name for other in read):
+            return None
+        sent = {c.split("/")[0] for r in part for c in r.columns}
+        return None if field_name in sent else field_name
+
+    def _creates(self, row: Row) -> bool:
+        """Whether ``row`` creates a record without an external ID (by position, or a match key
+        that matched nothing), so ``create`` can write it as ``load`` would."""
+        if row.values is None:
+            return False
+        if self.op == "create":
+            return True
+        return self.op == "upsert" and row.columns[:1] == (".id",) and row.cells[0] == ""
+
+    def _create(self, part: list[Row]) -> tuple[dict[Row, dict[str, Any]], OdooConnectorError | None]:
+        """``part`` through ``create``, in one call (one transaction, all or nothing, as ``load``),
+        with the rows' values in Odoo's form; what :meth:`_attempt` returns."""
+        try:
+            ids = self.client.call(
+                self.model, "create", vals_list=[r.values for r in part], context=self.context
+            )
+        except (OdooRequestError, ServerError, TransportError) as exc:
+            if unanswered(exc):
+                _mark_lost(part, exc)
+            return {}, exc
+        for row, record_id in zip(part, ids if isinstance(ids, list) else [ids], strict=True):
+            row.record_id, row.done, row.created = int(record_id), True, True
+            self.seen.add(int(record_id))
         self.written_batches += 1
         return {}, None
 
@@ -427,8 +526,9 @@ class _Run:
         ids = [r.record_id or 0 for r in part]
         try:
             self.client.call(self.model, "unlink", ids)
-        except (OdooRequestError, ServerError) as exc:
+        except (OdooRequestError, ServerError, TransportError) as exc:
             if unanswered(exc):
+                _mark_lost(part, exc)
                 return {}, exc
             there = set(
                 self.client.call(
@@ -449,6 +549,21 @@ class _Run:
             row.done = True
         self.written_batches += 1
         return {}, None
+
+
+def _empty(value: Any, spec: Mapping[str, Any] | None) -> bool:
+    """A match value that names no value: None, False (but for a boolean field, where it is one),
+    or text of nothing but spaces."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (value is False and (spec or {}).get("type") != "boolean")
+
+
+def _mark_lost(rows: Sequence[Row], exc: OdooConnectorError) -> None:
+    """The rows of a request Odoo may have run without answering: their report says
+    ``"written": "unknown"``, as the error does."""
+    for row in rows:
+        row.lost = exc.kind
 
 
 def highest_id(client: OdooClient, model: str) -> int:

@@ -27,14 +27,17 @@ from ..values import ValueRefused
 
 __all__ = [
     "KEY_INPUTS",
+    "NO_ANSWER_HINT",
     "ROW_ERRORS",
     "Row",
     "message_error",
+    "no_answer",
     "report",
     "row_error",
     "stopped",
     "systemic",
     "unanswered",
+    "unanswered_write",
 ]
 
 # load's key columns, named as the row's inputs
@@ -59,6 +62,7 @@ class Row:
     values: dict[str, Any] | None = None  # as Odoo's write takes them, kept for skipUnchanged
     write: dict[str, Any] | None = None  # the changed values, when the record is known
     unchanged: bool = False
+    lost: str | None = None  # the error's type when the request carrying this row got no answer
 
 
 def row_error(exc: OdooConnectorError | ValueRefused, field_name: str | None = None) -> dict[str, Any]:
@@ -100,6 +104,33 @@ def unanswered(exc: OdooConnectorError) -> bool:
     return isinstance(exc, TransportError) or (isinstance(exc, ServerError) and exc.odoo_name is None)
 
 
+# What every write that is not safe to send twice says when Odoo gave no answer: the batch
+# actions' stops, createRecord, postMessage, uploadAttachment, callMethod and runWizard.
+NO_ANSWER_HINT = (
+    "Odoo may have done it before the answer was lost, so sending the same request again may do it "
+    "twice (a second record, a second message). Look in Odoo first. If the server is only slow, "
+    "allow more time with the connection's timeout."
+)
+
+
+def no_answer(what: str, look: str, *, done: str = "written") -> str:
+    """The one sentence for a write Odoo may have run without answering (a timeout, a lost
+    connection, a gateway's 502/503/504): it says that it may have happened and where to look,
+    and never invites a plain retry, which could write it twice."""
+    return (
+        f"{what} may or may not have been {done}: Odoo gave no answer. Check {look} before sending it again."
+    )
+
+
+def unanswered_write(exc: OdooConnectorError, message: str) -> OdooConnectorError:
+    """``exc`` (same type, so the same exit status) saying ``message`` (built with
+    :func:`no_answer`) and :data:`NO_ANSWER_HINT` instead of its own retry advice."""
+    out = copy.copy(exc)
+    out.message, out.hint = message, NO_ANSWER_HINT
+    out.args = (message,)
+    return out
+
+
 def report(rows: Sequence[Row], op: str, batches: int, stopped_at: int | None = None) -> dict[str, Any]:
     """The action's output: one entry per input row, in input order, and the counts."""
     entries: list[dict[str, Any]] = []
@@ -110,6 +141,12 @@ def report(rows: Sequence[Row], op: str, batches: int, stopped_at: int | None = 
                 entry["created"] = row.created
             if row.unchanged:
                 entry["unchanged"] = True
+        elif row.lost:
+            entry = {
+                "index": row.index,
+                "written": "unknown",
+                "error": {"type": row.lost, "message": no_answer("This row", "its record", done=_DONE[op])},
+            }
         elif row.error:
             entry = {"index": row.index, "error": row.error}
         else:
@@ -122,16 +159,22 @@ def report(rows: Sequence[Row], op: str, batches: int, stopped_at: int | None = 
         entries.append(entry)
     done = [r for r in rows if r.done]
     written = [r for r in done if not r.unchanged]
+    lost = sum(1 for r in rows if r.lost and not r.done)
     out = {
         "rows": entries,
         "written": len(written),
         "created": sum(1 for r in done if r.created),
-        "failed": len(rows) - len(done),
+        "failed": len(rows) - len(done) - lost,
         "batches": batches,
     }
     if op in ("upsert", "update"):
         out["unchanged"] = len(done) - len(written)
+    if lost:
+        out["unknown"] = lost
     return out
+
+
+_DONE = {"create": "written", "update": "written", "upsert": "written", "delete": "deleted"}
 
 
 def stopped(
@@ -145,21 +188,23 @@ def stopped(
     single: bool,
 ) -> OdooConnectorError:
     """``exc`` (same type, so the same exit status) with where the run stopped and what it
-    wrote before; ``report`` holds the per-row report."""
+    wrote before; ``report`` holds the per-row report (the CLI prints it, and the error carries
+    it), in which the rows of a request that got no answer say ``"written": "unknown"``."""
     written = [r for r in rows if r.done and not r.unchanged]
-    unknown = unanswered(exc)
+    # only a request that carried rows can have written them: a search that got no answer did not
+    unknown = any(r.lost and not r.done for r in batch)
     where = _span(batch)
     safe = (
         " (it sets values on records that exist: sending it again is safe)."
         if batch[0].write is not None
         else " (this batch names its records by external ID: sending it again is safe)."
         if batch[0].columns[:1] == ("id",)
-        else "."
+        else ""
     )
     part_written = sum(1 for r in batch if r.done and not r.unchanged)
+    lost = no_answer(f"Batch {number} ({where})", "those records", done=_DONE[op])
     fate = (
-        f"Batch {number} ({where}) may or may not have been written: "
-        "Odoo gave no answer. Check those records before sending them again" + safe
+        lost.removesuffix(".") + (safe or ".")
         if unknown
         else f"Nothing of batch {number} ({where}) was written."
         if not part_written
@@ -176,12 +221,15 @@ def stopped(
     said = exc.message if exc.message.rstrip().endswith((".", "!", "?")) else f"{exc.message}."
     if single:
         out.message = f"{said} " + (
-            "Odoo gave no answer: check the record." if unknown else "Nothing was written."
+            no_answer("The record", "it", done=_DONE[op]) if unknown else "Nothing was written."
         )
     else:
         out.message = f"{said} {fate} {before} Rows after it were not sent."
+    if unknown and not safe:
+        out.hint = NO_ANSWER_HINT
     out.args = (out.message,)
-    out.report = report(rows, op, batches, stopped_at=batch[0].index)  # type: ignore[attr-defined]
+    if not single:  # upsertRecord and createRecord answer with one record, not a report
+        out.report = report(rows, op, batches, stopped_at=batch[0].index)
     return out
 
 

@@ -9,7 +9,8 @@ What shapes this module:
   not-found error naming model and id, and nothing is created.
 * **Sizes before bytes.** A file over ``maxBytes`` is refused from its base64 length before
   anything is decoded or sent (upload), or from Odoo's ``file_size`` before the content is
-  fetched (download): a 2 GB attachment never reaches this process by accident.
+  fetched (download, a stored invoice PDF), or from the portal's Content-Length and then while
+  streaming (a rendered PDF): a 2 GB file never reaches this process by accident.
 * **Checksums.** Odoo stores the SHA-1 of the bytes in ``checksum``. An upload compares it with
   the SHA-1 of what was sent, a download with the SHA-1 of what came back: a file cut or altered
   on the way is an error, never a result.
@@ -53,6 +54,7 @@ from ..errors import (
     redact,
     register_secret,
 )
+from .batch_rows import no_answer, unanswered, unanswered_write
 from .raw import check_same_origin_path
 
 __all__ = [
@@ -73,6 +75,8 @@ _WHITESPACE = re.compile(r"\s")
 # Odoo's account.move keeps its generated, legal PDF here once it has been sent or printed
 _STORED_PDF = {"account.move": "invoice_pdf_report_id"}
 _DOCUMENT_TYPES = ("application/pdf", "application/zip")
+# what is read of a portal answer that is no document, to say why (an error page's title)
+_PAGE_BYTES = 64 * 1024
 
 
 def _missing(model: str, record_id: int) -> NotFoundError:
@@ -92,15 +96,22 @@ def _human(size: int) -> str:
     return f"{size} bytes ({size / 1048576:.1f} MiB)" if size >= 1048576 else f"{size} bytes"
 
 
-def _too_large(what: str, size: int, limit: int, path: str = "maxBytes") -> InputError:
+def _too_large(what: str, size: int | None, limit: int, path: str = "maxBytes") -> InputError:
+    """``size`` None: the file kept coming past the limit, and the rest was not read."""
     if path != "maxBytes":  # an input without its own limit (postMessage's attachments)
         return InputError(
-            f"{what} is {_human(size)}, over the limit of {_human(limit)}.",
+            f"{what} is {_human(size or limit + 1)}, over the limit of {_human(limit)}.",
             path=path,
             hint="Attach a larger file with uploadAttachment, which takes maxBytes.",
         )
+    said = (
+        f"is {_human(size)}, over the limit of {_human(limit)} (maxBytes)."
+        if size is not None
+        else f"is over the limit of {_human(limit)} (maxBytes): more than that arrived, and the "
+        "rest was not read."
+    )
     return InputError(
-        f"{what} is {_human(size)}, over the limit of {_human(limit)} (maxBytes).",
+        f"{what} {said}",
         path="maxBytes",
         hint="Raise maxBytes if this process may hold a file that large: it is held in memory, "
         "as base64 and in working copies (bench/attachments.py measured peaks of 4 to 5.4 times "
@@ -170,6 +181,15 @@ def upload_attachment(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str
     del datas
     try:
         result = client.call("ir.attachment", "create", vals_list=[values])
+    except (ServerError, TransportError) as exc:
+        if unanswered(exc):  # never sent again (a second copy of the file): say it may be there
+            lost = no_answer(
+                f"The attachment {file_name!r} on {model} record {record_id}",
+                "the record's attachments (listAttachments)",
+                done="created",
+            )
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
+        raise
     except AccessDeniedError as exc:
         # Odoo's words ("not allowed to access this document") do not say which document
         raise AccessDeniedError(
@@ -331,13 +351,19 @@ class _RedactHttpxLog(logging.Filter):
 _HTTPX_LOG = logging.getLogger("httpx")
 
 
-def _get_document(client: OdooClient, path: str, model: str, record_id: int) -> httpx.Response:
+def _get_document(
+    client: OdooClient, path: str, model: str, record_id: int, max_bytes: int
+) -> tuple[httpx.Response, bytes]:
     """A plain GET of the portal link on the connection's own server, within the connection's
-    deadline, redirects refused.
+    deadline, redirects refused: the answer and its body.
 
     The link's token is the credential: the API key (JSON-2's Authorization header) is not sent,
     nor any cookie; ``X-Odoo-Database`` picks the database (and keeps Odoo from opening a browser
     session). Cookies the answer sets are dropped, so the client's later calls stay stateless.
+
+    The body is streamed: a document over ``max_bytes`` is refused from its Content-Length before
+    a byte of it is read, or as soon as more than that has arrived (a missing or lying length, a
+    compressed body); any other answer is read up to :data:`_PAGE_BYTES`, enough to say why.
     """
     session = client.session
     url = check_same_origin_path(session.base_url, path)
@@ -356,7 +382,14 @@ def _get_document(client: OdooClient, path: str, model: str, record_id: int) -> 
     _HTTPX_LOG.addFilter(quiet)
     try:
         with deadline(session.deadline):
-            response = session.client.send(request, follow_redirects=False)
+            response = session.client.send(request, follow_redirects=False, stream=True)
+            try:
+                if response.status_code == 200 and _kind(response) in _DOCUMENT_TYPES:
+                    body = _read_capped(response, max_bytes, f"The PDF of {model} record {record_id}")
+                else:
+                    body = _read_capped(response, _PAGE_BYTES, None)
+            finally:
+                response.close()
     except httpx.TimeoutException as exc:
         raise TransportError(
             f"The PDF of {model} record {record_id} ({where}) did not arrive within "
@@ -372,12 +405,40 @@ def _get_document(client: OdooClient, path: str, model: str, record_id: int) -> 
         session.client.cookies.jar.clear()
         for cookie in saved:
             session.client.cookies.jar.set_cookie(cookie)
-    return response
+    return response, body
 
 
-def _document_error(response: httpx.Response, model: str, record_id: int, where: str) -> OdooConnectorError:
+def _kind(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+def _read_capped(response: httpx.Response, limit: int, what: str | None) -> bytes:
+    """The body, at most ``limit`` bytes of it. ``what`` names a document, which is refused
+    (InputError on maxBytes) when it is larger; None reads a page only so far (to say why it is
+    no document)."""
+    declared = response.headers.get("content-length", "")
+    if what is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(what, int(declared), limit)
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            if what is not None:
+                raise _too_large(what, None, limit)
+            del body[limit:]
+            break
+    return bytes(body)
+
+
+def _document_error(
+    response: httpx.Response, body: bytes, model: str, record_id: int, where: str
+) -> OdooConnectorError:
     status = response.status_code
-    text = response.text if "html" in response.headers.get("content-type", "") or status >= 400 else ""
+    try:
+        page = body.decode(response.charset_encoding or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        page = body.decode("utf-8", "replace")
+    text = page if "html" in response.headers.get("content-type", "") or status >= 400 else ""
     if "wkhtmltopdf" in text.lower():
         return ServerError(
             f"Odoo cannot make the PDF of {model} record {record_id}: wkhtmltopdf, the program Odoo "
@@ -415,9 +476,11 @@ def get_record_pdf(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, A
     For an invoice that Odoo has already generated (sent or printed), its stored PDF; otherwise
     Odoo renders the document now (a second or two). A posted invoice with several legal
     documents (a PDF and an e-invoice XML) comes as the ZIP Odoo's portal gives
-    (``application/zip``).
+    (``application/zip``). Either is refused over ``maxBytes``, as downloadAttachment refuses a
+    file: from its stored size or Content-Length before reading, and while reading.
     """
     model, record_id = inputs["model"], inputs["recordId"]
+    max_bytes = inputs.get("maxBytes", DEFAULT_MAX_BYTES)
     stored_field = _STORED_PDF.get(model)
     if stored_field:
         rows = client.call(model, "read", [record_id], fields=[stored_field])
@@ -426,6 +489,12 @@ def get_record_pdf(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, A
         stored = rows[0].get(stored_field)
         if stored:
             row = _read_meta(client, int(stored[0] if isinstance(stored, list) else stored))
+            if (row.get("file_size") or 0) > max_bytes:  # as downloadAttachment: before the content
+                raise _too_large(
+                    f"The stored PDF of {model} record {record_id} ({row['name']!r})",
+                    row["file_size"],
+                    max_bytes,
+                )
             content, size = _fetch_content(client, row)
             return {
                 "fileName": row["name"],
@@ -435,11 +504,10 @@ def get_record_pdf(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, A
             }
     path = _portal_path(client, model, record_id)
     where = urlsplit(path).path
-    response = _get_document(client, path, model, record_id)
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    response, body = _get_document(client, path, model, record_id, max_bytes)
+    kind = _kind(response)
     if response.status_code != 200 or kind not in _DOCUMENT_TYPES:
-        raise _document_error(response, model, record_id, where)
-    body = response.content
+        raise _document_error(response, body, model, record_id, where)
     extension = "zip" if kind == "application/zip" else "pdf"
     fallback = f"{model.replace('.', '_')}_{record_id}.{extension}"
     return {

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..client import OdooClient
+from ..client.http import READ_ONLY_METHODS
 from ..client.json2 import Json2Client
 from ..client.mapping import from_json2_error
 from ..client.xmlrpc import XmlRpcClient
@@ -43,7 +44,10 @@ from ..errors import (
     OdooConnectorError,
     OdooValidationError,
     UnsupportedServerError,
+    input_path,
 )
+from .batch_rows import no_answer, unanswered, unanswered_write
+from .external_ids import external_id_problem
 from .files import DEFAULT_MAX_BYTES, checked_base64
 
 __all__ = [
@@ -196,6 +200,10 @@ def _call(
     except OdooConnectorError as exc:
         if _is_none_fault(client, exc):
             return None
+        if unanswered(exc) and method not in READ_ONLY_METHODS:
+            # a button pressed twice could make two invoices: say it may have run, never "retry"
+            lost = no_answer(f"{model}.{method}", "the records it changes", done="run")
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
         raise
 
 
@@ -253,7 +261,10 @@ def call_method(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]
 
     The schema refuses private names (``_…``) and non-identifiers before anything is sent; Odoo
     would answer 403 "Private methods … cannot be called remotely". Not retried after a timeout.
+    ``load`` is checked as the batch actions check it (:func:`_check_load`).
     """
+    if inputs["method"] == "load":
+        _check_load(client, inputs["model"], inputs.get("args") or [], inputs.get("kwargs") or {})
     result = _call(
         client,
         inputs["model"],
@@ -264,6 +275,59 @@ def call_method(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]
         None,  # the action's ``context`` input rides with every call (odoo_connector.context)
     )
     return _outcome(result)
+
+
+def _check_load(client: OdooClient, model: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    """callMethod ``load`` writes external IDs as the batch actions do, so it keeps their rule:
+    none under an Odoo module's name (:mod:`.external_ids`), refused before anything runs.
+
+    Refused here rather than routed to upsertRecords: callMethod is the door to a method as Odoo
+    has it (its arguments, its ``{"ids", "messages"}`` answer), which a flow may rely on; only
+    the one thing the batch actions refuse is refused. The IDs ``load`` writes are those of its
+    ``id`` column and of an ``id`` under one2many columns (the lines it creates); an ``x/id`` under
+    a many2one or many2many names an existing record (``country_id/id`` = ``base.be``) and is
+    fine. An ID without a module gets the context's ``module``, ``__import__`` by default, as
+    Odoo's ``load`` does."""
+    fields = kwargs["fields"] if "fields" in kwargs else (args[0] if args else None)
+    data = kwargs["data"] if "data" in kwargs else (args[1] if len(args) > 1 else None)
+    at: tuple[str | int, ...] = ("kwargs", "data") if "data" in kwargs else ("args", 1)
+    if not isinstance(fields, list) or not isinstance(data, list):
+        return  # Odoo refuses what it cannot read, and writes nothing
+    columns = [
+        i for i, name in enumerate(fields) if isinstance(name, str) and _writes_id(client, model, name)
+    ]
+    if not columns:
+        return
+    module = str((client.effective_context() or {}).get("module") or "__import__")
+    for number, row in enumerate(data):
+        for column in columns:
+            cell = row[column] if isinstance(row, list) and column < len(row) else None
+            if not isinstance(cell, str) or not cell.strip():
+                continue
+            external_id = cell.strip() if "." in cell else f"{module}.{cell.strip()}"
+            problem = external_id_problem(client, external_id)
+            if problem:
+                raise InputError(
+                    f"Row {number} of load's data, column {fields[column]!r}: {problem} Nothing was run.",
+                    path=input_path(*at, number),
+                    hint="Use __import__.<name> or your own prefix, or upsertRecords, which checks "
+                    "every row's external ID and reports per row.",
+                )
+
+
+def _writes_id(client: OdooClient, model: str, column: str) -> bool:
+    """Whether a ``load`` column holds external IDs that ``load`` writes: ``id``, or ``id`` under
+    one2many fields only (``child_ids/id``: Odoo updates the record an existing ID names, or
+    creates a line under a new one). ``x:id`` is Odoo's other spelling of ``x/id``."""
+    path = re.sub(r"([^/]):id", r"\1/id", column).split("/")
+    if path[-1] != "id":
+        return False
+    for name in path[:-1]:
+        spec = client.fields_get(model).get(name) or {}
+        if spec.get("type") != "one2many" or not spec.get("relation"):
+            return False
+        model = str(spec["relation"])
+    return True
 
 
 # --- runWizard --------------------------------------------------------------------------------
@@ -301,9 +365,8 @@ _SUBTYPES = {"comment": "mail.mt_comment", "note": "mail.mt_note"}
 def _decode(attachment: Mapping[str, Any], index: int) -> str:
     """The attachment's base64 content, checked as uploadAttachment checks it (valid base64, at
     most the default file size limit): Odoo would store garbage as is."""
-    content, _, _ = checked_base64(
-        attachment["content"], DEFAULT_MAX_BYTES, attachment["name"], path=f"attachments.{index}.content"
-    )
+    where = input_path("attachments", index, "content")
+    content, _, _ = checked_base64(attachment["content"], DEFAULT_MAX_BYTES, attachment["name"], path=where)
     return content
 
 
@@ -313,9 +376,12 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
 
     Odoo's ``message_post`` takes attachments as raw bytes, which JSON cannot carry, so each file
     is first created as an ``ir.attachment`` on the record (base64 ``datas``, what an ordinary
-    user may do on a record they may write) and then linked to the message by id. If posting then
-    fails, those attachments are deleted again. A plain-text ``body`` is escaped by Odoo;
-    ``bodyIsHtml`` posts it as HTML (Odoo sanitizes it). Not retried after a timeout.
+    user may do on a record they may write) and then linked to the message by id. If Odoo then
+    refuses the post, those attachments are deleted again; if its answer is lost (a timeout, a
+    dropped connection), the message may have been posted with them, so they are left in place
+    and the error says to check the chatter before posting again. A plain-text ``body`` is
+    escaped by Odoo; ``bodyIsHtml`` posts it as HTML (Odoo sanitizes it). Not retried after a
+    timeout.
     """
     model: str = inputs["model"]
     record_id: int = inputs["recordId"]
@@ -348,6 +414,19 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
     try:
         result = client.call(model, "message_post", [record_id], **kwargs)
     except OdooConnectorError as exc:
+        if unanswered(exc):
+            # Odoo may have posted it, attachments and all: deleting them would strip a posted
+            # message, and posting again would post it twice
+            lost = no_answer(
+                f"The message on {model} record {record_id}", "the record's chatter", done="posted"
+            )
+            kept = (
+                f" The attachments made for it (ir.attachment {attachment_ids}) were left in place: "
+                "if the message is not there, they are on the record without it."
+                if attachment_ids
+                else ""
+            )
+            raise unanswered_write(exc, f"{exc.message} {lost}{kept}") from None
         if attachment_ids:
             try:
                 client.call("ir.attachment", "unlink", attachment_ids)
@@ -391,12 +470,15 @@ def post_message(client: OdooClient, inputs: Mapping[str, Any]) -> int:
 _EVERY_MODEL: tuple[tuple[str, str], ...] = (
     ("copy", "Duplicate the records; returns the new ids."),
     ("default_get", "Default values for the given fields (model method)."),
+    ("formatted_read_group", "Totals per group (model method; see also aggregateRecords)."),
     ("name_create", "Create a record from its name only (model method)."),
     ("name_search", "Records whose name matches, as [id, name] pairs (model method)."),
     ("read", "Read field values of the records."),
     ("search_count", "Count the records matching a domain (model method)."),
     ("search_read", "Search and read in one call (model method)."),
     ("unlink", "Delete the records."),
+    ("web_read", "Read the records with related records' fields and lines (see getRecordById)."),
+    ("web_search_read", "Search and read with related fields and lines (model method; see listRecords)."),
     ("write", "Write field values on the records."),
 )
 _BY_FIELD: dict[str, tuple[tuple[str, str], ...]] = {

@@ -165,8 +165,37 @@ def raw_http_request(client: OdooClient, inputs: Mapping[str, Any]) -> Envelope:
                 secrets=session.secrets,
             )
         # A session cookie is a credential: the user gets the header's presence, not its value.
-        headers = {k: "<redacted>" if k.lower() == "set-cookie" else v for k, v in response.headers.items()}
-        return Envelope(_body(response, inputs.get("responseType", "json")), status=status, headers=headers)
+        own = _own_secrets(session.secrets)
+        headers = {
+            key: "<redacted>" if key.lower() == "set-cookie" else _cut(value, own)
+            for key, value in response.headers.items()
+        }
+        body = _cut(_body(response, inputs.get("responseType", "json")), own)
+        return Envelope(body, status=status, headers=headers)
+
+
+def _own_secrets(secrets: Any) -> tuple[str, ...]:
+    """The request's own credentials long enough never to be a word of real data (an API key is
+    40 random characters): a route that echoes the request (a debug endpoint, a proxy) hands them
+    back, and a raw answer is printed. Shorter values are left alone, since data is never
+    rewritten."""
+    return tuple(value for value in secrets if len(value) >= 16)
+
+
+def _cut(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with the request's own long secrets cut out of its strings (parsed JSON stays
+    valid: the cut happens after parsing)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "<redacted>")
+        return value
+    if isinstance(value, dict):
+        return {_cut(k, secrets): _cut(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut(v, secrets) for v in value]
+    return value
 
 
 def _send(session: Any, method: str, url: str, timeout: float, kwargs: dict[str, Any]) -> httpx.Response:

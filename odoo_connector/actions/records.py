@@ -2,6 +2,9 @@
 
 Each handler takes (client, inputs) with inputs already validated against its schema, and returns
 the ``data`` of the envelope. What Odoo does that surprises is written where it is handled.
+
+Past 400 lines because listing (paging, and the stream that says where it stopped) lives here
+with the single-record actions: both read through ``default_fields`` and ``_shaped``.
 """
 
 from __future__ import annotations
@@ -13,12 +16,22 @@ from typing import Any
 
 from ..client import OdooClient
 from ..domain import validate_domain
-from ..errors import AccessDeniedError, NotFoundError, OdooConnectorError, OdooValidationError
+from ..errors import (
+    AccessDeniedError,
+    NotFoundError,
+    OdooConnectorError,
+    OdooValidationError,
+    ServerError,
+    TransportError,
+)
 from ..values import friendly_record, to_odoo
 from .batch import highest_id, load_one
+from .batch_rows import no_answer, unanswered, unanswered_write
 from .external_ids import check_external_id
+from .specification import Spec, friendly_tree, specification_for
 
 __all__ = [
+    "RecordStream",
     "create_record",
     "default_fields",
     "delete_record_by_id",
@@ -30,6 +43,7 @@ __all__ = [
     "split_external_id",
     "stream_records",
     "update_record",
+    "web_search_read",
 ]
 
 progress = logging.getLogger("odoo_connector.progress")
@@ -179,6 +193,8 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
     Before that write: an external ID under an Odoo module's name is refused, and one that is
     taken too (``load`` would update its record instead of creating one). Values go through
     :mod:`odoo_connector.values`, so what ``load`` cannot express is refused with the field named.
+    Without an external ID, a ``create`` whose answer is lost is never sent again (it would make
+    a second record): the error says the record may exist, in the batch actions' words.
     """
     model: str = inputs["model"]
     external_id: str | None = inputs.get("externalId")
@@ -198,7 +214,13 @@ def create_record(client: OdooClient, inputs: Mapping[str, Any]) -> int:
                 hint="Use upsertRecord when updating the record behind an external ID is intended.",
             )
         return new_id
-    result = client.call(model, "create", vals_list=[values])
+    try:
+        result = client.call(model, "create", vals_list=[values])
+    except (ServerError, TransportError) as exc:
+        if unanswered(exc):  # never sent again (a second record): say it may exist
+            lost = no_answer(f"The new {model} record", "whether it exists", done="created")
+            raise unanswered_write(exc, f"{exc.message} {lost}") from None
+        raise
     return int(result[0] if isinstance(result, list) else result)
 
 
@@ -229,9 +251,18 @@ def delete_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> bool:
     return True
 
 
-def _read_one(client: OdooClient, model: str, record_id: int, fields: Sequence[str] | None) -> dict[str, Any]:
-    # Odoo answers `read` of a deleted or unknown id with [] and status 200, not an error.
-    rows = client.call(model, "read", [record_id], fields=_fields(client, model, fields))
+def _spec(client: OdooClient, model: str, inputs: Mapping[str, Any]) -> Spec | None:
+    """The checked ``web_read`` specification of the inputs, None for a plain read."""
+    return specification_for(client, model, inputs.get("specification"), inputs.get("fields"))
+
+
+def _read_one(client: OdooClient, model: str, record_id: int, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    spec = _spec(client, model, inputs)
+    # Odoo answers `read` (and `web_read`) of a deleted or unknown id with [] and status 200.
+    if spec is None:
+        rows = client.call(model, "read", [record_id], fields=_fields(client, model, inputs.get("fields")))
+    else:
+        rows = client.call(model, "web_read", [record_id], specification=spec)
     if not rows:
         raise _missing(model, record_id)
     return dict(rows[0])
@@ -239,15 +270,19 @@ def _read_one(client: OdooClient, model: str, record_id: int, fields: Sequence[s
 
 def _shaped(client: OdooClient, model: str, inputs: Mapping[str, Any]) -> Any:
     """``row -> row`` in the output format the inputs ask for: Odoo's own (the default: nothing
-    changes, no request), or ``friendly`` (values.friendly_record; one cached fields_get)."""
+    changes, no request), or ``friendly`` (values.friendly_record, at every level of a
+    specification; one cached fields_get per model)."""
     if inputs.get("format") != "friendly":
         return lambda row: row
+    spec = _spec(client, model, inputs)
+    if spec is not None:
+        return lambda row: friendly_tree(client, model, spec, row)
     fields = client.fields_get(model)
     return lambda row: friendly_record(row, fields)
 
 
 def get_record_by_id(client: OdooClient, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    record = _read_one(client, inputs["model"], inputs["recordId"], inputs.get("fields"))
+    record = _read_one(client, inputs["model"], inputs["recordId"], inputs)
     return _shaped(client, inputs["model"], inputs)(record)  # type: ignore[no-any-return]
 
 
@@ -273,7 +308,7 @@ def get_record_by_external_id(client: OdooClient, inputs: Mapping[str, Any]) -> 
             "(or that was deleted).",
             hint="Check the record exists and that the API user may read it (record rules, company).",
         )
-    record = _shaped(client, model, inputs)(_read_one(client, model, int(res_id), inputs.get("fields")))
+    record = _shaped(client, model, inputs)(_read_one(client, model, int(res_id), inputs))
     return {"externalId": external_id, "model": model, "id": int(res_id), "record": record}
 
 
@@ -309,19 +344,21 @@ def iter_records(
     order: str | None = None,
     offset: int = 0,
     page_size: int | None = None,
+    specification: Spec | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching record, one page in memory at a time.
 
     ``page_size`` None sizes pages from what they hold (see ``_PAGE_BYTES``); a number is used
-    as given.
+    as given. A ``specification`` (checked: :mod:`.specification`) reads each page with its
+    related records and lines through ``web_search_read``, still one request per page.
 
     Without an ``order`` it pages by id (``id > last``) rather than by offset, so records created
     or deleted while paging neither shift the pages nor get skipped or repeated. With an ``order``
     it must page by offset, with ``id`` added as a tie-breaker so the order is total.
     """
     checked = validate_domain(list(domain))
-    names = _fields(client, model, fields)
-    keyset = not order or order.strip().lower() in ("id", "id asc")
+    names = _fields(client, model, fields) if specification is None else []
+    keyset = _keyset(order)
     sort = "id asc" if keyset else f"{order}, id asc"
     last_id: int | None = None
     position = offset
@@ -330,16 +367,17 @@ def iter_records(
     size = _FIRST_PAGE if page_size is None else page_size
     while True:
         page_domain = checked if last_id is None else [*checked, ["id", ">", last_id]]
-        page: list[dict[str, Any]] = client.call(
-            model,
-            "search_read",
-            domain=page_domain,
-            fields=names,
-            order=sort,
-            # one row more than a page tells whether another page follows, so a result that is an
-            # exact multiple of the page size costs no trailing empty request
-            limit=size + 1,
-            offset=position if (not keyset or last_id is None) else 0,
+        # one row more than a page tells whether another page follows, so a result that is an
+        # exact multiple of the page size costs no trailing empty request
+        at = position if (not keyset or last_id is None) else 0
+        page: list[dict[str, Any]] = (
+            client.call(
+                model, "search_read", domain=page_domain, fields=names, order=sort, limit=size + 1, offset=at
+            )
+            if specification is None
+            else web_search_read(
+                client, model, page_domain, specification, order=sort, limit=size + 1, offset=at
+            )
         )
         more = len(page) > size
         del page[size:]
@@ -358,38 +396,151 @@ def iter_records(
             position += len(page)
 
 
-def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """listRecords with fetchAll as an iterator: what the action collects into a list, and what
-    ``odoo-connector run listRecords --jsonl`` writes out one record at a time."""
-    shape = _shaped(client, inputs["model"], inputs)
-    return map(shape, _stream(client, inputs))
+def stream_records(client: OdooClient, inputs: Mapping[str, Any]) -> RecordStream:
+    """listRecords with fetchAll as an iterator: what ``odoo-connector run listRecords --jsonl``
+    writes out one record at a time, and which says where it stopped if a page cannot be read."""
+    return RecordStream(client, inputs)
+
+
+class RecordStream(Iterator[dict[str, Any]]):
+    """listRecords with fetchAll, one record at a time, counting what it has handed out.
+
+    A page that cannot be read (Odoo still away after the connection's retryFor) ends the stream
+    with the error of that page, reworded to say how many records came before it, the last one's
+    id, and which inputs read the rest; :attr:`resume` holds those inputs for a caller that
+    wants them as data (the CLI's closing error line). Everything handed out before the error
+    was read whole: a consumer that wrote each record before asking for the next has written
+    exactly those, and resuming from :attr:`resume` gives exactly the others.
+    """
+
+    def __init__(self, client: OdooClient, inputs: Mapping[str, Any]) -> None:
+        self.inputs = inputs
+        self.count = 0
+        self.last_id: int | None = None
+        self._rows = _stream(client, inputs)
+        self._shape = _shaped(client, inputs["model"], inputs)
+
+    def __iter__(self) -> RecordStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        try:
+            row = next(self._rows)
+        except OdooConnectorError as exc:
+            if not self.count:
+                raise  # nothing handed out: the same call again reads everything
+            raise self._stopped(exc) from None
+        self.count += 1
+        self.last_id = row["id"]
+        return self._shape(row)  # type: ignore[no-any-return]
+
+    @property
+    def resume(self) -> dict[str, Any]:
+        """The inputs to change so that listRecords reads what this stream has not handed out.
+
+        By id order (no ``order``) the pages follow ``id > last``, so the rest is ``afterId``
+        the last id (with ``offset`` 0: the offset was spent on the first page). With an
+        ``order`` the pages go by offset, so the rest starts that many records further."""
+        if not self.count:
+            return {}
+        if _keyset(self.inputs.get("order")):
+            return {"afterId": self.last_id, **({"offset": 0} if self.inputs.get("offset") else {})}
+        return {"offset": int(self.inputs.get("offset") or 0) + self.count}
+
+    def _stopped(self, exc: OdooConnectorError) -> OdooConnectorError:
+        inputs = ", ".join(f'"{name}": {value}' for name, value in self.resume.items())
+        return _reworded(
+            exc,
+            f"{exc.message.rstrip('.')}. The read stopped after {self.count} records, the last with "
+            f"id {self.last_id}; the records after it were not read.",
+            f"To read the rest, run listRecords again with the same inputs and {inputs}. {exc.hint}".strip(),
+        )
+
+
+def _reworded(exc: OdooConnectorError, message: str, hint: str) -> OdooConnectorError:
+    """``exc`` with another message and hint, of the same class and otherwise the same (Odoo's
+    name, status, groups, detail), so whoever catches a TransportError still catches it."""
+    new = type(exc).__new__(type(exc))
+    new.__dict__.update(exc.__dict__)
+    new.args = (message,)
+    new.message = message
+    new.hint = hint
+    return new
+
+
+def _keyset(order: str | None) -> bool:
+    """True when records are read in id order, page after page by ``id > last``."""
+    return not order or order.strip().lower() in ("id", "id asc")
+
+
+def _with_after_id(inputs: Mapping[str, Any]) -> list[Any]:
+    """The inputs' domain, and ``id > afterId`` when given (0: none): the records after a stream
+    that stopped."""
+    domain = list(inputs.get("domain", []))
+    after: int = inputs.get("afterId") or 0
+    return [*domain, ["id", ">", after]] if after else domain
+
+
+def web_search_read(
+    client: OdooClient,
+    model: str,
+    domain: list[Any],
+    specification: Spec,
+    *,
+    order: str,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """The records of one ``web_search_read`` page. ``count_limit`` 1 spares Odoo the
+    ``search_count`` it runs for the web client's pager when a page is full: nothing here uses
+    the total it answers."""
+    answer = client.call(
+        model,
+        "web_search_read",
+        domain=domain,
+        specification=specification,
+        offset=offset,
+        limit=limit,
+        order=order,
+        count_limit=1,
+    )
+    return list(answer["records"])
 
 
 def _stream(client: OdooClient, inputs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     return iter_records(
         client,
         inputs["model"],
-        domain=inputs.get("domain", []),
+        domain=_with_after_id(inputs),
         fields=inputs.get("fields"),
         order=inputs.get("order"),
         offset=inputs.get("offset", 0),
         page_size=inputs.get("pageSize") or None,  # 0: sized from the rows
+        specification=_spec(client, inputs["model"], inputs),
     )
 
 
 def list_records(client: OdooClient, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
     if inputs.get("fetchAll"):
-        return list(stream_records(client, inputs))
+        # all or nothing here: a stopped read returns no records, so nothing to resume from
+        shape = _shaped(client, inputs["model"], inputs)
+        return [shape(row) for row in _stream(client, inputs)]
     model = inputs["model"]
-    domain = validate_domain(inputs.get("domain", []))
-    rows: list[dict[str, Any]] = client.call(
-        model,
-        "search_read",
-        domain=domain,
-        fields=_fields(client, model, inputs.get("fields")),
-        order=inputs.get("order") or "id asc",
-        limit=inputs.get("limit", 10),
-        offset=inputs.get("offset", 0),
+    domain = validate_domain(_with_after_id(inputs))
+    order, limit, offset = inputs.get("order") or "id asc", inputs.get("limit", 10), inputs.get("offset", 0)
+    spec = _spec(client, model, inputs)
+    rows: list[dict[str, Any]] = (
+        client.call(
+            model,
+            "search_read",
+            domain=domain,
+            fields=_fields(client, model, inputs.get("fields")),
+            order=order,
+            limit=limit,
+            offset=offset,
+        )
+        if spec is None
+        else web_search_read(client, model, domain, spec, order=order, limit=limit, offset=offset)
     )
     shape = _shaped(client, model, inputs)
     return [shape(row) for row in rows]

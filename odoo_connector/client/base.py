@@ -12,7 +12,7 @@ from .. import fields_store
 from ..connections import Connection
 from ..context import current as current_context
 from ..errors import UnsupportedServerError
-from .http import DEFAULT_DEADLINE, HttpSession
+from .http import DEFAULT_DEADLINE, DEFAULT_RETRY_FOR, HttpSession
 
 __all__ = ["OdooClient", "ServerInfo", "UserInfo"]
 
@@ -37,9 +37,13 @@ _RESULT_TYPES: dict[str, tuple[type, ...]] = {
     "check_object_reference": (list,),
     "name_search": (list,),
     "get_external_id": (dict,),
+    "web_read": (list,),
+    "web_search_read": (dict,),
+    "formatted_read_group": (list,),
 }
 _FIELD_ATTRIBUTES = ["string", "type", "required", "readonly", "relation", "selection", "help", "store"]
-_ROWS_OF_DICTS = frozenset({"search_read", "read", "get_available_models"})
+_GROUP_ATTRIBUTES = ["string", "type", "groupable", "aggregator", "relation"]
+_ROWS_OF_DICTS = frozenset({"search_read", "read", "web_read", "get_available_models"})
 
 
 class OdooClient(abc.ABC):
@@ -68,6 +72,7 @@ class OdooClient(abc.ABC):
         # keyed by (model, language): see _cache_key
         self._fields_cache: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._fields_kept: set[tuple[str, str]] = set()  # fields that came from an earlier run
+        self._group_fields_cache: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._default_context = connection.default_context()
         self._languages: list[str] | None = None
         self._user_tz: str | None = None
@@ -76,6 +81,7 @@ class OdooClient(abc.ABC):
             headers=self._auth_headers(),
             timeout=timeout,
             deadline=connection.timeout or DEFAULT_DEADLINE,
+            retry_for=DEFAULT_RETRY_FOR if connection.retry_for is None else connection.retry_for,
             secrets=connection.secrets(),
             transport=http_transport,
             max_retries=max_retries,
@@ -196,6 +202,15 @@ class OdooClient(abc.ABC):
             else:
                 self.refresh_fields(model)
         return self._fields_cache[key]
+
+    def group_fields(self, model: str) -> dict[str, dict[str, Any]]:
+        """``fields_get`` with what grouping needs (``groupable``, ``aggregator``), cached like
+        :meth:`fields_get`, for this client only. A separate request: adding the attributes to
+        the shared one would change every read's first request."""
+        key = self._cache_key(model)
+        if key not in self._group_fields_cache:
+            self._group_fields_cache[key] = self.call(model, "fields_get", attributes=_GROUP_ATTRIBUTES)
+        return self._group_fields_cache[key]
 
     def remember_fields(self, model: str, fields: dict[str, dict[str, Any]]) -> None:
         """Fields another answer carried (``get_views``, for modelForm), so that ``fields_get``

@@ -3,6 +3,12 @@
 JSON-2 errors are keyed on the body's ``name`` (the Python class Odoo raised) first, and the HTTP
 status second, because the status alone lies: an unknown field is a 500 and an unknown database
 is a 404 HTML page. XML-RPC faults are keyed on the fault code, then on the message.
+
+An error body is where a request's secret can come back: a proxy's page quoting the Authorization
+header, a fault string quoting the XML-RPC params with the password. Each mapper is given the
+secrets of the request it reports and scrubs exactly their echo from the words it keeps
+(:func:`~odoo_connector.errors.redact`); the rest of the text, logins and values included, stays
+as Odoo wrote it.
 """
 
 from __future__ import annotations
@@ -67,6 +73,21 @@ _HINTS: dict[str, str] = {
     "a many2one give the record id as a number).",
     "werkzeug.exceptions.UnprocessableEntity": "The method's arguments do not match its signature.",
 }
+# Odoo's AccessError for a method it keeps from remote callers: a name starting with "_", or one
+# it marks private (sudo, with_context, …). No group grants it, so the rights hint would mislead.
+_PRIVATE_METHOD = re.compile(r"Private methods \(such as '([^']+)'\) cannot be called remotely")
+_PRIVATE_HINT = (
+    "This method cannot be called over Odoo's API: Odoo keeps it private (a name starting with _, "
+    "or one Odoo marks private, such as sudo or with_context), whatever the user's rights. Call a "
+    "public method instead; the selectMethod list shows them."
+)
+
+
+def _hint(name: str, message: str) -> str | None:
+    """The hint for an error Odoo answered, where the error's class alone would mislead."""
+    if _PRIVATE_METHOD.search(message):
+        return _PRIVATE_HINT
+    return _HINTS.get(name)
 
 
 def from_json2_error(
@@ -88,7 +109,7 @@ def from_json2_error(
         except ValueError:
             body = None
     if not isinstance(body, dict) or "message" not in body:
-        return _from_non_json(status, text, where, database)
+        return _from_non_json(status, text, where, database, secrets)
     name = str(body.get("name") or "")
     message = redact(str(body.get("message") or ""), secrets)
     detail = redact(str(body.get("debug") or ""), secrets) or None
@@ -104,11 +125,13 @@ def from_json2_error(
         detail=detail,
         odoo_name=name or None,
         status=status,
-        hint=_HINTS.get(name),
+        hint=_hint(name, message),
     )
 
 
-def _from_non_json(status: int, text: str, where: str, database: str | None) -> OdooConnectorError:
+def _from_non_json(
+    status: int, text: str, where: str, database: str | None, secrets: tuple[str, ...]
+) -> OdooConnectorError:
     if status == 404 and ("No database is selected" in text or "X-Odoo-Database" in text):
         # What an unknown X-Odoo-Database gets: Odoo's HTML 404, as if no database were named.
         name = f' "{database}"' if database else ""
@@ -127,7 +150,7 @@ def _from_non_json(status: int, text: str, where: str, database: str | None) -> 
         return AuthenticationError("The server refused the credentials (401).", status=401)
     if status == 403:
         return AccessDeniedError("The server refused the request (403).", status=403)
-    snippet = _text_snippet(text)
+    snippet = redact(_text_snippet(text), secrets)
     if status >= 500:
         return ServerError(f"The server answered {status} to {where}: {snippet}", status=status)
     return OdooValidationError(f"The server answered {status} to {where}: {snippet}", status=status)
@@ -159,7 +182,11 @@ def from_xmlrpc_fault(code: Any, fault_string: str, *, secrets: tuple[str, ...] 
             "Odoo refused the login or password (Access Denied).", odoo_name="odoo.exceptions.AccessDenied"
         )
     if code == 4:
-        return AccessDeniedError(text.strip(), odoo_name="odoo.exceptions.AccessError")
+        return AccessDeniedError(
+            text.strip(),
+            odoo_name="odoo.exceptions.AccessError",
+            hint=_hint("odoo.exceptions.AccessError", text),
+        )
     if code == 2:
         if _FAULT_OBJECT_MISSING.search(text) or "does not exist or has been deleted" in text:
             return NotFoundError(text.strip(), odoo_name="odoo.exceptions.UserError")

@@ -5,7 +5,7 @@ a plain dict. Building a client per call costs a TLS context (~17 ms of CPU, eve
 over XML-RPC, a login (one more round trip, ~375 ms on a real Odoo 19): the connector was 3 times (JSON-2)
 and 42 times (XML-RPC) slower per call than a reused ``xmlrpc.client`` (issue 19). So clients are kept,
 keyed by everything that makes two connections the same one: type, URL, database, login, a
-SHA-256 of the secret (never the secret itself), the timeout, the default context (company,
+SHA-256 of the secret (never the secret itself), the timeout and retryFor, the default context (company,
 language, time zone), and the factory that built them (a
 test or an embedder that swaps ``make_client`` gets its own clients).
 
@@ -46,6 +46,7 @@ def connection_identity(connection: Connection) -> tuple[Any, ...]:
         login,
         digest,
         connection.timeout,
+        connection.retry_for,
         *defaults,
     )
 

@@ -9,7 +9,13 @@ Secrets are never written in the file: a connection's ``apiKey`` or ``password``
 (it may carry a token) and a PostgreSQL DSN are references, ``{env: NAME}`` or ``{file: PATH}``,
 resolved when the config is loaded and registered for redaction at once. A literal secret is
 refused: a config file is copied, committed and pasted into tickets far more often than a
-secrets store is.
+secrets store is. That holds for every webhook URL, not only those with a visible ``?token=`` or
+``user:password@``: the receivers this connector feeds (n8n's ``/webhook/<id>``, Zapier's
+``/hooks/catch/<id>/<key>/``, Slack's ``/services/…``) carry their secret in the path, where no
+check could tell it from an ordinary path.
+
+A ``{file: PATH}`` secret is the file's first line, trimmed (a comment or a trailing newline after
+it is ignored); a file that other users of the machine may read is used, with one warning line.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
+import shlex
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +42,9 @@ from ..errors import InputError, OdooConnectorError, register_secret
 from ..manifest import Manifest, load_manifest
 from ..runtime import validate_inputs
 
-__all__ = ["ConfigError", "RunnerConfig", "TriggerSpec", "load_config", "parse_config"]
+__all__ = ["ConfigError", "RunnerConfig", "TriggerSpec", "dsn_passwords", "load_config", "parse_config"]
+
+log = logging.getLogger("odoo_connector.runner")
 
 _NO_LITERAL = "holds a secret written in the file; reference it as {env: NAME} or {file: PATH} instead"
 
@@ -67,7 +78,9 @@ class SecretRef(_Strict):
             where = Path(self.file or "").expanduser()
             where = where if where.is_absolute() else base / where
             try:
-                value = where.read_text(encoding="utf-8").strip()
+                with where.open(encoding="utf-8") as handle:
+                    value = handle.readline().strip()
+                mode = where.stat().st_mode
             except OSError as exc:
                 raise ConfigError(
                     f"In {path}, the secret file {str(where)!r} cannot be read ({exc.strerror}).", path=path
@@ -77,7 +90,20 @@ class SecretRef(_Strict):
                     f"In {path}, the secret file {str(where)!r} is not UTF-8 text.", path=path
                 ) from None
             if not value:
-                raise ConfigError(f"In {path}, the secret file {str(where)!r} is empty.", path=path)
+                raise ConfigError(
+                    f"In {path}, the first line of the secret file {str(where)!r} is empty.",
+                    path=path,
+                    hint="Write the secret alone on the file's first line.",
+                )
+            if os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
+                log.warning(
+                    "In %s, the secret file %r can be read by other users of this machine (mode %s); "
+                    "make it private: chmod 600 %s",
+                    path,
+                    str(where),
+                    oct(stat.S_IMODE(mode)),
+                    shlex.quote(str(where)),
+                )
         register_secret(value)
         return value
 
@@ -91,10 +117,11 @@ class ConnectionConfig(_Strict):
     username: str | None = None
     password: SecretRef | None = None
     timeout: float | None = None
+    retry_for: float | None = Field(default=None, alias="retryFor")
 
 
 class WebhookSinkConfig(_Strict):
-    webhook: SecretRef | str
+    webhook: SecretRef | str  # a string is refused with its own message (parse_config)
 
 
 class TriggerConfig(_Strict):
@@ -170,9 +197,9 @@ class RunnerConfig:
     triggers: dict[str, TriggerSpec] = field(default_factory=dict)
 
 
-def _dsn_passwords(dsn: str) -> list[str]:
-    """The password inside a DSN (URL or key=value form): redacted on its own too, since a
-    driver's error may quote it without the rest of the DSN."""
+def dsn_passwords(dsn: str) -> list[str]:
+    """The password inside a DSN (URL or key=value form): scrubbed from the driver's errors
+    (runner/pg.py), which may quote it without the rest of the DSN."""
     found = [m.group(1).strip("'") for m in re.finditer(r"(?:^|\s)password\s*=\s*('[^']*'|\S+)", dsn)]
     with contextlib.suppress(ValueError):
         password = urlsplit(dsn).password
@@ -235,6 +262,8 @@ def parse_config(
         }
         if settings.timeout is not None:
             values["timeout"] = settings.timeout
+        if settings.retry_for is not None:
+            values["retryFor"] = settings.retry_for
         if settings.kind == "apiKey":
             if settings.api_key is None:
                 raise ConfigError(f"In {where}, apiKey is required for kind apiKey.", path=f"{where}.apiKey")
@@ -298,7 +327,16 @@ def parse_config(
         webhook = None
         if isinstance(trig.sink, WebhookSinkConfig):
             hook = trig.sink.webhook
-            webhook = hook.resolve(f"{where}.sink.webhook", base) if isinstance(hook, SecretRef) else hook
+            if not isinstance(hook, SecretRef):
+                raise ConfigError(
+                    f"In {where}.sink.webhook, the value is a URL written in the file; reference it as "
+                    "{env: NAME} or {file: PATH} instead.",
+                    path=f"{where}.sink.webhook",
+                    hint="A webhook URL carries its receiver's secret (a ?token=, a user:password@, or "
+                    "the path itself, as n8n, Zapier and Slack URLs do), and a config file is copied "
+                    "and shared: put the URL in an environment variable or a private file.",
+                )
+            webhook = hook.resolve(f"{where}.sink.webhook", base)
             if not webhook.startswith(("http://", "https://")):
                 raise ConfigError(
                     f"In {where}.sink.webhook, the URL must start with http:// or https://.",
@@ -315,7 +353,7 @@ def parse_config(
     dsn = None
     if state is not None and state.postgres is not None:
         dsn = state.postgres.resolve("settings.state.postgres", base)
-        register_secret(*_dsn_passwords(dsn))
+        register_secret(*dsn_passwords(dsn))
     elif state is not None and state.sqlite is not None:
         sqlite_path = Path(state.sqlite).expanduser()
         sqlite_path = sqlite_path if sqlite_path.is_absolute() else base / sqlite_path

@@ -1,25 +1,27 @@
 """``odoo-connector watch recordWebhookTrigger --listen … --public-url …``: Odoo pushes, we listen.
 
-A real ASGI server (uvicorn running a Starlette app, the ``webhook`` extra: imported here only,
-so the connector imports without them) receives Odoo's posts; a slow schedule runs the trigger's
-reconciliation poll. Both paths go through one :class:`Listener`, which keeps the poll runner's
-rules:
+A real ASGI server (uvicorn running a Starlette app, :mod:`.listen_http`) receives Odoo's posts;
+a slow schedule runs the trigger's reconciliation poll. Both paths go through one
+:class:`Listener`, which keeps the poll runner's rules:
 
 * one subscription per (trigger, Odoo URL, database, user, inputs), stored in the same SQLite
   file as the poll runner's states (:class:`~.state.StateStore`);
-* a state is saved only after its records were delivered (at-least-once): a post whose delivery
-  fails is answered 503 and not remembered, so the next reconciliation poll emits it;
+* a state is saved only after its records were delivered (at-least-once): posts whose delivery
+  fails are kept and tried again, and their changes are in reach of the next reconciliation poll;
 * posts and polls take turns (one lock, one SQLite transaction each), so one change is never
   emitted by both at once.
 
-Lifecycle: the server listens first, then the trigger subscribes (a post arriving in between is
-answered 503 and reconciled later). A clean stop (Ctrl-C, SIGTERM) unsubscribes and forgets the
-subscription; a crash does neither, so a restart finds the stored subscription, checks its rules
-still exist in Odoo, reuses them and reconciles what it missed while down.
+A post is only a hint (:mod:`~odoo_connector.triggers.webhook_posts`: Odoo logs the secret that
+authenticates it). Odoo posts inside its user's request and waits for each answer, so the
+listener answers as soon as the secret and the body are checked (:meth:`Listener.check`,
+:meth:`Listener.take`, no lock and no SQLite), and a worker (:class:`~.post_queue.PostQueue`)
+reads the records back from Odoo in batches, delivers, then saves (:meth:`Listener._confirm`).
 
-The ASGI app stays thin: its one route hands the query string and body to
-:meth:`Listener.handle`, which calls the trigger's ``receive``. The access log is off: the
-request line carries the subscription secret.
+Lifecycle: the server listens first, then the trigger subscribes (a post arriving in between is
+answered 503 and reconciled later). A clean stop (Ctrl-C, SIGTERM) confirms the queued posts,
+unsubscribes and forgets the subscription; a crash does neither, so a restart finds the stored
+subscription, checks its rules still exist in Odoo, reuses them and reconciles what it missed
+while down.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import socket
 import sqlite3
 import sys
 import threading
@@ -41,13 +42,16 @@ from urllib.parse import urlsplit
 from .. import client as client_module
 from ..client import OdooClient
 from ..connections import Connection, parse_connection
-from ..errors import InputError, OdooConnectorError, redact, redact_data, require_extra
+from ..errors import InputError, OdooConnectorError, redact
 from ..manifest import Manifest, UnitSpec, load_manifest
 from ..runtime import invoke, validate_inputs
+from ..triggers.webhook_posts import Hint, check_token, confirm, parse_post, read_fields
+from .listen_http import Server, make_app
+from .post_queue import PostQueue, Refusals
 from .sinks import DeliveryError, WebhookSink
 from .state import StateKey, StateStore, default_state_path
 
-__all__ = ["EventSink", "Listener", "parse_listen", "run_listen"]
+__all__ = ["EventSink", "Listener", "Server", "make_app", "parse_listen", "run_listen"]
 
 log = logging.getLogger("odoo_connector.runner")
 
@@ -76,7 +80,7 @@ class StdoutEvents:
     def deliver_events(self, events: Events, stop: threading.Event) -> None:
         stream = self._stream or sys.stdout
         lines = [
-            json.dumps(redact_data({"branch": branch, "record": r}), ensure_ascii=False, default=str)
+            json.dumps({"branch": branch, "record": r}, ensure_ascii=False, default=str)
             for branch in BRANCHES
             for r in events.get(branch, [])
         ]
@@ -143,13 +147,18 @@ class Listener:
         self.public_url = public_url
         self.manifest = manifest
         self.label = f"{unit.key} {self.inputs.get('model', '')}".strip()
-        self._receive = unit.load_lifecycle("receive")
+        self._model = str(self.inputs.get("model", ""))
+        self._fields = read_fields(self.inputs)  # a deletion post keeps only these values
+        self._secret: str | None = None  # the subscription's secretSha256, once subscribed
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._state_key: StateKey | None = None
         self._failure: str | None = None
         self.subscribed = False
         self.reconciles = 0  # reconciliation polls attempted, for whoever waits on the first
+        self._posts = PostQueue(self.label, self._confirm)
+        self._post_failure: str | None = None
+        self._refusals = Refusals(self.label)
 
     @property
     def state_key(self) -> StateKey:
@@ -172,7 +181,9 @@ class Listener:
                 state = subscribe(self.connection, self.inputs, self.public_url, client=self.client)
                 save(state)
                 log.info("%s: subscribed: rules %s post to %s", self.label, state["ruleIds"], self._where())
+        self._secret = str(state["secretSha256"])
         self.subscribed = True
+        self._posts.start()
 
     def _rules_exist(self, state: Mapping[str, Any]) -> bool:
         ids = state.get("ruleIds") or []
@@ -185,7 +196,10 @@ class Listener:
         log.info("%s: unsubscribed: removed rules %s", self.label, removed["ruleIds"])
 
     def close_subscription(self) -> None:
-        """On a clean stop: removes the rules, then forgets the state (a new run subscribes anew)."""
+        """On a clean stop: confirms the posts still queued, removes the rules, then forgets the
+        state (a new run subscribes anew)."""
+        self._posts.close()
+        self._refusals.end()
         with self._lock:
             state = self.store.load(self.state_key)
             if state is not None:
@@ -199,37 +213,70 @@ class Listener:
 
     # -- the two paths -------------------------------------------------------------------------
 
-    def handle(self, request: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-        """One post from Odoo: ``(status, body)`` for the answer. Delivered before it is saved."""
-        if not self.subscribed:
+    def check(self, query: str) -> tuple[int, dict[str, Any]] | None:
+        """The answer to a post refused on its query string alone (503 before the subscription
+        exists, 401 without its secret), or None: read the body. No lock and no SQLite, so a
+        flood of forged posts costs a hash each and never waits for a poll."""
+        if not self.subscribed or self._secret is None:
             return 503, {"error": "not subscribed yet"}
         try:
+            check_token(self._secret, query)
+        except OdooConnectorError as exc:
+            return self.refuse(401, exc.message)
+        return None
+
+    def refuse(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
+        """The answer to a refused post; counted in the streak's log line, not logged alone."""
+        self._refusals.add(status, message)
+        return status, {"error": message}
+
+    def take(self, query: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """A post whose secret :meth:`check` accepted: queued for the worker (202), or refused
+        (400 for a body that is not Odoo's, 503 when the queue is full)."""
+        try:
+            hint = parse_post(self._model, query, body, self._fields)
+        except OdooConnectorError as exc:
+            return self.refuse(int(getattr(exc, "status_code", 400)), exc.message)
+        if not self._posts.put(hint):
+            return self.refuse(503, "too many posts waiting; the reconciliation poll will catch up")
+        self._refusals.end()
+        return 202, {"queued": 1}
+
+    def _confirm(self, batch: list[Hint]) -> bool:
+        """Reads the batch's records, delivers, then saves; on failure puts the batch back (the
+        next try reads the records afresh) and returns False."""
+        try:
             with self._lock, self.store.claim(self.state_key) as (state, save):
-                result = self._receive(state, request, self.inputs)
+                result = confirm(self.client, state or {}, batch, self.inputs)
                 if not result["polledNoChanges"]:
                     self.sink.deliver_events(result["data"], self._stop)
+                if result["state"] != state:
                     save(result["state"])
-                # A copy changes nothing worth a write: Odoo posts one create up to 13 times, and
-                # waits for each answer before the next, so this path sets the pace of its request.
-        except OdooConnectorError as exc:
-            status = int(getattr(exc, "status_code", 400))
-            if status == 401:
-                log.warning("%s: refused a post without the subscription's secret", self.label)
-            else:
-                log.warning("%s: refused a post: %s", self.label, exc.message)
-            return status, {"error": exc.message}
-        except (DeliveryError, OSError, sqlite3.Error) as exc:
-            log.warning("%s: a post was not delivered (the reconciliation poll will): %s", self.label, exc)
-            return 503, {"error": "not delivered"}
+        except (OdooConnectorError, DeliveryError, OSError, sqlite3.Error) as exc:
+            message = redact(
+                f"{type(exc).__name__}: {getattr(exc, 'message', exc)}", self.connection.secrets()
+            )
+            if message != self._post_failure:
+                log.warning("%s: posts not confirmed yet (kept, trying again): %s", self.label, message)
+            self._post_failure = message
+            self._posts.put_back(batch)
+            return False
+        except Exception as exc:  # a bug: said with its traceback, the posts are dropped
+            log.warning("%s: %d posts dropped: %s", self.label, len(batch), exc, exc_info=exc)
+            return True
+        if self._post_failure is not None:
+            log.info("%s: posts are confirmed again", self.label)
+            self._post_failure = None
         counts = {b: len(result["data"][b]) for b in BRANCHES}
         if any(counts.values()):
             log.info("%s: webhook: %s", self.label, ", ".join(f"{n} {b}" for b, n in counts.items()))
-        return 200, {"emitted": counts}
+        return True
 
     def reconcile_once(self) -> dict[str, int] | None:
         """One reconciliation poll; never raises (a failure is logged once per streak)."""
         if self._stop.is_set() or not self.subscribed:
             return None
+        self._refusals.end()  # a flood that never pauses is still summed up every interval
         try:
             return self._reconcile()
         finally:
@@ -285,68 +332,6 @@ class Listener:
             raise KeyboardInterrupt
         log.info("%s received: unsubscribing and stopping", signal.Signals(signum).name)
         self.stop()
-
-
-def make_app(listener: Listener) -> Any:
-    """The ASGI app: any POST goes to the listener (a reverse proxy may map any path to us);
-    ``GET /`` answers 200 for health checks."""
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    async def post(request: Request) -> JSONResponse:
-        body = await request.body()
-        request_data = {"query": request.url.query, "body": body}
-        status, payload = await run_in_threadpool(listener.handle, request_data)
-        return JSONResponse(payload, status_code=status)
-
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "listening" if listener.subscribed else "starting"})
-
-    return Starlette(
-        routes=[Route("/{path:path}", post, methods=["POST"]), Route("/", health, methods=["GET"])]
-    )
-
-
-class Server:
-    """uvicorn on a thread, bound to a socket opened here (a port in use fails now, clearly)."""
-
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        require_extra("webhook", ("uvicorn",), "--listen")
-        import uvicorn
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        # IPPROTO_TCP spelled out: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose
-        # proto says TCP, and a socket made with proto 0 keeps it on. Each answer (headers, then
-        # body) then waited for the client's delayed ACK: 40 ms a post instead of about 1 ms, and
-        # Odoo waits for every post of a transaction in turn.
-        self.socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.socket.bind((host, port))
-        except OSError as exc:
-            self.socket.close()
-            raise InputError(f"Cannot listen on {host}:{port}: {exc.strerror}.", path="listen") from None
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def start(self, timeout: float = 10.0) -> None:
-        self.thread.start()
-        waited = 0.0
-        while not self.server.started and self.thread.is_alive() and waited < timeout:
-            threading.Event().wait(0.02)
-            waited += 0.02
-        if not self.server.started:
-            raise InputError("The webhook listener did not start.", path="listen")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.socket.close()
 
 
 def _check_public_url(url: str | None) -> str:

@@ -46,8 +46,8 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 
-from ..errors import InputError, OdooConnectorError, redact_data
-from .config import RunnerConfig, load_config
+from ..errors import InputError, OdooConnectorError, redact
+from .config import RunnerConfig, dsn_passwords, load_config
 from .embedded import LagLog, first_due, make_sink, make_watch
 from .state import StateError, StateKey
 from .watch import Watch
@@ -146,12 +146,12 @@ class PostgresStateStore:
                 def save(new: dict[str, Any]) -> None:
                     if new == state and row and row[0] is not None:
                         return  # an idle poll: nothing to write
-                    text = json.dumps(redact_data(new), sort_keys=True, separators=(",", ":"))
+                    text = json.dumps(new, sort_keys=True, separators=(",", ":"))
                     db.execute(_SAVE, (text, *where))
 
                 yield state, save
         except psycopg.Error as exc:
-            raise StateError(f"PostgreSQL: {type(exc).__name__}: {exc}") from None
+            raise StateError(f"PostgreSQL: {type(exc).__name__}: {_said(exc, self.dsn)}") from None
 
     def load(self, key: StateKey) -> dict[str, Any] | None:
         where = (key.trigger_key, key.odoo_url, key.odoo_database, key.odoo_user_id, key.inputs_hash)
@@ -355,7 +355,7 @@ class PostgresRunner:
                     claimed = await self._claim_due(db)
                     await self._defer(claimed)
                 except (psycopg.Error, OSError) as exc:
-                    log.warning("runner: scheduling failed, retrying: %s", exc)
+                    log.warning("runner: scheduling failed, retrying: %s", _said(exc, self.dsn))
                     claimed = []
                 # more may be due already (a connection's limit let only some through): look again soon
                 await asyncio.sleep(self.tick / 10 if claimed else self.tick)
@@ -405,6 +405,12 @@ class PostgresRunner:
         self._reload = True
 
 
+def _said(exc: BaseException, dsn: str) -> str:
+    """A driver error's words without the DSN's password: libpq quotes the part of a DSN it
+    cannot parse, and a short password is scrubbed only where its own request is echoed."""
+    return redact(str(exc), tuple(dsn_passwords(dsn)))
+
+
 def _route_engine_logs() -> None:
     """Procrastinate's warnings and errors go through the connector's handlers (JSON lines,
     redacted) like every other stderr line; its per-job info lines stay out."""
@@ -423,7 +429,8 @@ def run_postgres(config: RunnerConfig, *, lag_log: str | None = None) -> int:
         apply_schema(config.postgres_dsn)
     except psycopg.Error as exc:
         raise InputError(
-            f"Cannot use the PostgreSQL database of settings.state.postgres: {exc}",
+            "Cannot use the PostgreSQL database of settings.state.postgres: "
+            f"{_said(exc, config.postgres_dsn)}",
             path="settings.state.postgres",
         ) from None
     return asyncio.run(PostgresRunner(config, lag_log=lag_log).run_async())

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..client.http import USER_AGENT, deadline, make_http_client, parse_retry_after, timeouts
-from ..errors import InputError, redact_data
+from ..errors import InputError
 
 __all__ = ["DeliveryError", "Sink", "StdoutSink", "WebhookSink"]
 
@@ -58,9 +58,7 @@ class StdoutSink:
         head = {"trigger": self._trigger} if self._trigger else {}
         try:
             lines = [
-                json.dumps(
-                    redact_data({**head, "branch": branch, "record": record}), ensure_ascii=False, default=str
-                )
+                json.dumps({**head, "branch": branch, "record": record}, ensure_ascii=False, default=str)
                 + "\n"
                 for branch, records in (("created", created), ("updated", updated))
                 for record in records
@@ -133,7 +131,7 @@ class WebhookSink:
         ``deleted``)."""
         if not any(branches.values()):
             return
-        body = json.dumps(redact_data(branches), ensure_ascii=False, default=str)
+        body = json.dumps(branches, ensure_ascii=False, default=str)
         last = ""
         for attempt in range(1, self.attempts + 1):
             retry_after: float | None = None

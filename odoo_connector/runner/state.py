@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..connections import Connection
-from ..errors import InputError, redact_data
+from ..errors import InputError
 
 __all__ = ["SharedStateStore", "StateBackend", "StateError", "StateKey", "StateStore", "default_state_path"]
 
@@ -199,7 +199,7 @@ class StateStore:
             self._upsert(db, key, state)
 
     def _upsert(self, db: sqlite3.Connection, key: StateKey, state: Mapping[str, Any]) -> None:
-        text = json.dumps(redact_data(state), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         # Informational only: the trigger's cursor is server time and never this clock.
         saved_at = datetime.now(UTC).isoformat(timespec="seconds")
         db.execute(

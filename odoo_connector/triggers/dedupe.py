@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-__all__ = ["STAMP", "already_emitted", "in_window", "same_change", "second", "shift"]
+__all__ = ["STAMP", "already_emitted", "in_window", "newer", "same_change", "second", "shift"]
 
 FMT = "%Y-%m-%d %H:%M:%S"
 # A write_date as the API writes it, or as a webhook body does (with microseconds).
@@ -44,6 +44,28 @@ def same_change(known: str | None, stamp: str) -> bool:
     if len(known) > 19 and len(stamp) > 19:
         return known == stamp
     return second(known) == second(stamp)
+
+
+def _micro(stamp: str) -> str:
+    """The stamp with six digits after the point: Python writes ``.5`` and ``.500000`` alike."""
+    head, _, fraction = stamp.partition(".")
+    return f"{head}.{fraction.ljust(6, '0')}"
+
+
+def newer(stamp: str, known: str | None) -> bool:
+    """True when ``stamp`` names a change that ``known`` (the newest one emitted) does not.
+
+    A later second always is; an earlier second never is (a replayed or late post: what it
+    describes was superseded by what was emitted). Within the same second only microseconds can
+    tell, so when both carry them any difference counts, in either direction: two writes in one
+    second must not be taken for one, and emitting the record's current state once more is a
+    repeat, where taking the newer microsecond for granted could skip a write for good.
+    """
+    if known is None:
+        return True
+    if second(stamp) != second(known):
+        return second(stamp) > second(known)
+    return len(stamp) > 19 and len(known) > 19 and _micro(stamp) != _micro(known)
 
 
 def already_emitted(record_id: int | str, stamp: str, *seen: Mapping[str, str]) -> bool:

@@ -15,7 +15,8 @@ How it stays exact, given what Odoo does:
   so a burst of any size is read completely, each record once.
 * **Seen pairs excluded on the server.** The page query leaves out the (id, write_date) pairs
   already emitted, so an idle poll is one request even right after a burst.
-* **Whole records in the pages** when ``fields`` is given; without it, pages ask only for
+* **Whole records in the pages** when ``fields`` or ``specification`` is given (a specification,
+  related records and lines included, is read through ``web_search_read``); without it, pages ask only for
   ``id, create_date, write_date`` and the records to emit are read afterwards with the default
   field list, so that an idle poll never pays for ``fields_get``.
 * **All or nothing.** Any error raises, and the caller keeps the previous state, so the next poll
@@ -37,7 +38,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..actions.records import default_fields
+from ..actions.records import default_fields, web_search_read
+from ..actions.specification import Spec, friendly_tree, specification_for, with_fields
 from ..client import OdooClient
 from ..domain import validate_domain
 from ..errors import InputError
@@ -167,6 +169,7 @@ def _changed_since(
     page_size: int,
     fields: list[str],
     seen: Mapping[str, str] | None = None,
+    specification: Spec | None = None,
 ) -> list[dict[str, Any]]:
     """Every record with write_date >= since, except the pairs in ``seen``, in key order."""
     base = [*domain, ["write_date", ">=", since]] if since else list(domain)
@@ -186,13 +189,13 @@ def _changed_since(
                 ["id", ">", last[1]],
             ]
         )
-        page: list[dict[str, Any]] = client.call(
-            model,
-            "search_read",
-            domain=page_domain,
-            fields=fields,
-            order="write_date asc, id asc",
-            limit=page_size + 1,  # the extra row says whether another page follows
+        order, limit = "write_date asc, id asc", page_size + 1  # the extra row: another page follows
+        page: list[dict[str, Any]] = (
+            client.call(model, "search_read", domain=page_domain, fields=fields, order=order, limit=limit)
+            if specification is None
+            else web_search_read(
+                client, model, page_domain, specification, order=order, limit=limit, offset=0
+            )
         )
         more = len(page) > page_size
         del page[page_size:]
@@ -235,6 +238,8 @@ def poll_changes(
     show_new: bool = inputs.get("showNewRecords", True)
     show_updated: bool = inputs.get("showUpdatedRecords", True)
     previous = _load_state(state, model)
+    # checked before any request of the poll: a misspelt name is refused whatever the state
+    spec = specification_for(client, model, inputs.get("specification"), inputs.get("fields"))
 
     if previous is None and not inputs.get("emitExisting", False):
         base = _baseline(client, model, domain, lookback, page_size)
@@ -248,7 +253,8 @@ def poll_changes(
     # request, and read the records to emit afterwards.
     given: list[str] | None = list(inputs["fields"]) if inputs.get("fields") else None
     page_fields = [*given, *(f for f in _KEY_FIELDS if f not in given)] if given else _KEY_FIELDS
-    changed = _changed_since(client, model, domain, window_start, page_size, page_fields, seen)
+    page_spec = with_fields(spec, _KEY_FIELDS) if spec is not None else None
+    changed = _changed_since(client, model, domain, window_start, page_size, page_fields, seen, page_spec)
 
     created_ids: list[int] = []
     updated_ids: list[int] = []
@@ -274,7 +280,7 @@ def poll_changes(
 
     emitted = created_ids + updated_ids
     records: dict[int, dict[str, Any]] = {}
-    if given:
+    if given or spec is not None:
         # a record met twice (written again while we paged) is emitted as its later row
         records = {row["id"]: row for row in changed}
     elif emitted:
@@ -289,9 +295,13 @@ def poll_changes(
     updated = [records[i] for i in updated_ids if i in records]
     if inputs.get("format") == "friendly" and (created or updated):
         # fields_get only when there is something to emit: an idle poll stays one request
-        shapes = client.fields_get(model)
-        created = [friendly_record(r, shapes) for r in created]
-        updated = [friendly_record(r, shapes) for r in updated]
+        if spec is not None:
+            created = [friendly_tree(client, model, spec, r) for r in created]
+            updated = [friendly_tree(client, model, spec, r) for r in updated]
+        else:
+            shapes = client.fields_get(model)
+            created = [friendly_record(r, shapes) for r in created]
+            updated = [friendly_record(r, shapes) for r in updated]
     return _result(model, created, updated, newest, new_seen, lookback)
 
 

@@ -9,36 +9,39 @@ Notification" server action. What it does, measured on a real Odoo 19.0, decides
   and emits only what the webhooks missed. Deletions cannot be polled (the record is gone), so a
   lost deletion POST stays lost; that is the one gap.
 * **It sends many times.** One create arrived as 13 identical POSTs (the rule fires for the create
-  and for every write of the same transaction). :func:`receive` keeps the (id, write_date) of
-  what it emitted, to the microsecond the bodies carry, and drops the copies; the rule is the one
-  in :mod:`.dedupe`, shared with the poll, so a change is emitted once whichever path saw it first.
+  and for every write of the same transaction). The receiver keeps the (id, write_date) of what
+  it emitted, to the microsecond the bodies carry, and drops the copies without asking Odoo; the
+  rule is the one in :mod:`.dedupe`, shared with the poll, so a change is emitted once whichever
+  path saw it first.
 * **Anyone may post.** No signature, so the rule's URL carries a random secret per subscription
-  (``?token=…``); :func:`receive` compares its SHA-256 with the stored one in constant time. The
-  state keeps only the hash: states are stored and shown (``poll`` prints them), and a secret in
-  them would leak the URL that lets anyone inject records.
+  (``?token=…``), compared in constant time with the stored SHA-256. The state keeps only the
+  hash: states are stored and shown (``poll`` prints them). But Odoo itself writes that URL,
+  secret included, to its server log on every post, so a post is trusted for nothing but "this
+  record may have changed": :mod:`.webhook_posts` reads the record from Odoo before emitting it.
 * **Only administrators may create rules** (Odoo's "Role / Administrator"); an ordinary user gets
   403, and the module may not be installed at all. :func:`subscribe` says which, and points to
   ``pollChangesTrigger``, which needs no rights.
 
-The lifecycle (``subscribe``, ``unsubscribe``, ``receive``) is declared in ``connector.yaml``
-under the trigger's ``lifecycle``, so a platform knows to call it; the handler itself is
-:func:`reconcile`, the poll a platform (or ``watch --listen``) runs on a slow schedule.
+The lifecycle (``subscribe``, ``exists``, ``unsubscribe``, ``receive``, the last in
+:mod:`.webhook_posts`)
+is declared in ``connector.yaml`` under the trigger's ``lifecycle``, so a platform knows to call
+it; the handler itself is :func:`reconcile`, the poll a platform (or ``watch --listen``) runs on
+a slow schedule.
 
 Subscription state, one JSON object a platform stores (``version`` 1)::
 
     {"version", "model", "url" (the webhookUrl, without the secret), "ruleIds", "actionIds",
-     "secretSha256", "poll" (pollChangesTrigger's state), "received" {id: write_date},
+     "secretSha256", "branches", "fields", "domain", "context" (what a post's record is read
+     with), "poll" (pollChangesTrigger's state), "received" {id: write_date emitted},
      "deleted" {id: write_date}}
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
-import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -46,15 +49,19 @@ from ..client import OdooClient
 from ..connections import Connection, parse_connection
 from ..domain import validate_domain
 from ..errors import AccessDeniedError, InputError, NotFoundError, OdooConnectorError, register_secret
-from .dedupe import STAMP, already_emitted, in_window, second, shift
+from .dedupe import STAMP, already_emitted, in_window, shift
 from .poll_changes import poll_changes
 
 __all__ = [
     "KEY",
+    "LOOKBACK",
     "STATE_VERSION",
     "Unauthorized",
-    "receive",
+    "exists",
+    "load_state",
+    "prune",
     "reconcile",
+    "secret_hash",
     "subscribe",
     "unsubscribe",
 ]
@@ -67,9 +74,8 @@ LOOKBACK = 300
 # Deleted ids remembered to drop repeated deletion POSTs; ids are never reused, so the newest
 # few thousand are plenty (a deletion's copies arrive within milliseconds).
 _DELETED_KEPT = 5000
-_ALWAYS_SENT = ("create_date", "write_date")
-_MICRO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}")
-_BRANCH_FLAGS = {
+ALWAYS_SENT = ("create_date", "write_date")
+BRANCH_FLAGS = {
     "created": "showNewRecords",
     "updated": "showUpdatedRecords",
     "deleted": "showDeletedRecords",
@@ -90,7 +96,8 @@ def _poll_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _hash(token: str) -> str:
+def secret_hash(token: str) -> str:
+    """What the state keeps of a subscription's secret."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -152,7 +159,6 @@ def subscribe(
     newer than the baseline and the first reconciliation emits it. The other order would bury it
     in the baseline.
     """
-    from ..client import make_client
     from ..manifest import load_manifest
     from ..runtime import validate_inputs
 
@@ -160,9 +166,7 @@ def subscribe(
     url = _check_url(webhook_url)
     model: str = checked["model"]
     domain = validate_domain(checked.get("domain", []))
-    owned = client is None
-    odoo = client or make_client(parse_connection(connection))
-    try:
+    with _odoo(connection, client) as odoo:
         try:
             # Asked first: Odoo's answer names the group (or the missing module) before any work.
             odoo.call("base.automation", "search_count", domain=[["id", "=", 0]])
@@ -175,18 +179,19 @@ def subscribe(
             rule_ids, action_ids = _create_rules(odoo, model, domain, checked.get("fields") or [], url, token)
         except AccessDeniedError as exc:
             raise _rights_error(exc, model) from None
-    finally:
-        if owned:
-            odoo.close()
     return {
         "version": STATE_VERSION,
         "model": model,
         "url": url,
         "ruleIds": rule_ids,
         "actionIds": action_ids,
-        "secretSha256": _hash(token),
-        # receive(state, request) has no inputs: the branches to emit travel in the state
-        "branches": [b for b, flag in _BRANCH_FLAGS.items() if checked.get(flag, True)],
+        "secretSha256": secret_hash(token),
+        # receive(connection, state, request) needs no inputs: what to emit and how to read a
+        # posted record travel in the state
+        "branches": [b for b, flag in BRANCH_FLAGS.items() if checked.get(flag, True)],
+        "fields": list(checked.get("fields") or []),
+        "domain": domain,
+        **({"context": dict(checked["context"])} if checked.get("context") else {}),
         "poll": baseline,
         "received": {},
         "deleted": {},
@@ -201,7 +206,7 @@ def _create_rules(
     model_ids: list[int] = client.call("ir.model", "search", domain=[["model", "=", model]], limit=1)
     if not model_ids:
         raise InputError(f"Odoo has no model {model!r}.", path="model")
-    wanted = [*dict.fromkeys([*fields, *_ALWAYS_SENT])]
+    wanted = [*dict.fromkeys([*fields, *ALWAYS_SENT])]
     found = client.call(
         "ir.model.fields",
         "search_read",
@@ -250,25 +255,65 @@ def unsubscribe(
     Idempotent: what is already gone (deleted by a person, or by an earlier unsubscribe) is
     skipped, so calling it twice, or after a crash half-way, is safe.
     """
-    from ..client import make_client
-
-    checked = _load_state(state)
-    owned = client is None
-    odoo = client or make_client(parse_connection(connection))
-    try:
-        rules: list[int] = odoo.call("base.automation", "search", domain=[["id", "in", checked["ruleIds"]]])
-        ours = [["id", "in", checked["actionIds"]]]
-        actions: list[int] = odoo.call("ir.actions.server", "search", domain=ours)
+    checked = load_state(state)
+    with _odoo(connection, client) as odoo:
+        rules, actions = _still_there(odoo, checked)
         if rules:
             odoo.call("base.automation", "unlink", rules)
         # Odoo deletes a rule's actions with it; one left over (its rule deleted by hand) goes too.
+        ours = [["id", "in", checked["actionIds"]]]
         left: list[int] = odoo.call("ir.actions.server", "search", domain=ours) if actions else []
         if left:
             odoo.call("ir.actions.server", "unlink", left)
-    finally:
-        if owned:
-            odoo.close()
     return {"ruleIds": sorted(rules), "actionIds": sorted(actions)}
+
+
+def exists(
+    connection: Connection | Mapping[str, Any],
+    state: Mapping[str, Any],
+    *,
+    client: OdooClient | None = None,
+) -> dict[str, Any]:
+    """Whether the subscription still works in Odoo: every rule of ``state`` is there and active.
+
+    A platform calls it when it starts again after a crash, or before trusting a stored state
+    (n8n's ``checkExists``): on ``{"exists": false}`` it calls :func:`unsubscribe` (which removes
+    what is left) and :func:`subscribe` again. A rule someone archived or deleted in Odoo posts
+    nothing, so it counts as missing. Reads only: two searches.
+    """
+    checked = load_state(state)
+    with _odoo(connection, client) as odoo:
+        rules, actions = _still_there(odoo, checked)
+    missing_rules = sorted(set(checked["ruleIds"]) - set(rules))
+    missing_actions = sorted(set(checked["actionIds"]) - set(actions))
+    return {
+        "exists": not missing_rules and not missing_actions,
+        "missingRuleIds": missing_rules,
+        "missingActionIds": missing_actions,
+    }
+
+
+@contextmanager
+def _odoo(connection: Connection | Mapping[str, Any], client: OdooClient | None) -> Iterator[OdooClient]:
+    """The caller's client, or one made for this call and closed after it."""
+    if client is not None:
+        yield client
+        return
+    from ..client import make_client
+
+    odoo = make_client(parse_connection(connection))
+    try:
+        yield odoo
+    finally:
+        odoo.close()
+
+
+def _still_there(odoo: OdooClient, checked: Mapping[str, Any]) -> tuple[list[int], list[int]]:
+    """The subscription's rules and actions Odoo still has, active ones only (Odoo's active_test
+    leaves archived rules out: an archived rule posts nothing)."""
+    rules: list[int] = odoo.call("base.automation", "search", domain=[["id", "in", checked["ruleIds"]]])
+    actions: list[int] = odoo.call("ir.actions.server", "search", domain=[["id", "in", checked["actionIds"]]])
+    return rules, actions
 
 
 def _refuse(why: str) -> InputError:
@@ -278,7 +323,8 @@ def _refuse(why: str) -> InputError:
     )
 
 
-def _load_state(state: Any) -> dict[str, Any]:
+def load_state(state: Any) -> dict[str, Any]:
+    """The subscription state, checked whole (a copy: the caller may change it)."""
     if not isinstance(state, Mapping):
         raise _refuse("it is not an object (subscribe first)")
     if state.get("version") != STATE_VERSION:
@@ -300,13 +346,19 @@ def _load_state(state: Any) -> dict[str, Any]:
             raise _refuse(f"its {name!r} entry is not a map of record ids to times")
     if not isinstance(state.get("poll"), Mapping):
         raise _refuse("it has no poll state")
-    branches = state.get("branches", list(_BRANCH_FLAGS))
-    if not isinstance(branches, list) or not set(branches) <= set(_BRANCH_FLAGS):
+    branches = state.get("branches", list(BRANCH_FLAGS))
+    if not isinstance(branches, list) or not set(branches) <= set(BRANCH_FLAGS):
         raise _refuse("its branches are not a list of created, updated, deleted")
+    # Written since posts are read back from Odoo; a state from before has none of them.
+    fields = state.get("fields", [])
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise _refuse("its fields are not a list of field names")
+    if not isinstance(state.get("domain", []), list) or not isinstance(state.get("context", {}), Mapping):
+        raise _refuse("its domain is not a list or its context not an object")
     return {**state, "received": dict(state["received"]), "deleted": dict(state["deleted"])}
 
 
-def _prune(state: dict[str, Any]) -> dict[str, Any]:
+def prune(state: dict[str, Any]) -> dict[str, Any]:
     """Forgets what no path can meet again: received changes older than the poll's look-back
     (the poll never reads that far back again), and all but the newest deleted ids."""
     cursor = state["poll"].get("cursor")
@@ -318,104 +370,30 @@ def _prune(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _api_precision(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A webhook body as a record: Odoo's keys (``_action``, ``_id``, ``_model``) dropped, and
-    datetimes to the second, as the API and the poll path return them, so a workflow sees one
-    shape whichever path emitted the record."""
-    return {
-        key: second(value) if isinstance(value, str) and _MICRO_STAMP.fullmatch(value) else value
-        for key, value in record.items()
-        if not key.startswith("_")
-    }
-
-
-def _query(request: Mapping[str, Any]) -> dict[str, list[str]]:
-    if "query" in request:
-        query = request["query"]
-        text = query.decode("latin-1") if isinstance(query, bytes) else str(query or "")
-    else:
-        text = urlsplit(str(request.get("url", ""))).query
-    return parse_qs(text)
-
-
-def receive(
-    state: Mapping[str, Any], request: Mapping[str, Any], inputs: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """One POST from Odoo: the records to emit, and the state to store once they are delivered.
-
-    ``request`` is ``{"url" or "query", "body"}`` (body as bytes, text or parsed JSON). Raises
-    :class:`Unauthorized` (answer 401) without the subscription's secret, and :class:`InputError`
-    (answer 400) for a body that is not one of Odoo's. The branches to emit are the state's (from
-    the inputs given to subscribe); ``inputs``, when given, wins. Returns the trigger envelope with a
-    ``deleted`` branch: ``{"data": {"created", "updated", "deleted"}, "state", "polledNoChanges"}``.
-    """
-    checked = _load_state(state)
-    query = _query(request)
-    token = (query.get("token") or [""])[0]
-    if not hmac.compare_digest(_hash(token).encode(), checked["secretSha256"].encode()):
-        raise Unauthorized("The webhook request does not carry this subscription's secret.")
-    register_secret(token)  # from here on no output shows it
-    event = (query.get("event") or ["change"])[0]
-    body = request.get("body")
-    try:
-        payload = json.loads(body) if isinstance(body, bytes | str) else body
-    except ValueError:
-        raise InputError("The webhook body is not JSON.") from None
-    if not isinstance(payload, Mapping) or payload.get("_model") != checked["model"]:
-        raise InputError(f"The webhook body is not an Odoo webhook for {checked['model']}.")
-    record_id, stamp = payload.get("id"), payload.get("write_date")
-    if not isinstance(record_id, int) or not (isinstance(stamp, str) and STAMP.fullmatch(stamp)):
-        raise InputError("The webhook body has no record id or write_date.")
-    shown = set(checked.get("branches", _BRANCH_FLAGS))
-    options = {flag: branch in shown for branch, flag in _BRANCH_FLAGS.items()}
-    options.update({k: v for k, v in (inputs or {}).items() if k in _BRANCH_FLAGS.values()})
-    key = str(record_id)
-    created: list[dict[str, Any]] = []
-    updated: list[dict[str, Any]] = []
-    deleted: list[dict[str, Any]] = []
-    if event == "delete":
-        if key not in checked["deleted"]:
-            checked["deleted"][key] = stamp
-            checked["received"].pop(key, None)
-            if options.get("showDeletedRecords", True):
-                deleted.append(_api_precision(payload))
-    elif key not in checked["deleted"] and not already_emitted(
-        record_id, stamp, checked["received"], checked["poll"].get("seen", {})
-    ):
-        checked["received"][key] = stamp
-        is_new = payload.get("create_date") == stamp
-        if is_new and options.get("showNewRecords", True):
-            created.append(_api_precision(payload))
-        elif not is_new and options.get("showUpdatedRecords", True):
-            updated.append(_api_precision(payload))
-    return {
-        "data": {"created": created, "updated": updated, "deleted": deleted},
-        "state": _prune(checked),
-        "polledNoChanges": not (created or updated or deleted),
-    }
-
-
 def reconcile(client: OdooClient, inputs: Mapping[str, Any], state: Any) -> dict[str, Any]:
     """The trigger's handler: one reconciliation poll of a subscription.
 
     Runs ``pollChangesTrigger`` with the subscription's poll state and emits only the changes no
-    webhook delivered (a change the receiver emitted is in ``received``; a record deleted since
-    is skipped). Deletions are not polled: a deleted record cannot be read.
+    webhook delivered (a change the receiver emitted is in ``received``). Deletions are not
+    polled: a deleted record cannot be read.
     """
     if state is None:
         raise InputError(
             "recordWebhookTrigger polls only a subscription: subscribe first and pass its state.",
             hint="odoo-connector watch recordWebhookTrigger --listen … --public-url … subscribes.",
         )
-    checked = _load_state(state)
+    checked = load_state(state)
     if checked["model"] != inputs["model"]:
         raise InputError(f"The subscription is for {checked['model']!r}, not {inputs['model']!r}.")
     result = poll_changes(client, _poll_inputs(inputs), checked["poll"])
     received, gone = checked["received"], checked["deleted"]
+    for record in (*result["data"]["created"], *result["data"]["updated"]):
+        # Odoo just returned it, so it exists, whatever a deletion post said (ids are never
+        # reused): a state from before posts were checked may hold a forged deletion.
+        gone.pop(str(record["id"]), None)
 
     def missed(record: Mapping[str, Any]) -> bool:
-        key = str(record["id"])
-        return key not in gone and not already_emitted(key, record["write_date"], received)
+        return not already_emitted(record["id"], record["write_date"], received)
 
     # A record a webhook already emitted is not new, whatever the poll (which did not see that)
     # concludes from its own state.
@@ -430,6 +408,6 @@ def reconcile(client: OdooClient, inputs: Mapping[str, Any], state: Any) -> dict
     checked["poll"] = result["state"]
     return {
         "data": {"created": created, "updated": updated, "deleted": []},
-        "state": _prune(checked),
+        "state": prune(checked),
         "polledNoChanges": not (created or updated),
     }

@@ -1,14 +1,19 @@
 """The workbench's ASGI app: the page, its static files and five JSON routes over :class:`Session`.
 
 Routes hold no logic of their own; they parse the request, call the session (which calls
-``invoke``) and answer JSON that has passed through :meth:`Session.outgoing`. The page is meant for
-one person on this machine, and it can use a stored connection, so:
+``invoke``) and answer JSON. The page is meant for one person on this machine, and it can use a
+stored connection, so:
 
 * it listens on 127.0.0.1 only, and answers only requests addressed to 127.0.0.1 or localhost
   (a web page elsewhere cannot reach it through DNS rebinding);
-* every request carries the random token printed with the URL (``?token=`` for the page and its
-  files, the ``X-Workbench-Token`` header for the JSON routes), as Jupyter does; without it the
-  answer is 403 and nothing else;
+* every request carries the random token printed with the URL, as Jupyter does: the page and its
+  files may have it in the query string (``?token=``: that is how the printed URL opens the
+  page), the JSON routes (``/api/…``) only in the ``X-Workbench-Token`` header, which a page of
+  another site cannot set without the server's consent (a CORS preflight this server never
+  grants). Without it the answer is 403 and nothing else;
+* a request whose ``Origin`` is not the page's own is refused (403), and a request with a body
+  must be ``application/json`` (415): a form or a ``text/plain`` post from another site, which
+  browsers send without asking, never reaches a route;
 * the page runs only its own scripts (a Content-Security-Policy) and sends no Referer, so the
   token in its URL does not travel.
 """
@@ -58,9 +63,17 @@ ASGIApp = Callable[
 ]
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refusal(text: str, status: int) -> Response:
+    return Response(text, status_code=status, media_type="text/plain", headers=_HEADERS)
+
+
 class TokenGate:
-    """Refuses every HTTP request that does not carry the token (query ``token`` or header
-    ``X-Workbench-Token``), compared in constant time, and adds the security headers."""
+    """Refuses every HTTP request that does not carry the token (compared in constant time; in the
+    ``X-Workbench-Token`` header, or for the page and its files also in the query ``token``), that
+    comes from another origin, or that carries a body other than JSON; adds the security headers."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -75,20 +88,23 @@ class TokenGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = b""
-        for name, value in scope.get("headers", []):
-            if name == b"x-workbench-token":
-                given = value
-        if not given:
+        headers = {name: value for name, value in scope.get("headers", [])}
+        given = headers.get(b"x-workbench-token", b"")
+        if not given and not scope.get("path", "").startswith("/api/"):
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             given = (query.get("token") or [""])[0].encode()
+        refusal = None
         if not secrets.compare_digest(given, self.token):
-            refusal = Response(
-                "This workbench needs the token from the URL that `odoo-connector workbench` printed.\n",
-                status_code=403,
-                media_type="text/plain",
-                headers=_HEADERS,
+            refusal = _refusal(
+                "This workbench needs the token from the URL that `odoo-connector workbench` printed "
+                "(the page's JSON routes take it only in the X-Workbench-Token header).\n",
+                403,
             )
+        elif b"origin" in headers and headers[b"origin"] != b"http://" + headers.get(b"host", b""):
+            refusal = _refusal("This workbench answers only its own page, not another site's.\n", 403)
+        elif scope.get("method") in _BODY_METHODS and not _is_json(headers.get(b"content-type", b"")):
+            refusal = _refusal("This workbench takes request bodies as application/json only.\n", 415)
+        if refusal is not None:
             await refusal(scope, receive, send)
             return
 
@@ -102,13 +118,17 @@ class TokenGate:
         await self.app(scope, receive, send_with_headers)
 
 
+def _is_json(content_type: bytes) -> bool:
+    return content_type.split(b";", 1)[0].strip().lower() == b"application/json"
+
+
 def create_app(manifest: Manifest, token: str, session: Session | None = None) -> Starlette:
     """The app for one page; ``session`` lets a test look inside."""
     session = session or Session(manifest)
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", token)
 
     def answer(payload: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(session.outgoing(payload), status_code=status)
+        return JSONResponse(payload, status_code=status)
 
     async def body(request: Request) -> dict[str, Any]:
         try:
@@ -225,12 +245,15 @@ def running(manifest: Manifest, port: int = 0, session: Session | None = None) -
 
 def run(*, manifest: Manifest, port: int = 8765, open_browser: bool = False) -> int:
     """Serves until Ctrl-C. The URL (with its token) is printed on stdout as JSON, like every
-    result of the CLI, and logged for whoever reads stderr."""
+    result of the CLI; the log line on stderr gives the address without the token."""
     token = secrets.token_urlsafe(32)
     sock = _bind(port)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/?token={token}"
     print(json.dumps({"url": url}), flush=True)
-    log.info("workbench at %s (Ctrl-C stops it)", url)
+    log.info(
+        "workbench at http://127.0.0.1:%d/ (open the URL printed on stdout; Ctrl-C stops it)",
+        sock.getsockname()[1],
+    )
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     server = uvicorn.Server(

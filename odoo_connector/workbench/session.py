@@ -2,9 +2,14 @@
 trigger's state between polls, and the CLI line equivalent to each run.
 
 No web framework here: the server's routes are one line each over this class, and tests can drive
-it directly. Every answer leaves through :meth:`Session.outgoing`, which removes the connection's
-secret values (and anything :func:`odoo_connector.errors.redact_data` knows) from it, so the page
-never receives the API key or password once they are saved, whatever Odoo echoes back.
+it directly. The page never receives the API key or password once they are saved: the
+connection is shown without them (:meth:`Session.connection_view`), the CLI line names them as
+placeholders, and an error that echoes them was scrubbed where it was built. Results are shown as
+Odoo gave them: a login or a record that holds the password as a word is data, not a leak.
+
+A saved secret belongs to the server, database and login it was saved with. Saving again with the
+secret left empty keeps it only while those stay the same; naming another server (or port,
+database, login) without a new secret is refused, so the saved key is never sent anywhere else.
 """
 
 from __future__ import annotations
@@ -16,14 +21,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..connections import Connection, parse_connection
-from ..errors import (
-    ConnectionSettingsError,
-    InputError,
-    OdooConnectorError,
-    redact,
-    redact_data,
-)
+from ..connections import Connection, normalise_base_url, parse_connection
+from ..errors import ConnectionSettingsError, InputError, OdooConnectorError, redact
 from ..manifest import Manifest
 
 __all__ = ["Session", "error_view"]
@@ -39,6 +38,7 @@ _ENV = {
     "username": "ODOO_USERNAME",
     "password": "ODOO_PASSWORD",
     "timeout": "ODOO_TIMEOUT",
+    "retryFor": "ODOO_RETRY_FOR",
     "companyId": "ODOO_COMPANY_ID",
     "language": "ODOO_LANGUAGE",
     "timezone": "ODOO_TIMEZONE",
@@ -62,7 +62,8 @@ class Session:
 
     def save_connection(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Stores the connection the form sent. A secret left empty keeps the one saved before
-        for the same connection type: the page never has it to send again."""
+        (the page never has it to send again), but only for the same connection type, server,
+        port, database and login: the secret is forgotten when any of them changes."""
         try:
             spec = self.manifest.connection(kind)
         except KeyError:
@@ -80,10 +81,18 @@ class Session:
                 value = fields.get(key)
                 if isinstance(value, str):
                     value = value.strip() if not field.secret else value
-                if field.secret and value in (None, "") and self._kind == kind:
-                    value = self._values.get(key)
                 if value not in (None, ""):
                     values[key] = value
+            same_place = self._kind == kind and _place(self._values) == _place(values)
+            for key, field in declared.items():
+                if field.secret and key not in values and key in self._values:
+                    if not same_place:
+                        raise ConnectionSettingsError(
+                            f"Enter the {field.label} again: the saved one belongs to another "
+                            "server, port, database or login, and is not sent anywhere else.",
+                            path=key,
+                        )
+                    values[key] = self._values[key]
             connection = parse_connection({"type": kind, **values})
             self._kind, self._values, self._connection = kind, values, connection
             self._states.clear()  # a state belongs to the Odoo it was polled from
@@ -158,22 +167,23 @@ class Session:
                 continue
             shown = f"<your {field}>" if field in secret else str(value)
             env.append(f"{name}={shlex.quote(shown)}")
-        text = json.dumps(self.outgoing(_without_defaults(self.manifest, key, inputs)), ensure_ascii=False)
+        text = json.dumps(_without_defaults(self.manifest, key, inputs), ensure_ascii=False)
         words = [*env, "odoo-connector", _COMMAND[kind], key, "--input", shlex.quote(text)]
         if kind == "trigger":
             words += ["--state", _STATE_FILE]
         return " ".join(words)
 
-    def outgoing(self, payload: Any) -> Any:
-        """``payload`` without the connection's secret values: the last step of every answer."""
-        with self._lock:
-            secrets = tuple(
-                str(v)
-                for k, v in self._values.items()
-                if self._kind
-                and k in {f.key for f in self.manifest.connection(self._kind).fields if f.secret}
-            )
-        return redact_data(payload, secrets)
+
+def _place(values: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Where a connection's secret is sent and for whom: the normalised server address (port
+    included), the database and the login. ``https://acme.odoo.com/`` and ``https://acme.odoo.com``
+    are one place; a URL that cannot be read is a place of its own (the save then fails on it)."""
+    raw_url, port = str(values.get("baseUrl", "")), values.get("port")
+    try:
+        url = normalise_base_url(raw_url, int(port) if port not in (None, "") else None)
+    except (OdooConnectorError, TypeError, ValueError):
+        url = f"{raw_url}\0{port}"
+    return url, str(values.get("database", "")).strip(), str(values.get("username", "")).strip()
 
 
 def _without_defaults(manifest: Manifest, key: str, inputs: Mapping[str, Any]) -> dict[str, Any]:

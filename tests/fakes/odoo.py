@@ -11,6 +11,7 @@ that lose or repeat records against a real server:
   ``search_read`` from now with an Odoo error; ``fake.on_call(...)`` runs any action (a write by
   "another user") just before a call is served.
 * **Cost**: ``fake.calls`` logs every HTTP request as ``(model or endpoint, method)``.
+* **Record rules**: ``fake.hide(model, ids)`` hides records from the user as a rule does.
 * **Webhooks** (``fake.install_automation()``): ``base.automation`` rules with "Send Webhook
   Notification" actions, stored like Odoo's; after each commit a matching rule posts Odoo's body
   (``{"_action", "_id", "_model", "id", <fields>}``, datetimes with microseconds) through
@@ -77,6 +78,7 @@ _POSITIONAL = {
     "search_count": ["domain"],
     "create": ["vals_list"],
     "fields_get": ["allfields", "attributes"],
+    "load": ["fields", "data"],
 }
 _RECORD_METHODS = {"read", "write", "unlink", "get_metadata", "web_save_multi"}
 
@@ -139,12 +141,14 @@ class FakeOdoo(httpx.BaseTransport):
         *,
         clock: str = "2026-01-01 12:00:00",
         models: Mapping[str, Mapping[str, str]] | None = None,
+        api_key: str = API_KEY,
+        login: str = LOGIN,
+        password: str = PASSWORD,
     ) -> None:
+        # the credentials it accepts: tests of weak passwords ("admin") give their own
+        self.api_key, self.login, self.password = api_key, login, password
         self.clock = datetime.strptime(clock, FMT)
         self.fields: dict[str, dict[str, str]] = {}
-        # (model, many2one field) -> related model: fields_get names it, and read and search_read
-        # answer such a field as Odoo does, [id, display name]; other many2one are plain ids
-        self.relations: dict[tuple[str, str], str] = {}
         self.tables: dict[str, dict[int, dict[str, Any]]] = {}
         self._sequences: dict[str, int] = {}
         self.calls: list[tuple[str, str]] = []
@@ -160,13 +164,21 @@ class FakeOdoo(httpx.BaseTransport):
         self._webhooks_to_drop = 0
         self.webhooks_sent: list[tuple[str, bytes]] = []
         self.send_webhook: Callable[[str, bytes], None] = _post_webhook
+        # records a record rule hides from the user (hide()): searches skip them, read refuses them
+        self.hidden: set[tuple[str, int]] = set()
+        # relational fields' models (add_model, relate): fields_get names them, and read answers
+        # a many2one as Odoo does, [id, display name]; field labels by language as fields_get gives
+        # them in the call's context lang (untranslated: the name, titled)
+        self.relations: dict[tuple[str, str], str] = {}
+        self.labels: dict[str, dict[tuple[str, str], str]] = {}
+        self.language = "en_US"
         declared = models or {"res.partner": {"email": "char", "is_company": "boolean"}}
         for model, fields in {**declared, "res.users": {"login": "char"}}.items():
             self.add_model(model, fields)
         self.tables["res.users"][UID] = {
             "id": UID,
             "name": "Bot",
-            "login": LOGIN,
+            "login": login,
             "create_date": clock,
             "write_date": clock,
         }
@@ -178,9 +190,21 @@ class FakeOdoo(httpx.BaseTransport):
     # -- test controls ---------------------------------------------------------------------------
 
     def add_model(self, model: str, fields: Mapping[str, str]) -> None:
+        """``fields`` maps names to types; a relation names its model after a colon
+        (``"many2one:res.country"``), and a many2one stored as an id reads as ``[id, name]``."""
+        for name, kind in fields.items():
+            if ":" in kind:
+                self.relations[(model, name)] = kind.partition(":")[2]
+        fields = {name: kind.partition(":")[0] for name, kind in fields.items()}
         self.fields[model] = {**_MAGIC, **fields}
         self.tables.setdefault(model, {})
         self._sequences.setdefault(model, 0)
+
+    def relate(self, model: str, field: str, comodel: str) -> None:
+        """Declares ``field`` of ``model`` a many2one to ``comodel`` (fields_get says so), so a
+        value given by name is looked up with ``name_search`` on ``comodel``."""
+        self.fields[model][field] = "many2one"
+        self.relations[(model, field)] = comodel
 
     def now(self) -> str:
         return self.clock.strftime(FMT)
@@ -206,6 +230,12 @@ class FakeOdoo(httpx.BaseTransport):
         tx = self.begin()
         tx.unlink(model, ids)
         tx.commit()
+
+    def hide(self, model: str, ids: int | Iterable[int]) -> None:
+        """A record rule hides these records from the user, as another company's are: searches
+        leave them out, and a ``read`` naming one raises Odoo's access error (a missing id is
+        simply left out of the answer, as Odoo 19 does)."""
+        self.hidden.update((model, i) for i in ([ids] if isinstance(ids, int) else ids))
 
     def on_call(
         self,
@@ -264,7 +294,7 @@ class FakeOdoo(httpx.BaseTransport):
         if request.method != "POST":
             return _json2_error(OdooFault("notfound", f"Did you mean POST /json/2/{route}?"))
         auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer ") or auth.split(" ", 1)[1] != API_KEY:
+        if not auth.lower().startswith("bearer ") or auth.split(" ", 1)[1] != self.api_key:
             fault = OdooFault("auth", "Invalid apikey")
             return _json2_error(fault, status=401, name="werkzeug.exceptions.Unauthorized")
         if request.headers.get("x-odoo-database") != DATABASE:
@@ -293,7 +323,7 @@ class FakeOdoo(httpx.BaseTransport):
                 self.calls.append((model, name))
                 if db != DATABASE:
                     raise _XmlFault(1, f'psycopg2.OperationalError: database "{db}" does not exist')
-                if uid != UID or password != PASSWORD:
+                if uid != UID or password != self.password:
                     raise _XmlFault(3, "Access Denied")
                 kwargs = dict(rest[0]) if rest else {}
                 self._check_context(kwargs.pop("context", None), name)
@@ -317,7 +347,7 @@ class FakeOdoo(httpx.BaseTransport):
             return {"server_version": "19.0", "server_version_info": VERSION_INFO, "protocol_version": 1}
         if method == "authenticate":
             db, login, password, _ = params
-            return UID if (db, login, password) == (DATABASE, LOGIN, PASSWORD) else False
+            return UID if (db, login, password) == (DATABASE, self.login, self.password) else False
         raise OdooFault("notfound", f"No method {method} on common")
 
     # -- the ORM ---------------------------------------------------------------------------------
@@ -350,6 +380,13 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_read(self, model: str, ids: list[int], fields: list[str] | None = None) -> list[dict[str, Any]]:
         names = self._field_list(model, fields)
         table = self.tables[model]
+        forbidden = [i for i in ids if i in table and (model, i) in self.hidden]
+        if forbidden:
+            raise OdooFault(
+                "access",
+                f"Uh-oh! Looks like you have stumbled upon some top-secret records.\n\nSorry, Bot "
+                f"(id={UID}) doesn't have 'read' access to: - {model} ({forbidden})",
+            )
         return [self._project(model, table[i], names) for i in ids if i in table]
 
     def _m_search_read(
@@ -402,15 +439,46 @@ class FakeOdoo(httpx.BaseTransport):
     def _m_fields_get(
         self, model: str, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
-        out = {
-            name: {"type": kind, "string": name.replace("_", " ").title(), "store": name != "display_name"}
-            for name, kind in self.fields[model].items()
-            if not allfields or name in allfields
-        }
-        for (owner, name), relation in self.relations.items():
-            if owner == model and name in out:
-                out[name]["relation"] = relation
-        return out
+        labels = self.labels.get(self.language, {})
+        fields: dict[str, dict[str, Any]] = {}
+        for name, kind in self.fields[model].items():
+            if allfields and name not in allfields:
+                continue
+            label = labels.get((model, name), name.replace("_", " ").title())
+            fields[name] = {"type": kind, "string": label, "store": name != "display_name"}
+            if (model, name) in self.relations:
+                fields[name]["relation"] = self.relations[(model, name)]
+        if attributes and "groupable" in attributes:  # asked by aggregateRecords: stored fields group
+            for spec in fields.values():
+                spec["groupable"] = spec["store"]
+        return fields
+
+    def _m_get_available_models(self, model: str) -> list[dict[str, Any]]:
+        """``ir.model.get_available_models``: every model the user may read, as Odoo 19 lists
+        them for any internal user (here: every model the fake holds but its technical ones)."""
+        return [
+            {"model": name, "display_name": name.replace(".", " ").title()}
+            for name in sorted(self.tables)
+            if not name.startswith(("ir.", "base.")) and name != "res.users"
+        ]
+
+    def _m_name_search(
+        self, model: str, name: str = "", operator: str = "ilike", limit: int | None = 100, domain: Any = None
+    ) -> list[list[Any]]:
+        """``[[id, name]]`` of the records whose name matches: ``ilike`` a substring, ``=ilike`` a
+        whole pattern (``%`` any text, ``_`` one character, a backslash escaping either), both
+        without regard to case, like Odoo."""
+        import re
+
+        if operator == "=ilike":
+            parts = re.findall(r"\\.|%|_|[^\\%_]+", name)
+            table = {"%": ".*", "_": "."}
+            pattern = "".join(table.get(p, re.escape(p[-1] if p.startswith("\\") else p)) for p in parts)
+            matches = re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL).match
+        else:
+            matches = lambda text: name.casefold() in text.casefold()  # noqa: E731
+        rows = [r for r in self._search(model, domain, 0, None, None) if matches(str(r.get("name") or ""))]
+        return [[r["id"], r.get("name") or ""] for r in rows[: limit or None]]
 
     # -- companies, languages, attachments (issue 17) ---------------------------------------------
 
@@ -418,6 +486,7 @@ class FakeOdoo(httpx.BaseTransport):
         """Odoo's check of ``allowed_company_ids``: every id must be one of the user's companies.
         Odoo makes it when a method touches the companies (record rules, defaults), which
         ``context_get`` does not."""
+        self.language = str((context or {}).get("lang") or "en_US")
         allowed = (context or {}).get("allowed_company_ids") if method != "context_get" else None
         if allowed and not set(allowed) <= set(self.user_company_ids):
             raise OdooFault("access", "Access to unauthorized or invalid companies.")
@@ -610,16 +679,17 @@ class FakeOdoo(httpx.BaseTransport):
         out: dict[str, Any] = {"id": record["id"]}
         for name in names:
             out[name] = record.get("name", False) if name == "display_name" else record.get(name, False)
-            relation = self.relations.get((model, name))
-            if relation and out[name]:
-                out[name] = [out[name], self.tables[relation].get(out[name], {}).get("name", "")]
+            related = self.relations.get((model, name))
+            if related and self.fields[model][name] == "many2one" and type(out[name]) is int:
+                target = self.tables[related].get(out[name], {})
+                out[name] = [out[name], target.get("name", False)]
         return out
 
     def _search(
         self, model: str, domain: list[Any] | None, offset: int, limit: int | None, order: str | None
     ) -> list[dict[str, Any]]:
         matches = _compile(domain or [], self.fields[model], model)
-        rows = [r for r in self.tables[model].values() if matches(r)]
+        rows = [r for r in self.tables[model].values() if matches(r) and (model, r["id"]) not in self.hidden]
         for part in reversed((order or "id asc").split(",")):
             name, _, direction = part.strip().partition(" ")
             if name not in self.fields[model]:

@@ -77,12 +77,17 @@ function markdown(text) {
 function showError(box, error) {
   box.hidden = false;
   box.className = 'result error';
-  box.replaceChildren(
+  // replaceChildren writes a null child as the text "null": only the parts this error has
+  box.replaceChildren(...[
     el('div', { class: 'error-type', text: error.type }),
     el('div', { class: 'error-message', text: error.message }),
     error.hint ? el('div', { class: 'error-hint', text: 'Hint: ' + error.hint }) : null,
     error.path ? el('div', { class: 'error-path', text: 'Input: ' + error.path }) : null,
-  );
+    // a batch action that stopped: which rows it wrote before (their ids), so none is sent twice
+    error.report ? el('div', { class: 'error-report' },
+      el('div', { text: 'What was written before the error (report):' }),
+      el('pre', { id: 'error-report', text: JSON.stringify(error.report, null, 2) })) : null,
+  ].filter((part) => part !== null));
 }
 
 // -- connection --------------------------------------------------------------------------------
@@ -279,7 +284,18 @@ function selectUnit(key) {
   document.getElementById('unit-title').textContent = `${unit.label} (${unit.key})`;
   document.getElementById('unit-description').textContent = unit.description;
   document.getElementById('unit-run').textContent = unit.group === 'triggers' ? 'Poll once' : 'Run';
-  document.getElementById('unit-reset').hidden = unit.group !== 'triggers';
+  // a trigger Odoo pushes to (a lifecycle) needs a subscription and a listener: a poll from here
+  // always failed, so the page says how it runs instead (D7)
+  const pushed = Boolean(unit.lifecycle);
+  document.getElementById('unit-run').hidden = pushed;
+  document.getElementById('unit-reset').hidden = unit.group !== 'triggers' || pushed;
+  document.getElementById('unit-pushed').hidden = !pushed;
+  if (pushed) {
+    const example = (unit.inputs.examples || [{}])[0];
+    document.getElementById('unit-pushed-command').textContent =
+      `odoo-connector watch ${unit.key} --input '${JSON.stringify(example)}' ` +
+      '--listen 127.0.0.1:8099 --public-url https://hooks.example.com/odoo';
+  }
   document.getElementById('unit-example-output').textContent = JSON.stringify(unit.example, null, 2);
   document.getElementById('unit-output-schema').textContent = JSON.stringify(unit.output, null, 2);
   document.getElementById('unit-result').hidden = true;
@@ -310,7 +326,7 @@ async function runUnit(reset) {
     showError(box, answer.error);
     if (answer.error.path) {
       state.form.setErrors([{
-        instancePath: '/' + answer.error.path.split('.').join('/'),
+        instancePath: '/' + answer.error.path.replace(/\[(\d+)\]/g, '.$1').split('.').join('/'),
         message: answer.error.message,
         keyword: 'connector',
         schemaPath: '',
