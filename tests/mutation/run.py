@@ -1,10 +1,10 @@
 """Mutation testing of the core: run mutmut on one module's mutants (or each module's in turn)
-and print its score, with the equivalent mutants of mutation/modules.toml left out.
+and print its score, with the equivalent mutants of tests/mutation/modules.toml left out.
 
-    python mutation/run.py dedupe              # one module (names: mutation/modules.toml)
-    python mutation/run.py all                 # every module, one after the other
-    python mutation/run.py write --full        # a sampled module, every mutant
-    python mutation/run.py --report dedupe     # the score of the last run, without running
+    python tests/mutation/run.py dedupe           # one module (names: tests/mutation/modules.toml)
+    python tests/mutation/run.py all              # every module, one after the other
+    python tests/mutation/run.py write --full     # a sampled module, every mutant
+    python tests/mutation/run.py --report dedupe  # the score of the last run, without running
 
 Why a script around ``mutmut run``: mutmut's own configuration ([tool.mutmut] in pyproject.toml)
 says which files are mutated and which tests may run, and mutmut picks each mutant's tests from
@@ -30,8 +30,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "mutation" / "modules.toml"
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/mutation/run.py
+CONFIG = ROOT / "tests" / "mutation" / "modules.toml"
 
 # mutmut's exit codes of a mutant's test run (mutmut/stats.py): what counts as killed.
 KILLED = {1, 3, 24, -24, 152, 255, 36, 37, -9, -11}
@@ -159,7 +159,7 @@ def commit() -> str:
     """The commit the tests and sources are at, ``-dirty`` when either has uncommitted changes."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "odoo_connector", "tests", "mutation", "pyproject.toml"],
+        ["git", "status", "--porcelain", "--", "odoo_connector", "tests", "pyproject.toml"],
         cwd=ROOT,
         capture_output=True,
         text=True,
