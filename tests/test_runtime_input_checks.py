@@ -257,7 +257,7 @@ def test_a_pattern_refusal_says_the_inputs_own_words_and_the_regular_expression(
             "recordIds",
             "'x' is not of type 'array'. A list of record ids (whole numbers ≥ 1), e.g. [42].",
         ),
-        ([0], "recordIds.0", "0 is less than the minimum of 1."),  # the input's words fit it whole only
+        ([0], "recordIds[0]", "0 is less than the minimum of 1."),  # the input's words fit it whole only
     ],
 )
 def test_an_inputs_own_words_follow_a_refusal_of_the_input_itself(record_ids, path, message):
@@ -275,8 +275,8 @@ def test_a_pattern_refusal_deep_in_a_row_says_that_values_own_words():
             unit, {"model": "res.partner", "records": [{"externalId": "bad id", "parameters": {"name": "x"}}]}
         )
     assert err.value.message == (
-        "The input 'records.0.externalId' is not valid: \"bad id\" does not have the expected form. An "
+        "The input 'records[0].externalId' is not valid: \"bad id\" does not have the expected form. An "
         "external ID is module.name: letters, digits and '_' before the first dot, e.g. "
         "__import__.customer_42."
     )
-    assert err.value.path == "records.0.externalId"
+    assert err.value.path == "records[0].externalId"
