@@ -280,3 +280,73 @@ def test_a_pattern_refusal_deep_in_a_row_says_that_values_own_words():
         "__import__.customer_42."
     )
     assert err.value.path == "records[0].externalId"
+
+
+# --- schemas no unit declares today: the checks stay right for the unit that adds one ------------
+
+
+def unit_with(schema: dict[str, Any]) -> Any:
+    """A unit whose inputs follow ``schema``: the checks are the same for every unit."""
+    return load_manifest().unit("listRecords").model_copy(update={"input_schema": schema})
+
+
+def refusal(schema: dict[str, Any], inputs: dict[str, Any]) -> InputError:
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit_with(schema), inputs)
+    return err.value
+
+
+def test_a_pattern_refusal_of_an_item_without_words_of_its_own_says_its_inputs_words():
+    codes = {"type": "array", "errorMessage": "Give codes like AB-1.", "items": {"pattern": "^[A-Z]+-[0-9]$"}}
+    error = refusal({"type": "object", "properties": {"codes": codes}}, {"codes": ["AB-1", "x"]})
+    assert error.message == (
+        "The input 'codes[1]' is not valid: \"x\" does not have the expected form. Give codes like AB-1."
+    )
+    assert error.path == "codes[1]"
+    assert error.hint == "It must match the regular expression ^[A-Z]+-[0-9]$."
+
+
+def test_a_refusal_of_the_inputs_as_a_whole_says_so_without_a_path():
+    error = refusal({"type": "object", "minProperties": 1}, {})
+    assert error.message == "The input '(inputs)' is not valid: {} should be non-empty."
+    assert error.path is None
+
+
+def test_an_object_that_takes_no_inputs_at_all_names_the_unknown_ones_without_a_list():
+    error = refusal({"type": "object", "additionalProperties": False}, {"x": 1})
+    assert error.message == "listRecords has no input 'x'."
+    assert error.path == "x"
+    assert not error.hint  # there are no inputs to list
+    shape = {"type": "object", "additionalProperties": False}
+    nested = refusal({"type": "object", "properties": {"shape": shape}}, {"shape": {"y": 2, "x": 1}})
+    assert nested.message == "listRecords has no inputs 'x', 'y' in 'shape'."
+    assert nested.path == "shape.x"
+    assert not nested.hint
+
+
+def test_a_whole_float_becomes_an_integer_where_any_key_takes_integers_not_where_any_key_takes_anything():
+    out = validate_inputs(
+        unit_with({"type": "object", "additionalProperties": {"type": "integer"}}), {"a": 2.0}
+    )
+    assert out == {"a": 2} and type(out["a"]) is int
+    loose = {"type": "object", "additionalProperties": True, "properties": {"n": {"type": "integer"}}}
+    out = validate_inputs(unit_with(loose), {"a": 2.0, "n": 3.0})
+    assert out == {"a": 2.0, "n": 3}
+    assert type(out["a"]) is float and type(out["n"]) is int
+
+
+@pytest.mark.parametrize(
+    ("inputs", "path"),
+    [
+        ({"mail": "nope"}, "mail"),
+        ({"records": [{"mail": "a@example.com"}, {"mail": "nope"}]}, "records[1].mail"),
+    ],
+)
+def test_a_refusal_only_the_compiled_check_makes_still_refuses_naming_the_input(inputs, path):
+    """fastjsonschema checks formats and jsonschema (which words the errors) does not: where only
+    the compiled check refuses, the input is still refused, in its words, with the input's path."""
+    mail = {"type": "string", "format": "email"}
+    rows = {"type": "array", "items": {"type": "object", "properties": {"mail": mail}}}
+    error = refusal({"type": "object", "properties": {"mail": mail, "records": rows}}, inputs)
+    assert error.message == f"The input {path!r} is not valid: data.{path} must be email."
+    assert error.path == path
