@@ -254,3 +254,22 @@ def test_the_cli_exits_as_a_server_error_and_prints_the_rows_written_and_unknown
     printed = json.loads(captured.out)["data"]
     assert [row.get("written") for row in printed["rows"]] == [None, None, "unknown", "unknown"]
     assert (printed["written"], printed["unknown"]) == (2, 2)
+
+
+def test_a_delete_that_got_no_answer_says_its_rows_may_or_may_not_have_been_deleted(odoo):
+    """The word is the action's: a delete says "deleted", in the stop and in each row's report."""
+    ids = [odoo.create("res.partner", name=f"P{i}") for i in range(3)]
+    client = client_for(odoo, "json2", "unlink", 504, nth=1)
+    error = stop(client, "deleteRecords", records=[{"recordId": i} for i in ids], batchSize=2)
+    assert (
+        " Batch 1 (rows 0 to 1) may or may not have been deleted: Odoo gave no answer. Check those "
+        "records before sending it again." in error.message
+    )
+    assert list(odoo.tables["res.partner"]) == [ids[2]]  # Odoo did delete them
+    report = error.report  # type: ignore[attr-defined]
+    assert [row.get("written") for row in report["rows"]] == ["unknown", "unknown", None]
+    assert report["rows"][0]["error"] == {
+        "type": "ServerError",
+        "message": "This row may or may not have been deleted: Odoo gave no answer. Check its record "
+        "before sending it again.",
+    }
