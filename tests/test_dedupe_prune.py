@@ -58,7 +58,9 @@ def test_two_stamps_name_one_change_at_the_precision_both_carry(known, stamp, sa
         ("2026-01-01 12:00:00.500000", "2026-01-01 12:00:00.5", False),
         ("2026-01-01 12:00:00.05", "2026-01-01 12:00:00.5", True),
         ("2026-01-01 12:00:00.000005", "2026-01-01 12:00:00.5", True),
-        ("2026-01-01 12:00:00", "2026-01-01 12:00:00.500000", False),  # only seconds: cannot tell
+        # only one of them to the second (the poll reads seconds): the same second cannot be told
+        ("2026-01-01 12:00:00", "2026-01-01 12:00:00.500000", False),
+        ("2026-01-01 12:00:00.500000", "2026-01-01 12:00:00", False),
     ],
 )
 def test_a_post_is_a_new_change_only_when_its_stamp_says_so(stamp, known, is_newer) -> None:
