@@ -350,3 +350,17 @@ def test_a_refusal_only_the_compiled_check_makes_still_refuses_naming_the_input(
     error = refusal({"type": "object", "properties": {"mail": mail, "records": rows}}, inputs)
     assert error.message == f"The input {path!r} is not valid: data.{path} must be email."
     assert error.path == path
+
+
+def test_a_pattern_refusal_of_an_input_without_words_ends_at_the_expected_form():
+    error = refusal(
+        {"type": "object", "properties": {"code": {"type": "string", "pattern": "^x$"}}}, {"code": "y"}
+    )
+    assert error.message == "The input 'code' is not valid: \"y\" does not have the expected form."
+    assert error.hint == "It must match the regular expression ^x$."
+
+
+def test_a_refusal_under_additional_properties_names_the_input_in_a_schema_without_properties():
+    error = refusal({"type": "object", "additionalProperties": {"type": "integer"}}, {"a": "x"})
+    assert error.message == "The input 'a' is not valid: 'x' is not of type 'integer'."
+    assert error.path == "a"
