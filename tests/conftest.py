@@ -521,7 +521,7 @@ def no_odoo_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 @pytest.fixture(autouse=bool(os.environ.get("MUTANT_UNDER_TEST")))
 def _fresh_schema_checks() -> Iterator[None]:
-    """Under mutmut only (mutation/run.py): the runtime compiles each unit's input schema once per
+    """Under mutmut only (tests/mutation/run.py): the runtime compiles each unit's input schema once per
     process, and mutmut forks every mutant from a process whose tests compiled them all already, so
     a mutant of the schema translation would never run. Each test starts without them there."""
     from odoo_connector import runtime

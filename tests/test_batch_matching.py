@@ -98,3 +98,18 @@ def test_match_fields_naming_a_many2many_is_an_input_error_naming_the_rule(fake,
         )
         assert error["path"] == "matchFields"
     assert "load" not in fake.methods() and "search_read" not in fake.methods()
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_a_boolean_match_value_given_as_null_matches_the_record_where_it_is_false(fake, client, raw):
+    """Odoo stores null in a boolean as false, so null is that value, not an empty one: the row
+    updates the record whose flag is false, not the one whose flag is true, and is not refused.
+    With rawValues the null reaches the match as given."""
+    fake.create("res.partner", name="Ann", email="ann@example.com", is_company=False)
+    fake.create("res.partner", name="Ann Co", email="ann@example.com", is_company=True)
+    row = {"parameters": {"email": "ann@example.com", "is_company": None, "name": "Ann again"}}
+    inputs = {"model": "res.partner", "records": [row], "matchFields": ["email", "is_company"]}
+    report = invoke("upsertRecords", CONN, {**inputs, "rawValues": raw}, client=client)["data"]
+    assert report["rows"] == [{"index": 0, "id": 1, "created": False}]
+    names = {record["name"]: record["is_company"] for record in fake.tables["res.partner"].values()}
+    assert names == {"Ann again": False, "Ann Co": True}

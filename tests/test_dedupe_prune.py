@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from odoo_connector.triggers.dedupe import already_emitted, in_window, same_change, shift
+from odoo_connector.triggers.dedupe import already_emitted, in_window, newer, same_change, shift
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,29 @@ def test_two_stamps_name_one_change_at_the_precision_both_carry(known, stamp, sa
     assert same_change(known, stamp) is same
     assert already_emitted(5, stamp, {}, {"5": known} if known else {}) is same
     assert already_emitted("6", stamp, {"5": known} if known else {}) is False
+
+
+@pytest.mark.parametrize(
+    ("stamp", "known", "is_newer"),
+    [
+        ("2026-01-01 12:00:00.5", None, True),  # nothing emitted yet
+        ("2026-01-01 12:00:01", "2026-01-01 12:00:00.900000", True),  # a later second
+        ("2026-01-01 12:00:00.900000", "2026-01-01 12:00:01", False),  # a late post of an older one
+        ("2026-01-01 12:00:00.900000", "2026-01-01 12:00:00.100000", True),  # two writes, one second
+        ("2026-01-01 12:00:00.100000", "2026-01-01 12:00:00.900000", True),  # either direction
+        ("2026-01-01 12:00:00.500000", "2026-01-01 12:00:00.500000", False),  # a copy of one post
+        # one instant written with fewer digits is the same change, whichever was seen first
+        ("2026-01-01 12:00:00.5", "2026-01-01 12:00:00.500000", False),
+        ("2026-01-01 12:00:00.500000", "2026-01-01 12:00:00.5", False),
+        ("2026-01-01 12:00:00.05", "2026-01-01 12:00:00.5", True),
+        ("2026-01-01 12:00:00.000005", "2026-01-01 12:00:00.5", True),
+        # only one of them to the second (the poll reads seconds): the same second cannot be told
+        ("2026-01-01 12:00:00", "2026-01-01 12:00:00.500000", False),
+        ("2026-01-01 12:00:00.500000", "2026-01-01 12:00:00", False),
+    ],
+)
+def test_a_post_is_a_new_change_only_when_its_stamp_says_so(stamp, known, is_newer) -> None:
+    """A webhook post is emitted when its stamp names a change not yet emitted for the record: a
+    repeat of the same instant (however many digits it is written with) is not, and two writes in
+    one second are."""
+    assert newer(stamp, known) is is_newer

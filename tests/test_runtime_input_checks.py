@@ -44,6 +44,8 @@ SCHEMA: dict[str, Any] = {
         ("count", " 42 ", 42),
         ("count", "+7", 7),
         ("count", "٣", "٣"),  # not ASCII: left for the schema to refuse
+        ("count", "X12", "X12"),
+        ("items", "Xyz", "Xyz"),  # JSON is read only from text starting with [ or {
         ("ratio", "2.5", 2.5),
         ("ratio", "inf", "inf"),  # not a finite number: left as text
         ("ratio", "½", "½"),
@@ -176,7 +178,7 @@ def test_a_dollar_ends_the_text_only_as_in_ecma(pattern, python):
 
 def test_patterns_are_translated_everywhere_but_in_examples_defaults_consts_and_enums():
     schema = {
-        "properties": {"code": {"type": "string", "pattern": "^x$"}},
+        "properties": {"code": {"type": "string", "pattern": "^x$"}, "price$": {"type": "number"}},
         "patternProperties": {"^k$": {"pattern": "^v$"}},
         "examples": [{"pattern": "^e$"}],
         "default": {"pattern": "^d$"},
@@ -185,7 +187,7 @@ def test_patterns_are_translated_everywhere_but_in_examples_defaults_consts_and_
         "items": [{"pattern": "^i$"}],
     }
     assert python_schema(schema) == {
-        "properties": {"code": {"type": "string", "pattern": r"^x\Z"}},
+        "properties": {"code": {"type": "string", "pattern": r"^x\Z"}, "price$": {"type": "number"}},
         "patternProperties": {r"^k\Z": {"pattern": r"^v\Z"}},
         "examples": [{"pattern": "^e$"}],
         "default": {"pattern": "^d$"},
@@ -207,3 +209,152 @@ def test_a_whole_float_for_an_integer_is_sent_as_an_integer_in_maps_of_any_key()
     unit = load_manifest().unit("callMethod")
     out = validate_inputs(unit, {"model": "res.partner", "method": "read", "recordIds": [7.0]})
     assert out["recordIds"] == [7] and type(out["recordIds"][0]) is int
+
+
+def test_unknown_inputs_are_named_all_with_the_inputs_there_are():
+    unit = load_manifest().unit("listRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner", "colour": 1, "size": 2})
+    assert err.value.message == "listRecords has no inputs 'colour', 'size'."
+    assert err.value.path == "colour"
+    assert err.value.hint is not None and err.value.hint.startswith("Its inputs are: ")
+
+
+def test_a_long_refused_value_is_shown_cut_with_an_ellipsis():
+    unit = load_manifest().unit("listRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "X" * 100})
+    shown = '"' + "X" * 78 + "…"
+    assert err.value.message.startswith(
+        f"The input 'model' is not valid: {shown} does not have the expected form."
+    )
+
+
+def test_a_pattern_refusal_says_the_inputs_own_words_and_the_regular_expression():
+    unit = load_manifest().unit("callMethod")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner", "method": "_private"})
+    assert err.value.message == (
+        "The input 'method' is not valid: \"_private\" does not have the expected form. Give a public "
+        "method name: letters, digits and '_', starting with a letter (Odoo refuses private methods such "
+        "as _action_confirm remotely), e.g. action_confirm."
+    )
+    assert err.value.hint == "It must match the regular expression ^[A-Za-z][A-Za-z0-9_]*$."
+    assert err.value.path == "method"
+
+
+@pytest.mark.parametrize(
+    ("record_ids", "path", "message"),
+    [
+        (
+            "x",
+            "recordIds",
+            "'x' is not of type 'array'. A list of record ids (whole numbers ≥ 1), e.g. [42].",
+        ),
+        ([0], "recordIds[0]", "0 is less than the minimum of 1."),  # the input's words fit it whole only
+    ],
+)
+def test_an_inputs_own_words_follow_a_refusal_of_the_input_itself(record_ids, path, message):
+    unit = load_manifest().unit("callMethod")
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit, {"model": "res.partner", "method": "read", "recordIds": record_ids})
+    assert err.value.message == f"The input {path!r} is not valid: {message}"
+    assert err.value.path == path
+
+
+def test_a_pattern_refusal_deep_in_a_row_says_that_values_own_words():
+    unit = load_manifest().unit("upsertRecords")
+    with pytest.raises(InputError) as err:
+        validate_inputs(
+            unit, {"model": "res.partner", "records": [{"externalId": "bad id", "parameters": {"name": "x"}}]}
+        )
+    assert err.value.message == (
+        "The input 'records[0].externalId' is not valid: \"bad id\" does not have the expected form. An "
+        "external ID is module.name: letters, digits and '_' before the first dot, e.g. "
+        "__import__.customer_42."
+    )
+    assert err.value.path == "records[0].externalId"
+
+
+# --- schemas no unit declares today: the checks stay right for the unit that adds one ------------
+
+
+def unit_with(schema: dict[str, Any]) -> Any:
+    """A unit whose inputs follow ``schema``: the checks are the same for every unit."""
+    return load_manifest().unit("listRecords").model_copy(update={"input_schema": schema})
+
+
+def refusal(schema: dict[str, Any], inputs: dict[str, Any]) -> InputError:
+    with pytest.raises(InputError) as err:
+        validate_inputs(unit_with(schema), inputs)
+    return err.value
+
+
+def test_a_pattern_refusal_of_an_item_without_words_of_its_own_says_its_inputs_words():
+    codes = {"type": "array", "errorMessage": "Give codes like AB-1.", "items": {"pattern": "^[A-Z]+-[0-9]$"}}
+    error = refusal({"type": "object", "properties": {"codes": codes}}, {"codes": ["AB-1", "x"]})
+    assert error.message == (
+        "The input 'codes[1]' is not valid: \"x\" does not have the expected form. Give codes like AB-1."
+    )
+    assert error.path == "codes[1]"
+    assert error.hint == "It must match the regular expression ^[A-Z]+-[0-9]$."
+
+
+def test_a_refusal_of_the_inputs_as_a_whole_says_so_without_a_path():
+    error = refusal({"type": "object", "minProperties": 1}, {})
+    assert error.message == "The input '(inputs)' is not valid: {} should be non-empty."
+    assert error.path is None
+
+
+def test_an_object_that_takes_no_inputs_at_all_names_the_unknown_ones_without_a_list():
+    error = refusal({"type": "object", "additionalProperties": False}, {"x": 1})
+    assert error.message == "listRecords has no input 'x'."
+    assert error.path == "x"
+    assert not error.hint  # there are no inputs to list
+    shape = {"type": "object", "additionalProperties": False}
+    nested = refusal({"type": "object", "properties": {"shape": shape}}, {"shape": {"y": 2, "x": 1}})
+    assert nested.message == "listRecords has no inputs 'x', 'y' in 'shape'."
+    assert nested.path == "shape.x"
+    assert not nested.hint
+
+
+def test_a_whole_float_becomes_an_integer_where_any_key_takes_integers_not_where_any_key_takes_anything():
+    out = validate_inputs(
+        unit_with({"type": "object", "additionalProperties": {"type": "integer"}}), {"a": 2.0}
+    )
+    assert out == {"a": 2} and type(out["a"]) is int
+    loose = {"type": "object", "additionalProperties": True, "properties": {"n": {"type": "integer"}}}
+    out = validate_inputs(unit_with(loose), {"a": 2.0, "n": 3.0})
+    assert out == {"a": 2.0, "n": 3}
+    assert type(out["a"]) is float and type(out["n"]) is int
+
+
+@pytest.mark.parametrize(
+    ("inputs", "path"),
+    [
+        ({"mail": "nope"}, "mail"),
+        ({"records": [{"mail": "a@example.com"}, {"mail": "nope"}]}, "records[1].mail"),
+    ],
+)
+def test_a_refusal_only_the_compiled_check_makes_still_refuses_naming_the_input(inputs, path):
+    """fastjsonschema checks formats and jsonschema (which words the errors) does not: where only
+    the compiled check refuses, the input is still refused, in its words, with the input's path."""
+    mail = {"type": "string", "format": "email"}
+    rows = {"type": "array", "items": {"type": "object", "properties": {"mail": mail}}}
+    error = refusal({"type": "object", "properties": {"mail": mail, "records": rows}}, inputs)
+    assert error.message == f"The input {path!r} is not valid: data.{path} must be email."
+    assert error.path == path
+
+
+def test_a_pattern_refusal_of_an_input_without_words_ends_at_the_expected_form():
+    error = refusal(
+        {"type": "object", "properties": {"code": {"type": "string", "pattern": "^x$"}}}, {"code": "y"}
+    )
+    assert error.message == "The input 'code' is not valid: \"y\" does not have the expected form."
+    assert error.hint == "It must match the regular expression ^x$."
+
+
+def test_a_refusal_under_additional_properties_names_the_input_in_a_schema_without_properties():
+    error = refusal({"type": "object", "additionalProperties": {"type": "integer"}}, {"a": "x"})
+    assert error.message == "The input 'a' is not valid: 'x' is not of type 'integer'."
+    assert error.path == "a"
