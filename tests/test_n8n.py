@@ -323,7 +323,7 @@ def runs(host: Host, workflow_id: str, count: int, polls: int, timeout: float = 
 
 
 def created_leads(run: dict[str, Any]) -> list[str]:
-    [created, _updated] = node_output(run["data"], "New lead")
+    created, _updated, *_archive_branches = node_output(run["data"], "New lead")
     return [lead["name"] for lead in created]
 
 
