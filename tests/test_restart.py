@@ -207,7 +207,16 @@ def test_a_stream_stopped_with_ctrl_c_says_where_to_resume(tmp_path):
         given = {"model": "res.partner", "fields": ["name"], "fetchAll": True, "pageSize": PAGE}
         argv = ["run", "listRecords", "--jsonl", "--input", json.dumps(given), "--connection", str(file)]
         command = [sys.executable, "-m", "odoo_connector.cli", *argv]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        # as from a terminal: SIGINT at its default, even when this test runs under a shell's
+        # background job (`.ci/run &`), whose children inherit SIGINT ignored and so would
+        # never see Ctrl-C at all
+        with subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        ) as proc:
             assert proc.stdout is not None
             first = [json.loads(proc.stdout.readline()) for _ in range(PAGE)]
             time.sleep(0.3)  # now waiting for the second page
