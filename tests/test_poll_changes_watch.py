@@ -219,7 +219,12 @@ def test_bad_watch_inputs_are_refused_before_any_poll_request(env: Env) -> None:
     with pytest.raises(InputError) as caught:
         env.poll(None, watchFields=["stage_id", "stage"], to={"stage_id": "Lost"})
     assert "stage" in caught.value.message and "stage_id" in caught.value.message
+    assert (caught.value.hint or "").startswith("Nothing was polled.")
     assert "search_read" not in env.fake.methods()
+    with pytest.raises(InputError) as caught:
+        env.poll(None, watchFields=["stage", "colour"])
+    assert caught.value.message.startswith("2 watched fields or conditions on crm.lead are not usable:\n- ")
+    assert caught.value.path == "watchFields[0]"
     with pytest.raises(InputError) as caught:
         env.poll(None, watchFields=["stage_id"], to={"stage_id": "Lost"})
     assert "no crm.stage record named 'Lost'" in caught.value.message

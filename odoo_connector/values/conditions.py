@@ -18,8 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..client import OdooClient
-from ..errors import InputError
-from .problems import Problem
+from .problems import Problem, raise_problems
 from .refs import Ref, Resolver
 from .write import _Conversion, _ref_paths, _substitute, _unknown
 
@@ -95,16 +94,10 @@ def _alternatives(given: Any, kind: str) -> bool:
 
 
 def _raise(model: str, problems: list[Problem]) -> None:
-    if not problems:
-        return
-    if len(problems) == 1:
-        message = f"{problems[0].path}: {problems[0].message}"
-    else:
-        listed = "\n".join(f"- {p.path}: {p.message}" for p in problems)
-        message = f"{len(problems)} watched fields or conditions on {model} are not usable:\n{listed}"
-    raise InputError(
-        message,
-        path=problems[0].path,
+    raise_problems(
+        model,
+        problems,
+        heading="{count} watched fields or conditions on {model} are not usable",
         hint="Nothing was polled. Fix watchFields, to and from (field names as listModelFields "
         "shows them; values as you would write them, a stage by name, a user by name or login).",
     )

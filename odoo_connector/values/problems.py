@@ -16,20 +16,28 @@ class Problem:
     message: str
 
 
-def raise_problems(model: str, problems: list[Problem]) -> None:
+_WRITE_HINT = (
+    "Nothing was written. Fix the values above, or set rawValues to true to send them to Odoo as given."
+)
+
+
+def raise_problems(
+    model: str,
+    problems: list[Problem],
+    *,
+    heading: str = "{count} values cannot be written to {model}",
+    hint: str = _WRITE_HINT,
+) -> None:
+    """One InputError listing every problem (``heading:`` then a line each), so a person fixes
+    them all at once; the writers' wording by default, the trigger conditions' given."""
     if not problems:
         return
     if len(problems) == 1:
         message = f"{problems[0].path}: {problems[0].message}"
     else:
         listed = "\n".join(f"- {p.path}: {p.message}" for p in problems)
-        message = f"{len(problems)} values cannot be written to {model}:\n{listed}"
-    raise InputError(
-        message,
-        path=problems[0].path,
-        hint="Nothing was written. Fix the values above, or set rawValues to true to send them to "
-        "Odoo as given.",
-    )
+        message = f"{heading.format(count=len(problems), model=model)}:\n{listed}"
+    raise InputError(message, path=problems[0].path, hint=hint)
 
 
 def describe(value: Any) -> str:
